@@ -1,0 +1,24 @@
+import type { Queryable } from '../db';
+import { actorLabel, type Staff } from '../auth/staff';
+
+export type AuditAction =
+  | 'member.view' | 'member.search' | 'member.list' | 'member.export' | 'member.erase' | 'member.import' | 'member.upsert'
+  | 'consent.change' | 'suppression.lift' | 'category.update'
+  | 'audience.preview' | 'campaign.approve' | 'campaign.launch'
+  | 'ballot.roll_freeze' | 'ballot.roll_export'
+  | 'token.create' | 'user.create' | 'retention.sweep' | 'audit.view';
+
+/** Writes one audit row. Pass the transaction's client when the audited change is in one. */
+export async function audit(db: Queryable, e: {
+  staff: Staff | null;
+  action: AuditAction;
+  memberId?: number | null;
+  rowCount?: number | null;
+  detail?: Record<string, unknown>;
+  actor?: string;
+}): Promise<void> {
+  await db.query(
+    'INSERT INTO audit_log (actor_user_id, actor, action, member_id, row_count, detail) VALUES ($1, $2, $3, $4, $5, $6)',
+    [e.staff?.id ?? null, e.actor ?? actorLabel(e.staff), e.action, e.memberId ?? null, e.rowCount ?? null, JSON.stringify(e.detail ?? {})],
+  );
+}

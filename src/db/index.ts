@@ -1,0 +1,88 @@
+import pg from 'pg';
+
+// int8 ids and counts fit comfortably in a JS number here; dates stay 'YYYY-MM-DD' strings so
+// no time zone can move a join date by a day.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+pg.types.setTypeParser(1082, (v) => v);
+
+export type Row = Record<string, any>;
+/** Anything that runs a query: the Db, the pool, or a transaction's client. */
+export interface Queryable {
+  query<T extends Row = Row>(sql: string, params?: unknown[]): Promise<pg.QueryResult<T>>;
+}
+
+/** The one database module: a pool, plain parameterised queries and transactions. */
+export interface Db {
+  pool: pg.Pool;
+  url: string;
+  query<T extends Row = Row>(sql: string, params?: unknown[]): Promise<pg.QueryResult<T>>;
+  many<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  one<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function createDb(url: string, opts: { max?: number; applicationName?: string } = {}): Db {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, application_name: opts.applicationName ?? 'budstikke' });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', () => undefined);
+  const db: Db = {
+    pool,
+    url,
+    query: (sql, params) => pool.query(sql, params as unknown[]),
+    many: async (sql, params) => (await pool.query(sql, params as unknown[])).rows,
+    one: async (sql, params) => (await pool.query(sql, params as unknown[])).rows[0],
+    async tx(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+  return db;
+}
+
+/** Creates the database named in `url` when it does not exist (connects to `postgres` to do so). */
+export async function ensureDatabase(url: string, template?: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`database name "${name}" must be letters, digits and underscores`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount) return false;
+    await client.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+    return true;
+  } catch (err: any) {
+    if (err.code === '42P04') return false; // created concurrently by another process
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

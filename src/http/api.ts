@@ -1,0 +1,137 @@
+import express, { type Request, type Response, type RequestHandler } from 'express';
+import Joi from 'joi';
+import type { Hub } from '../hub';
+import { Problem, type FieldError } from '../errors';
+import { resolveStaff, type Role, type Staff } from '../auth';
+
+export interface RouteSpec {
+  summary: string;
+  /** Who may call it; 'public' needs no credentials (webhooks, member links). */
+  roles: Role[] | 'public';
+  params?: Joi.ObjectSchema;
+  query?: Joi.ObjectSchema;
+  body?: Joi.Schema;
+  tags?: string[];
+}
+
+export interface RouteInput<P = any, Q = any, B = any> {
+  hub: Hub;
+  staff: Staff;
+  params: P;
+  query: Q;
+  body: B;
+  req: Request;
+  res: Response;
+}
+
+export type Handler = (input: RouteInput) => Promise<unknown> | unknown;
+
+const EMPTY = Joi.object({});
+
+function joiErrors(err: Joi.ValidationError, where: string): FieldError[] {
+  return err.details.map((d) => ({ field: [where, ...d.path].join('.'), message: d.message.replace(/"/g, '') }));
+}
+
+export function validatePart<T>(schema: Joi.Schema, value: unknown, where: string): T {
+  const { value: v, error } = schema.validate(value ?? {}, { abortEarly: false, stripUnknown: false, convert: true });
+  if (error) throw Problem.badRequest(`invalid ${where}`, joiErrors(error, where));
+  return v as T;
+}
+
+/**
+ * The one way to declare an endpoint: every params, query and body is validated with joi
+ * (an unset schema means "nothing allowed"), roles are checked before the handler runs, and the
+ * declaration feeds /api/openapi.json.
+ */
+export class Api {
+  readonly router = express.Router();
+  private readonly ops: { method: string; path: string; spec: RouteSpec }[] = [];
+
+  constructor(private readonly hub: Hub, private readonly base = '') {}
+
+  get(path: string, spec: RouteSpec, h: Handler): void { this.add('get', path, spec, h); }
+  post(path: string, spec: RouteSpec, h: Handler): void { this.add('post', path, spec, h); }
+  put(path: string, spec: RouteSpec, h: Handler): void { this.add('put', path, spec, h); }
+  patch(path: string, spec: RouteSpec, h: Handler): void { this.add('patch', path, spec, h); }
+  delete(path: string, spec: RouteSpec, h: Handler): void { this.add('delete', path, spec, h); }
+
+  private add(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, spec: RouteSpec, h: Handler): void {
+    this.ops.push({ method, path, spec });
+    const hub = this.hub;
+    const wrapped: RequestHandler = async (req, res) => {
+      let staff: Staff | null = null;
+      if (spec.roles !== 'public') {
+        const s = await resolveStaff(hub, req);
+        if (s === 'invalid') throw Problem.unauthorized('The bearer token is unknown or revoked.');
+        if (!s) throw Problem.unauthorized();
+        if (!spec.roles.includes(s.role)) throw Problem.forbidden(`This needs one of the roles: ${spec.roles.join(', ')}.`);
+        staff = s;
+      }
+      const params = validatePart(spec.params ?? EMPTY, req.params, 'params');
+      const query = validatePart(spec.query ?? EMPTY, req.query, 'query');
+      const body = spec.body ? validatePart(spec.body, req.body, 'body') : undefined;
+      const out = await h({ hub, staff: staff as Staff, params, query, body, req, res });
+      if (res.headersSent) return;
+      if (out === undefined) res.status(res.statusCode === 200 ? 204 : res.statusCode).end();
+      else res.json(out);
+    };
+    this.router[method](path, wrapped);
+  }
+
+  openapi(): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const { method, path, spec } of this.ops) {
+      const p = (this.base + path).replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      const parameters = [
+        ...describeKeys(spec.params).map((k) => ({ name: k.name, in: 'path', required: true, schema: k.schema })),
+        ...describeKeys(spec.query).map((k) => ({ name: k.name, in: 'query', required: k.required, schema: k.schema })),
+      ];
+      paths[p] ??= {};
+      paths[p][method] = {
+        summary: spec.summary,
+        tags: spec.tags,
+        security: spec.roles === 'public' ? [] : [{ bearer: [] }],
+        'x-roles': spec.roles,
+        parameters,
+        ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body.describe()) } } } } : {}),
+        responses: {
+          default: { description: 'Error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+        },
+      };
+    }
+    return { paths };
+  }
+}
+
+function describeKeys(schema?: Joi.ObjectSchema): { name: string; required: boolean; schema: unknown }[] {
+  if (!schema) return [];
+  const d = schema.describe() as any;
+  return Object.entries(d.keys ?? {}).map(([name, k]: [string, any]) => ({ name, required: k.flags?.presence === 'required', schema: toSchema(k) }));
+}
+
+/** A compact joi → JSON Schema mapping: enough for a reader and for client generators. */
+function toSchema(d: any): Record<string, unknown> {
+  if (!d) return {};
+  const out: Record<string, unknown> = {};
+  switch (d.type) {
+    case 'object': {
+      out.type = 'object';
+      if (d.keys) {
+        out.properties = Object.fromEntries(Object.entries(d.keys).map(([k, v]) => [k, toSchema(v)]));
+        const req = Object.entries(d.keys).filter(([, v]: [string, any]) => v.flags?.presence === 'required').map(([k]) => k);
+        if (req.length) out.required = req;
+      }
+      break;
+    }
+    case 'array': out.type = 'array'; out.items = d.items?.[0] ? toSchema(d.items[0]) : {}; break;
+    case 'number': out.type = d.rules?.some((r: any) => r.name === 'integer') ? 'integer' : 'number'; break;
+    case 'boolean': out.type = 'boolean'; break;
+    case 'date': out.type = 'string'; out.format = 'date-time'; break;
+    case 'alternatives': out.oneOf = (d.matches ?? []).map((m: any) => toSchema(m.schema)); break;
+    case 'link': break;
+    default: out.type = 'string';
+  }
+  if (d.allow && d.flags?.only) out.enum = d.allow;
+  if (d.flags?.description) out.description = d.flags.description;
+  return out;
+}

@@ -1,0 +1,118 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { Hub } from '../hub';
+import { Problem } from '../errors';
+import { Api } from './api';
+import { createMetrics, type Metrics } from '../metrics';
+import { pingRedis } from '../redis';
+import { registerMemberRoutes } from '../members/routes';
+import { registerStaffRoutes } from '../auth/routes';
+import { registerReferenceRoutes } from '../geography/routes';
+import { registerTemplateRoutes } from '../render';
+import { mountConsent, registerConsentRoutes } from '../consent';
+import { mountWeb } from '../web';
+import { registerBallotRoutes } from '../ballots';
+import { registerPrivacyRoutes } from '../privacy';
+
+export interface AppOptions {
+  metrics?: Metrics;
+}
+
+/** Routes of each part of the hub; a part adds its own `register…Routes(api)` here. */
+const ROUTE_MODULES: ((api: Api) => void)[] = [
+  registerStaffRoutes,
+  registerMemberRoutes,
+  registerReferenceRoutes,
+  registerTemplateRoutes,
+  registerConsentRoutes,
+  registerBallotRoutes,
+  registerPrivacyRoutes,
+];
+
+/** Mounts outside /api (webhooks, member pages, staff web pages), each given the app. */
+const APP_MODULES: ((app: express.Express, hub: Hub) => void)[] = [
+  mountConsent,
+  mountWeb,
+];
+
+export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
+  const app = express();
+  const metrics = opts.metrics ?? createMetrics();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameSrc: ["'self'"],
+        frameAncestors: ["'self'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+      },
+    },
+  }));
+
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      end({ method: req.method, route });
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    try { await hub.db.query('SELECT 1'); checks.postgres = 'ok'; } catch (e: any) { checks.postgres = e.message; }
+    try { await pingRedis(hub.config.redisUrl); checks.redis = 'ok'; } catch (e: any) { checks.redis = e.message; }
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  for (const mount of APP_MODULES) mount(app, hub);
+
+  const api = new Api(hub, '/api');
+  api.router.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'] }));
+  for (const register of ROUTE_MODULES) register(api);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json({
+      openapi: '3.1.0',
+      info: { title: 'Budstikke API', version: '1' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        schemas: {
+          Problem: {
+            type: 'object',
+            properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array' } },
+          },
+        },
+      },
+      ...api.openapi(),
+    });
+  });
+  app.use('/api', api.router);
+
+  app.use((req, _res, next) => next(Problem.notFound(`No route for ${req.method} ${req.path}.`)));
+  app.use((err: any, req: Request, res: Response, _next: NextFunction) => {
+    let p: Problem;
+    if (err instanceof Problem) p = err;
+    else if (err?.type === 'entity.parse.failed') p = Problem.badRequest('The request body is not valid JSON.');
+    else if (err?.type === 'entity.too.large') p = new Problem(413, 'Content Too Large', 'The request body is too large.');
+    else if (err?.status && err.status >= 400 && err.status < 500) p = new Problem(err.status, err.message || 'Bad Request');
+    else {
+      hub.log.error({ err: { message: err?.message, stack: err?.stack }, path: req.path }, 'unhandled error');
+      p = new Problem(500, 'Internal Server Error', 'Something went wrong; it has been logged.');
+    }
+    if (res.headersSent) return;
+    res.status(p.status).type('application/problem+json').send(JSON.stringify(p.toJSON(req.originalUrl)));
+  });
+  return app;
+}

@@ -1,0 +1,100 @@
+import type { Db } from '../db';
+import type { Staff } from '../auth/staff';
+import { memberScopeSql } from './scope';
+import { Problem } from '../errors';
+
+/** The register fields of a member, with names of what they are linked to. */
+export const MEMBER_SELECT = `
+  SELECT m.id, m.member_number, m.first_name, m.last_name, m.email, m.phone, m.street, m.postcode,
+         pc.place AS postal_place, m.municipality_number, mu.name AS municipality, m.county_code, co.name AS county,
+         m.language, m.status, m.category, m.joined_at, m.resigned_at, m.resignation_reason, m.dues_outstanding,
+         w.org_number AS workplace_org_number, w.name AS workplace, e.org_number AS employer_org_number, e.name AS employer,
+         b.code AS branch_code, b.name AS branch, c.code AS club_code, c.name AS club,
+         COALESCE((SELECT array_agg(a.code ORDER BY a.code) FROM member_agreements ma JOIN agreements a ON a.id = ma.agreement_id WHERE ma.member_id = m.id), '{}') AS agreements,
+         m.created_at, m.updated_at
+    FROM members m
+    LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
+    LEFT JOIN municipalities mu ON mu.number = m.municipality_number
+    LEFT JOIN counties co ON co.code = m.county_code
+    LEFT JOIN workplaces w ON w.id = m.workplace_id
+    LEFT JOIN employers e ON e.id = w.employer_id
+    LEFT JOIN branches b ON b.id = m.branch_id
+    LEFT JOIN clubs c ON c.id = m.club_id`;
+
+export interface MemberView {
+  id: number;
+  memberNumber: string;
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  phone: string | null;
+  street: string | null;
+  postcode: string | null;
+  postalPlace: string | null;
+  municipalityNumber: string | null;
+  municipality: string | null;
+  countyCode: string | null;
+  county: string | null;
+  language: 'nb' | 'nn' | 'en';
+  status: string;
+  category: string;
+  joinedAt: string;
+  resignedAt: string | null;
+  resignationReason: string | null;
+  duesOutstanding: boolean;
+  workplace: string | null;
+  workplaceOrgNumber: string | null;
+  employer: string | null;
+  employerOrgNumber: string | null;
+  branch: string | null;
+  branchCode: string | null;
+  club: string | null;
+  clubCode: string | null;
+  agreements: string[];
+}
+
+export function memberView(r: Record<string, any>): MemberView {
+  return {
+    id: r.id, memberNumber: r.member_number, firstName: r.first_name, lastName: r.last_name, email: r.email, phone: r.phone,
+    street: r.street, postcode: r.postcode, postalPlace: r.postal_place, municipalityNumber: r.municipality_number,
+    municipality: r.municipality, countyCode: r.county_code, county: r.county, language: r.language, status: r.status,
+    category: r.category, joinedAt: r.joined_at, resignedAt: r.resigned_at, resignationReason: r.resignation_reason,
+    duesOutstanding: r.dues_outstanding, workplace: r.workplace, workplaceOrgNumber: r.workplace_org_number,
+    employer: r.employer, employerOrgNumber: r.employer_org_number, branch: r.branch, branchCode: r.branch_code,
+    club: r.club, clubCode: r.club_code, agreements: r.agreements,
+  };
+}
+
+/** A member by number, within what `staff` may see; outside the scope it does not exist (404). */
+export async function getMemberInScope(db: Db, staff: Staff | null, memberNumber: string): Promise<MemberView> {
+  const params: unknown[] = [memberNumber];
+  const row = await db.one(`${MEMBER_SELECT} WHERE m.member_number = $1 AND ${memberScopeSql(staff, 'm', params)}`, params);
+  if (!row) throw Problem.notFound(`No member ${memberNumber}.`);
+  return memberView(row);
+}
+
+/** Id of a member by number within scope, for endpoints that only need the key. */
+export async function memberIdInScope(db: Db, staff: Staff | null, memberNumber: string): Promise<number> {
+  const params: unknown[] = [memberNumber];
+  const row = await db.one(`SELECT m.id FROM members m WHERE m.member_number = $1 AND ${memberScopeSql(staff, 'm', params)}`, params);
+  if (!row) throw Problem.notFound(`No member ${memberNumber}.`);
+  return row.id;
+}
+
+export async function searchMembers(db: Db, staff: Staff, q: { q?: string; limit: number; offset: number }): Promise<{ total: number; members: MemberView[] }> {
+  const params: unknown[] = [];
+  const where = [memberScopeSql(staff, 'm', params)];
+  if (q.q) {
+    params.push(q.q.trim());
+    const p = `$${params.length}`;
+    params.push(`${q.q.trim().toLowerCase()}%`);
+    const like = `$${params.length}`;
+    where.push(`(m.member_number = ${p} OR lower(m.last_name) LIKE ${like} OR lower(m.first_name) LIKE ${like}
+      OR lower(m.first_name || ' ' || m.last_name) LIKE ${like})`);
+  }
+  const whereSql = where.join(' AND ');
+  const total = (await db.one(`SELECT count(*)::int AS n FROM members m WHERE ${whereSql}`, params))!.n as number;
+  params.push(q.limit, q.offset);
+  const rows = await db.many(`${MEMBER_SELECT} WHERE ${whereSql} ORDER BY m.last_name, m.first_name, m.member_number LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+  return { total, members: rows.map(memberView) };
+}

@@ -1,0 +1,71 @@
+import Joi from 'joi';
+import type { Api } from '../http/api';
+import { audit } from '../audit';
+import { getMemberInScope, searchMembers } from './queries';
+import { Problem } from '../errors';
+import { importMembers } from './import';
+import { upsertMember } from './upsert';
+
+export const memberNumberParam = Joi.object({ memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required() });
+
+export function registerMemberRoutes(api: Api): void {
+  api.get('/members', {
+    summary: 'Search members by number or name (representatives: only their own members)',
+    roles: ['admin', 'communications', 'representative', 'auditor'],
+    tags: ['members'],
+    query: Joi.object({
+      q: Joi.string().max(100).allow(''),
+      limit: Joi.number().integer().min(1).max(500).default(50),
+      offset: Joi.number().integer().min(0).default(0),
+    }),
+  }, async ({ hub, staff, query }) => {
+    const result = await searchMembers(hub.db, staff, query);
+    await audit(hub.db, { staff, action: query.q ? 'member.search' : 'member.list', rowCount: result.members.length, detail: { q: query.q ?? null, offset: query.offset } });
+    return result;
+  });
+
+  api.get('/members/:memberNumber', {
+    summary: 'One member (representatives: 404 outside their scope)',
+    roles: ['admin', 'communications', 'representative', 'auditor'],
+    tags: ['members'],
+    params: memberNumberParam,
+  }, async ({ hub, staff, params }) => {
+    const m = await getMemberInScope(hub.db, staff, params.memberNumber);
+    await audit(hub.db, { staff, action: 'member.view', memberId: m.id, rowCount: 1 });
+    return m;
+  });
+
+  api.post('/members/import', {
+    summary: 'Import members from the membership register: CSV (text/csv; ; or , delimited, UTF-8 or Windows-1252, '
+      + 'Norwegian or English headers) or JSON (an array of members with English keys, or { members: [...] }). '
+      + 'Returns { inserted, updated, unchanged, rejected, warnings, errors: [{ row, field, message }] }.',
+    roles: ['admin', 'communications'],
+    tags: ['members'],
+  }, async ({ hub, staff, req }) => {
+    if (req.is(['application/json', 'application/*+json'])) {
+      const body = req.body as unknown;
+      const members = Array.isArray(body) ? body : (body && typeof body === 'object' && Array.isArray((body as any).members)) ? (body as any).members : null;
+      if (!members) throw Problem.badRequest('A JSON import is an array of member objects, or { "members": [...] }; nothing was imported.');
+      return importMembers(hub, { kind: 'records', records: members }, { staff, via: 'api' });
+    }
+    if (req.is(['text/csv', 'text/plain', 'application/csv', 'text/comma-separated-values', 'application/vnd.ms-excel', 'application/octet-stream'])) {
+      return importMembers(hub, { kind: 'csv', data: req }, { staff, via: 'api' });
+    }
+    throw new Problem(415, 'Unsupported Media Type', 'Send the register as text/csv or application/json.');
+  });
+
+  api.put('/members/:memberNumber', {
+    summary: 'Create or update one member, as the membership register pushes a change (same validation as the import; '
+      + 'keys left out keep their stored values). 201 when created.',
+    roles: ['admin', 'communications'],
+    tags: ['members'],
+    params: memberNumberParam,
+    body: Joi.object().unknown(true).description('A member with the import\'s English keys: first_name, last_name, email, phone, street, postcode, '
+      + 'language, status, category, workplace_org_number, employer_org_number, branch, club, agreements, joined_at, resigned_at, '
+      + 'resignation_reason, dues_outstanding'),
+  }, async ({ hub, staff, params, body, res }) => {
+    const { created, member } = await upsertMember(hub, staff, params.memberNumber, body);
+    if (created) res.status(201);
+    return member;
+  });
+}

@@ -1,0 +1,16 @@
+import type { Staff } from '../auth/staff';
+
+/**
+ * The SQL condition confining a query on members (aliased `alias`) to what `staff` may see.
+ * A representative sees the members of the branches, clubs and workplaces their current roles
+ * cover; everyone else with access sees all. The condition goes into the query itself, so a
+ * member outside the scope is simply not found.
+ */
+export function memberScopeSql(staff: Staff | null, alias: string, params: unknown[]): string {
+  if (!staff || staff.role !== 'representative') return 'TRUE';
+  params.push(staff.memberId ?? -1);
+  const p = `$${params.length}`;
+  return `EXISTS (SELECT 1 FROM member_roles sr
+    WHERE sr.member_id = ${p} AND sr.starts_on <= current_date AND (sr.ends_on IS NULL OR sr.ends_on >= current_date)
+      AND (sr.branch_id = ${alias}.branch_id OR sr.club_id = ${alias}.club_id OR sr.workplace_id = ${alias}.workplace_id))`;
+}
