@@ -1,0 +1,312 @@
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { CsvReader } from './csv';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DateTime } from 'luxon';
+import type { Hub } from '../../hub';
+import type { Staff } from '../../auth/staff';
+import { Problem } from '../../errors';
+import { audit, type AuditAction } from '../../audit';
+import { decodeSource, sniffDelimiter, type Encoding } from './decode';
+import { fieldForHeader, isNationalIdHeader, type ImportField } from './fields';
+import { loadReference, validateRow, type Getter, type Reference } from './validate';
+import { COPY_SQL, createStage, mergeStage } from './merge';
+
+export { HEADER_ALIASES, type ImportField } from './fields';
+export { normalisePhone } from './phone';
+
+export interface ImportError { row: number; field: string; message: string }
+
+/** The one report of an import, the same from the endpoint and the CLI. */
+export interface ImportReport {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  warnings: string[];
+  errors: ImportError[];
+}
+
+export type ImportSource =
+  /** CSV bytes (a request, a file stream); encoding and delimiter are detected. */
+  | { kind: 'csv'; data: AsyncIterable<Buffer | string> }
+  /** Member objects with the English (or Norwegian) keys: a JSON body, the demo generator. */
+  | { kind: 'records'; records: Iterable<unknown> | AsyncIterable<unknown> };
+
+export interface ImportOptions {
+  staff: Staff | null;
+  /** Audit actor when there is no staff user (e.g. `cli:<user>`). */
+  actor?: string;
+  via: 'api' | 'cli' | 'seed' | 'bench' | 'upsert';
+  auditAction?: AuditAction;
+  /** How many errors the report lists; `rejected` always counts them all. */
+  maxListedErrors?: number;
+  /** Called with each phase's name and milliseconds (for the benchmark's profile). */
+  onPhase?: (name: string, ms: number) => void;
+  /** New members from which an import that outgrows the table rebuilds its indexes afterwards (default 50,000). */
+  bulkMinRows?: number;
+}
+
+const LISTED_ERRORS = 10_000;
+/** Bytes of COPY text gathered before a write to PostgreSQL (about 2,000 rows). */
+const COPY_CHUNK = 256 * 1024;
+const IMPORT_LOCK = 727275;
+
+const REQUIRED: [ImportField, string][] = [
+  ['member_number', 'medlemsnummer / member_number'],
+  ['first_name', 'fornavn / first_name'],
+  ['last_name', 'etternavn / last_name'],
+];
+
+/** One row: a CSV record (read through the header's index), an object's values, or a problem found before validation. */
+interface RowItem {
+  row: number;
+  rec?: string[];
+  values?: Partial<Record<ImportField, string>>;
+  problem?: ImportError;
+}
+
+interface Rows {
+  /** Rows in batches (one per decoded chunk); throws a Problem on a malformed file. */
+  batches: AsyncIterable<RowItem[]>;
+  /** For CSV: the column of each field, filled in when the header is read. */
+  index: Partial<Record<ImportField, number>>;
+  warnings: string[];
+  format: 'csv' | 'json';
+  encoding?: Encoding;
+  delimiter?: string;
+}
+
+/** CSV: header mapping (national id columns dropped before any value is read), then each record. */
+async function csvRows(data: AsyncIterable<Buffer | string>): Promise<Rows> {
+  const decoded = await decodeSource(data);
+  if (!decoded.head.trim()) throw Problem.badRequest('The file is empty; nothing was imported.');
+  const delimiter = sniffDelimiter(decoded.head);
+  const reader = new CsvReader(delimiter);
+  const warnings: string[] = [];
+
+  const index: Partial<Record<ImportField, number>> = {};
+
+  async function* batches(): AsyncGenerator<RowItem[]> {
+    let width = 0;
+    let n = 0;
+    let final = false;
+    const chunks = decoded.text[Symbol.asyncIterator]();
+    try {
+      while (!final) {
+        const next = await chunks.next();
+        final = next.done === true;
+        const batch: RowItem[] = [];
+        for (const rec of reader.push(final ? '' : next.value as string, final)) {
+          n++;
+          if (n === 1) {
+            width = mapHeader(rec, warnings, index);
+            continue;
+          }
+          if (rec.every((v) => v.trim() === '')) continue; // trailing ";;;;" lines from spreadsheets
+          if (rec.length !== width) {
+            batch.push({ row: n, problem: { row: n, field: 'row', message: `row has ${rec.length} fields, the header has ${width}` } });
+            continue;
+          }
+          batch.push({ row: n, rec });
+        }
+        if (batch.length) yield batch;
+      }
+    } catch (err: any) {
+      throw asFileProblem(err);
+    }
+    if (n === 0) throw Problem.badRequest('The file is empty; nothing was imported.');
+  }
+  return { batches: batches(), index, warnings, format: 'csv', get encoding() { return decoded.encoding; }, delimiter } as Rows;
+}
+
+function asFileProblem(err: any): Problem {
+  if (err instanceof Problem) return err;
+  if (typeof err?.code === 'string' && err.code.startsWith('CSV_')) {
+    return Problem.badRequest(`The file is not valid CSV: ${String(err.message).replace(/\.$/, '')}; nothing was imported.`);
+  }
+  return err;
+}
+
+function mapHeader(header: string[], warnings: string[], index: Partial<Record<ImportField, number>>): number {
+  header.forEach((raw, i) => {
+    const name = raw.replace(/^\uFEFF/, '').trim();
+    if (isNationalIdHeader(name)) {
+      warnings.push(`column "${name}" looks like a national identity number; it was dropped and none of its values were read or stored`);
+      return;
+    }
+    const f = fieldForHeader(name);
+    if (!f) {
+      if (name) warnings.push(`column "${name.slice(0, 60)}" is not a register field and was ignored`);
+      return;
+    }
+    if (index[f] !== undefined) { warnings.push(`column "${name}" repeats ${f}; the first such column was used`); return; }
+    index[f] = i;
+  });
+  const missing = REQUIRED.filter(([f]) => index[f] === undefined);
+  if (missing.length) {
+    throw Problem.badRequest(
+      `The file has no ${missing.map(([, h]) => h).join(', ')} column${missing.length > 1 ? 's' : ''}; is it a member register CSV with a header line? Nothing was imported.`,
+      missing.map(([f]) => ({ field: f, message: `no ${f} column`, row: 1 })),
+    );
+  }
+  return header.length;
+}
+
+/** Objects (JSON body, generator): keys mapped like CSV headers; null means "clear", a missing key "leave as is". */
+function recordRows(records: Iterable<unknown> | AsyncIterable<unknown>): Rows {
+  const warnings: string[] = [];
+  const seen = new Map<string, ImportField | null>();
+  const keyField = (k: string): ImportField | null => {
+    let f = seen.get(k);
+    if (f !== undefined) return f;
+    if (isNationalIdHeader(k)) {
+      warnings.push(`field "${k}" looks like a national identity number; it was dropped and none of its values were read or stored`);
+      f = null;
+    } else {
+      f = fieldForHeader(k) ?? null;
+      if (!f) warnings.push(`field "${k.slice(0, 60)}" is not a register field and was ignored`);
+    }
+    seen.set(k, f);
+    return f;
+  };
+  async function* batches(): AsyncGenerator<RowItem[]> {
+    let n = 0;
+    let batch: RowItem[] = [];
+    for await (const rec of records as AsyncIterable<unknown>) {
+      n++;
+      if (!rec || typeof rec !== 'object' || Array.isArray(rec)) {
+        batch.push({ row: n, problem: { row: n, field: 'row', message: 'a member must be an object' } });
+      } else {
+        const values: Partial<Record<ImportField, string>> = {};
+        for (const [k, v] of Object.entries(rec as Record<string, unknown>)) {
+          const f = keyField(k);
+          if (!f || values[f] !== undefined) continue;
+          values[f] = v === null || v === undefined ? '' : Array.isArray(v) ? v.map(String).join('|') : String(v);
+        }
+        batch.push({ row: n, values });
+      }
+      if (batch.length >= 1000) { yield batch; batch = []; }
+    }
+    if (batch.length) yield batch;
+  }
+  return { batches: batches(), index: {}, warnings, format: 'json' };
+}
+
+/** Today in Norway, by the hub's clock: the date a resignation without a date is recorded on. */
+export function importDateOf(now: Date): string {
+  return DateTime.fromJSDate(now, { zone: 'Europe/Oslo' }).toISODate()!;
+}
+
+/**
+ * The one import: CSV or member objects → validated rows streamed with COPY into a temporary
+ * staging table → a set-based merge into the register, all in one transaction with the audit
+ * row. A malformed file throws a 400 Problem and nothing is written; bad rows are reported
+ * (row, field, message) and never touch the register.
+ */
+export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, source: ImportSource, opts: ImportOptions): Promise<ImportReport> {
+  const maxListed = opts.maxListedErrors ?? LISTED_ERRORS;
+  const input = source.kind === 'csv' ? await csvRows(source.data) : recordRows(source.records);
+  const importDate = importDateOf(hub.clock.now());
+  let last = performance.now();
+  const phase = (name: string) => { const now = performance.now(); opts.onPhase?.(name, now - last); last = now; };
+  const client = await hub.db.pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
+    await client.query("SET LOCAL work_mem = '64MB'");
+    await client.query("SET LOCAL maintenance_work_mem = '256MB'");
+    await createStage(client);
+    const ref: Reference = await loadReference(client);
+    phase('prepare');
+
+    const errors: ImportError[] = [];
+    let rejected = 0;
+    let staged = 0;
+    const copy = client.query(copyFrom(COPY_SQL));
+    let copyError: unknown;
+    copy.on('error', (e) => { copyError = e; });
+    let buf = '';
+    const flush = async () => {
+      if (!buf) return;
+      const ok = copy.write(buf);
+      buf = '';
+      if (!ok) await Promise.race([once(copy, 'drain'), once(copy, 'error')]);
+      if (copyError) throw copyError;
+    };
+    try {
+      let cur: RowItem = { row: 0 };
+      const index = input.index;
+      const get: Getter = (f) => {
+        if (cur.values) return cur.values[f];
+        const i = index[f];
+        return i === undefined ? undefined : cur.rec![i];
+      };
+      for await (const batch of input.batches) {
+        for (const item of batch) {
+          cur = item;
+          const v = item.problem ? { errors: [item.problem] } : validateRow(get, item.row, ref);
+          if (v.line) {
+            buf += v.line;
+            staged++;
+          } else {
+            rejected++;
+            for (const e of v.errors ?? []) if (errors.length < maxListed) errors.push(e as ImportError);
+          }
+        }
+        if (buf.length >= COPY_CHUNK) await flush();
+      }
+      await flush();
+      copy.end();
+      await finished(copy);
+      phase('parse_validate_copy');
+    } catch (err) {
+      broken = true;
+      copy.destroy(err as Error);
+      throw err;
+    }
+
+    const merged = await mergeStage(client, importDate, maxListed, phase, opts.bulkMinRows);
+    for (const d of merged.duplicates) {
+      for (const row of d.rows) {
+        if (errors.length < maxListed) {
+          errors.push({ row, field: 'member_number', message: `member number ${d.memberNumber} appears in more than one row (rows ${d.rows.join(', ')}); none of them was imported` });
+        }
+      }
+    }
+    rejected += merged.duplicateRows;
+    const accepted = staged - merged.duplicateRows;
+    const report: ImportReport = {
+      inserted: merged.inserted,
+      updated: merged.updated,
+      unchanged: accepted - merged.inserted - merged.updated,
+      rejected,
+      warnings: [...input.warnings],
+      errors: errors.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field)),
+    };
+    const listed = errors.length;
+    const totalErrorsKnown = rejected;
+    if (listed >= maxListed) report.warnings.push(`only the first ${maxListed} errors are listed; ${totalErrorsKnown} rows were rejected in all`);
+
+    await audit(client, {
+      staff: opts.staff,
+      actor: opts.actor,
+      action: opts.auditAction ?? 'member.import',
+      rowCount: merged.inserted + merged.updated,
+      detail: {
+        via: opts.via, format: input.format, ...(input.encoding ? { encoding: input.encoding, delimiter: input.delimiter } : {}),
+        inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected,
+      },
+    });
+    await client.query('COMMIT');
+    phase('commit');
+    hub.log.info({ via: opts.via, inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, rejected: report.rejected }, 'member import');
+    return report;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => { broken = true; });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,155 @@
+import type pg from 'pg';
+import { GIVEN, STAGE_COLUMNS } from './validate';
+
+export const STAGE = 'member_import_stage';
+/** Below this many new members the ordinary index-maintaining insert is fast enough. */
+export const BULK_MIN_ROWS = 50_000;
+
+/** A temporary staging table, private to the import's transaction and gone at its end. */
+export async function createStage(client: pg.PoolClient): Promise<void> {
+  await client.query(`CREATE TEMP TABLE ${STAGE} (
+    row_no integer NOT NULL, given integer NOT NULL, member_number text NOT NULL, first_name text NOT NULL, last_name text NOT NULL,
+    email text, phone text, street text, postcode text, municipality_number text, county_code text,
+    language text, status text, category text, workplace_id bigint, branch_id bigint, club_id bigint,
+    joined_at date, resigned_at date, resignation_reason text, dues_outstanding boolean, agreement_ids bigint[]
+  ) ON COMMIT DROP`);
+}
+
+export const COPY_SQL = `COPY ${STAGE} (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
+
+const g = (bit: number) => `(s.given & ${bit}) <> 0`;
+const keep = (bit: number, col: string) => `CASE WHEN ${g(bit)} THEN s.${col} ELSE m.${col} END`;
+
+const NEW_STATUS = keep(GIVEN.status, 'status');
+
+/** The value each member column takes from a staged row (m: the stored member, s: the staged row, $1: import date). */
+const UPDATE_VALUES: [string, string][] = [
+  ['first_name', 's.first_name'],
+  ['last_name', 's.last_name'],
+  ['email', keep(GIVEN.email, 'email')],
+  ['phone', keep(GIVEN.phone, 'phone')],
+  ['street', keep(GIVEN.street, 'street')],
+  ['postcode', keep(GIVEN.postcode, 'postcode')],
+  ['municipality_number', keep(GIVEN.postcode, 'municipality_number')],
+  ['county_code', keep(GIVEN.postcode, 'county_code')],
+  ['language', keep(GIVEN.language, 'language')],
+  ['status', NEW_STATUS],
+  ['category', keep(GIVEN.category, 'category')],
+  ['workplace_id', keep(GIVEN.workplace, 'workplace_id')],
+  ['branch_id', keep(GIVEN.branch, 'branch_id')],
+  ['club_id', keep(GIVEN.club, 'club_id')],
+  ['joined_at', keep(GIVEN.joined_at, 'joined_at')],
+  // A resignation keeps the date it was first recorded unless the file gives one.
+  ['resigned_at', `CASE WHEN ${NEW_STATUS} = 'active' THEN NULL WHEN s.resigned_at IS NOT NULL THEN s.resigned_at
+                   WHEN m.status = 'resigned' THEN m.resigned_at ELSE $1::date END`],
+  ['resignation_reason', `CASE WHEN ${NEW_STATUS} = 'active' THEN NULL WHEN ${g(GIVEN.resignation_reason)} THEN s.resignation_reason
+                   ELSE m.resignation_reason END`],
+  ['dues_outstanding', keep(GIVEN.dues_outstanding, 'dues_outstanding')],
+];
+
+const AGREEMENTS_CHANGED = `(${g(GIVEN.agreements)} AND s.agreement_ids <> COALESCE(
+  (SELECT array_agg(ma.agreement_id ORDER BY ma.agreement_id) FROM member_agreements ma WHERE ma.member_id = m.id), '{}'))`;
+
+/**
+ * Bulk-load mode, as pg_restore does it: when an import inserts more rows than the table holds,
+ * the table's plain secondary indexes and its foreign keys are dropped, the rows inserted, and
+ * the indexes rebuilt and the foreign keys re-validated set-based. Primary keys and unique
+ * constraints stay. All of it happens inside the import's transaction (a failure restores
+ * everything), and the definitions are read from the catalogue, so indexes other parts of the hub
+ * add are rebuilt as they were. The table is locked for the transaction, as any initial load would.
+ */
+async function withBulkLoad<T>(client: pg.PoolClient, table: string, fn: () => Promise<T>, phase: (name: string) => void): Promise<T> {
+  const indexes = (await client.query(
+    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+      WHERE x.indrelid = $1::regclass AND NOT x.indisprimary AND NOT x.indisunique
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`, [table])).rows;
+  const fks = (await client.query(
+    `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'`, [table])).rows;
+  for (const f of fks) await client.query(`ALTER TABLE ${table} DROP CONSTRAINT "${f.name}"`);
+  for (const i of indexes) await client.query(`DROP INDEX "${i.name}"`);
+  phase(`${table}_bulk_drop`);
+  const out = await fn();
+  phase(`${table}_bulk_rows`);
+  for (const i of indexes) await client.query(i.def);
+  phase(`${table}_bulk_indexes`);
+  for (const f of fks) await client.query(`ALTER TABLE ${table} ADD CONSTRAINT "${f.name}" ${f.def}`);
+  phase(`${table}_bulk_foreign_keys`);
+  return out;
+}
+
+export interface MergeResult { inserted: number; updated: number; duplicates: { memberNumber: string; rows: number[] }[]; duplicateRows: number }
+
+/**
+ * Set-based merge of the staged rows into the register, in the caller's transaction:
+ * rows sharing a member number are all set aside; existing members are updated only where
+ * something differs (so a re-import changes nothing); new members are inserted; agreement
+ * coverage follows the rows that give it.
+ */
+export async function mergeStage(client: pg.PoolClient, importDate: string, maxListed: number,
+  phase: (name: string) => void = () => undefined, bulkMinRows = BULK_MIN_ROWS): Promise<MergeResult> {
+  await client.query(`ANALYZE ${STAGE}`);
+  phase('analyze');
+  const dup = await client.query(
+    `SELECT member_number, array_agg(row_no ORDER BY row_no) AS rows FROM ${STAGE}
+      GROUP BY member_number HAVING count(*) > 1 ORDER BY min(row_no) LIMIT $1`, [maxListed]);
+  let duplicateRows = 0;
+  if (dup.rowCount) {
+    const del = await client.query(`DELETE FROM ${STAGE} WHERE member_number IN
+      (SELECT member_number FROM ${STAGE} GROUP BY member_number HAVING count(*) > 1)`);
+    duplicateRows = del.rowCount ?? 0;
+  }
+  phase('duplicates');
+
+  const cols = UPDATE_VALUES.map(([c]) => c);
+  const updated = await client.query(
+    `UPDATE members m SET ${UPDATE_VALUES.map(([c, e]) => `${c} = ${e}`).join(', ')}, updated_at = now()
+       FROM ${STAGE} s
+      WHERE m.member_number = s.member_number
+        AND (${AGREEMENTS_CHANGED}
+             OR (${cols.map((c) => `m.${c}`).join(', ')}) IS DISTINCT FROM (${UPDATE_VALUES.map(([, e]) => e).join(', ')}))`,
+    [importDate]);
+  phase('update');
+
+  const existing = Number((await client.query('SELECT count(*)::int AS n FROM members')).rows[0].n);
+  const staged = Number((await client.query(`SELECT count(*)::int AS n FROM ${STAGE} s
+     WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)`)).rows[0].n);
+  const bulk = staged >= bulkMinRows && staged > existing;
+  const bulkLoad = <T>(table: string, fn: () => Promise<T>) => (bulk ? withBulkLoad(client, table, fn, phase) : fn());
+
+  const inserted = await bulkLoad('members', () => client.query(
+    `INSERT INTO members (member_number, first_name, last_name, email, phone, street, postcode, municipality_number, county_code,
+                          language, status, category, workplace_id, branch_id, club_id, joined_at, resigned_at, resignation_reason, dues_outstanding)
+     SELECT s.member_number, s.first_name, s.last_name, s.email, s.phone, s.street, s.postcode, s.municipality_number, s.county_code,
+            COALESCE(s.language, 'nb'), COALESCE(s.status, 'active'), COALESCE(s.category, 'employee'), s.workplace_id, s.branch_id, s.club_id,
+            COALESCE(s.joined_at, LEAST($1::date, COALESCE(s.resigned_at, $1::date))),
+            CASE WHEN s.status = 'resigned' THEN COALESCE(s.resigned_at, $1::date) END,
+            CASE WHEN s.status = 'resigned' THEN s.resignation_reason END,
+            COALESCE(s.dues_outstanding, false)
+       FROM ${STAGE} s
+      WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)`,
+    [importDate]));
+  phase('insert');
+
+  // Coverage: exactly the agreements a row lists, for rows that list them.
+  await client.query(
+    `DELETE FROM member_agreements ma USING ${STAGE} s JOIN members m ON m.member_number = s.member_number
+      WHERE ${g(GIVEN.agreements)} AND ma.member_id = m.id AND NOT (ma.agreement_id = ANY (s.agreement_ids))`);
+  phase('agreements_delete');
+  await bulkLoad('member_agreements', () => client.query(
+    `INSERT INTO member_agreements (member_id, agreement_id, covered_from)
+     SELECT m.id, a.id, $1::date
+       FROM ${STAGE} s JOIN members m ON m.member_number = s.member_number CROSS JOIN LATERAL unnest(s.agreement_ids) AS a(id)
+      WHERE ${g(GIVEN.agreements)} AND cardinality(s.agreement_ids) > 0
+        ${bulk ? '' : 'AND NOT EXISTS (SELECT 1 FROM member_agreements x WHERE x.member_id = m.id AND x.agreement_id = a.id)'}
+     ON CONFLICT DO NOTHING`,
+    [importDate]));
+  phase('agreements_insert');
+
+  return {
+    inserted: inserted.rowCount ?? 0,
+    updated: updated.rowCount ?? 0,
+    duplicates: dup.rows.map((r) => ({ memberNumber: r.member_number, rows: r.rows })),
+    duplicateRows,
+  };
+}
