@@ -1,0 +1,206 @@
+import type { Queryable } from '../db';
+
+/**
+ * THE consent decision: may member M be sent category C on channel X?
+ *
+ * True only when all of these hold:
+ *  1. C exists and allows X (message_categories.channels);
+ *  2. M is reachable at all: status 'active' — or, when the caller passes `includeResigned`,
+ *     a resigned member for category `service` only (the confirmation of resignation);
+ *  3. M has an address for X: email (non-blank) for email, phone for sms, street + postcode for letter;
+ *  4. that address is not actively suppressed (suppressions.lifted_at IS NULL; emails compared
+ *     lower-cased and trimmed; letters are never suppressed);
+ *  5. C cannot be declined, OR M's consent_state for (C, X) is granted, OR M has no row for
+ *     (C, X) and C is on by default. A withdrawn row on a category that has since become
+ *     non-declinable does not count (non-declinable means "always").
+ *
+ * Two forms, proven to agree by test/consent-decision.test.ts over a generated population:
+ *  - `reachableSql` / `unreachableReasonSql`: SQL text for set-based queries (audience builder);
+ *  - `decideBatch`: one query for the raw facts of up to 1000 members, then `decideFacts` in
+ *    TypeScript — deliberately a separate code path from the SQL form.
+ * The reason codes, in the order they are checked: channel_not_allowed, inactive, no_address,
+ * suppressed, opted_out, no_consent (a category off by default with no grant). decideBatch adds
+ * unknown_member for an id that is not (or no longer) in the register.
+ */
+export type Channel = 'email' | 'sms' | 'letter';
+export const CHANNELS: Channel[] = ['email', 'sms', 'letter'];
+
+export type UnreachableReason =
+  | 'channel_not_allowed' | 'inactive' | 'no_address' | 'suppressed' | 'opted_out' | 'no_consent' | 'unknown_member';
+
+export interface DecisionOptions {
+  /**
+   * Allow resigned members for category `service` (confirmation of resignation, final dues
+   * invoice). Off by default: resigned members are otherwise never reachable.
+   */
+  includeResigned?: boolean;
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason: UnreachableReason | null;
+  /** The address the message would go to (email as stored, E.164 phone, "street\npostcode place"), null when none. */
+  address: string | null;
+}
+
+function assertChannel(channel: string): asserts channel is Channel {
+  if (!CHANNELS.includes(channel as Channel)) throw new Error(`unknown channel ${channel}`);
+}
+
+function assertIdent(s: string, what: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) throw new Error(`${what} must be a plain SQL identifier: ${s}`);
+}
+
+function assertCategoryExpr(s: string): void {
+  if (!/^(\$\d+(::text)?|[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*)$/.test(s)) {
+    throw new Error(`categoryParam must be a placeholder like $2 or a column like c.code: ${s}`);
+  }
+}
+
+/** The parts of the decision as SQL conditions, each true when that rule is satisfied. */
+function parts(m: string, cat: string, channel: Channel, opts: DecisionOptions) {
+  assertIdent(m, 'memberAlias');
+  assertCategoryExpr(cat);
+  assertChannel(channel);
+  const c = `(${cat})::text`;
+  const active = opts.includeResigned
+    ? `(${m}.status = 'active' OR (${m}.status = 'resigned' AND ${c} = 'service'))`
+    : `${m}.status = 'active'`;
+  const channelAllowed = `EXISTS (SELECT 1 FROM message_categories mc_a WHERE mc_a.code = ${c} AND '${channel}' = ANY (mc_a.channels))`;
+  let hasAddress: string;
+  let notSuppressed: string;
+  switch (channel) {
+    case 'email':
+      hasAddress = `(${m}.email IS NOT NULL AND btrim(${m}.email) <> '')`;
+      notSuppressed = `NOT EXISTS (SELECT 1 FROM suppressions sp WHERE sp.channel = 'email' AND sp.address = lower(btrim(${m}.email)) AND sp.lifted_at IS NULL)`;
+      break;
+    case 'sms':
+      hasAddress = `${m}.phone IS NOT NULL`;
+      notSuppressed = `NOT EXISTS (SELECT 1 FROM suppressions sp WHERE sp.channel = 'sms' AND sp.address = ${m}.phone AND sp.lifted_at IS NULL)`;
+      break;
+    default:
+      hasAddress = `(${m}.street IS NOT NULL AND btrim(${m}.street) <> '' AND ${m}.postcode IS NOT NULL)`;
+      notSuppressed = 'TRUE';
+  }
+  // Declined: an explicit withdrawal on a category that can be declined.
+  const notOptedOut = `NOT EXISTS (SELECT 1 FROM consent_state cs_o JOIN message_categories mc_o ON mc_o.code = cs_o.category
+      WHERE cs_o.member_id = ${m}.id AND cs_o.category = ${c} AND cs_o.channel = '${channel}' AND NOT cs_o.granted AND mc_o.declinable)`;
+  // Needs no grant (cannot be declined, or on by default), or has one.
+  const consented = `(EXISTS (SELECT 1 FROM message_categories mc_d WHERE mc_d.code = ${c} AND (mc_d.default_on OR NOT mc_d.declinable))
+      OR EXISTS (SELECT 1 FROM consent_state cs_g WHERE cs_g.member_id = ${m}.id AND cs_g.category = ${c} AND cs_g.channel = '${channel}' AND cs_g.granted))`;
+  return { active, channelAllowed, hasAddress, notSuppressed, notOptedOut, consented };
+}
+
+/**
+ * SQL boolean: member `memberAlias` may be sent the category in `categoryParam` (a placeholder
+ * such as `$2`, or a column such as `c.code`) on `channel`. A conjunction of EXISTS / NOT EXISTS
+ * so that, at the top level of a WHERE, PostgreSQL plans it as semi/anti joins (hash joins over
+ * a million members in one pass).
+ */
+export function reachableSql(memberAlias: string, categoryParam: string, channel: Channel, opts: DecisionOptions = {}): string {
+  const p = parts(memberAlias, categoryParam, channel, opts);
+  return `(${p.channelAllowed} AND ${p.active} AND ${p.hasAddress} AND ${p.notSuppressed} AND ${p.notOptedOut} AND ${p.consented})`;
+}
+
+/** SQL text expression: NULL when reachable, else the first failing reason (see the module comment). */
+export function unreachableReasonSql(memberAlias: string, categoryParam: string, channel: Channel, opts: DecisionOptions = {}): string {
+  const p = parts(memberAlias, categoryParam, channel, opts);
+  return `(CASE
+    WHEN NOT ${p.channelAllowed} THEN 'channel_not_allowed'
+    WHEN NOT ${p.active} THEN 'inactive'
+    WHEN NOT ${p.hasAddress} THEN 'no_address'
+    WHEN NOT ${p.notSuppressed} THEN 'suppressed'
+    WHEN NOT ${p.notOptedOut} THEN 'opted_out'
+    WHEN NOT ${p.consented} THEN 'no_consent'
+    ELSE NULL END)`;
+}
+
+/** The raw facts about one member that the decision needs (what decideBatch's query fetches). */
+export interface MemberFacts {
+  status: string;
+  email: string | null;
+  phone: string | null;
+  street: string | null;
+  postcode: string | null;
+  place: string | null;
+  /** consent_state.granted for (category, channel), null when no row. */
+  choice: boolean | null;
+  /** An active suppression matches the member's address on this channel. */
+  suppressed: boolean;
+}
+
+export interface CategoryFacts {
+  code: string;
+  declinable: boolean;
+  defaultOn: boolean;
+  channels: string[];
+}
+
+function addressFor(f: MemberFacts, channel: Channel): string | null {
+  if (channel === 'email') return f.email && f.email.trim() !== '' ? f.email.trim() : null;
+  if (channel === 'sms') return f.phone ?? null;
+  if (f.street && f.street.trim() !== '' && f.postcode) return `${f.street.trim()}\n${f.postcode}${f.place ? ` ${f.place}` : ''}`;
+  return null;
+}
+
+/** The decision in TypeScript over fetched facts. Pure; the batch form's logic. */
+export function decideFacts(category: CategoryFacts | null, channel: Channel, f: MemberFacts, opts: DecisionOptions = {}): Decision {
+  const address = addressFor(f, channel);
+  const no = (reason: UnreachableReason): Decision => ({ allowed: false, reason, address });
+  if (!category || !category.channels.includes(channel)) return no('channel_not_allowed');
+  const activeOk = f.status === 'active' || (opts.includeResigned === true && f.status === 'resigned' && category.code === 'service');
+  if (!activeOk) return no('inactive');
+  if (!address) return no('no_address');
+  if (channel !== 'letter' && f.suppressed) return no('suppressed');
+  if (category.declinable && f.choice === false) return no('opted_out');
+  if (category.declinable && !category.defaultOn && f.choice !== true) return no('no_consent');
+  return { allowed: true, reason: null, address };
+}
+
+/**
+ * The batch form: ONE query for up to 1000 members, used by senders just before a batch
+ * leaves. Every requested id is in the result; ids not in the register get `unknown_member`.
+ */
+export async function decideBatch(
+  db: Queryable, category: string, channel: Channel, memberIds: number[], opts: DecisionOptions = {},
+): Promise<Map<number, Decision>> {
+  assertChannel(channel);
+  if (memberIds.length > 1000) throw new Error('decideBatch takes at most 1000 members');
+  const out = new Map<number, Decision>();
+  if (memberIds.length === 0) return out;
+  const { rows } = await db.query(
+    `SELECT ids.id AS req_id, m.id, m.status, m.email, m.phone, m.street, m.postcode, pc.place,
+            cs.granted AS choice,
+            (SELECT count(*) > 0 FROM suppressions s
+              WHERE s.channel = $3 AND s.lifted_at IS NULL
+                AND s.address = CASE $3 WHEN 'email' THEN lower(btrim(m.email)) WHEN 'sms' THEN m.phone END) AS suppressed,
+            mc.code AS c_code, mc.declinable AS c_declinable, mc.default_on AS c_default_on, mc.channels AS c_channels
+       FROM unnest($1::bigint[]) AS ids(id)
+       LEFT JOIN members m ON m.id = ids.id
+       LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
+       LEFT JOIN message_categories mc ON mc.code = $2
+       LEFT JOIN consent_state cs ON cs.member_id = m.id AND cs.category = $2 AND cs.channel = $3`,
+    [memberIds, category, channel],
+  );
+  for (const r of rows) {
+    const id = Number(r.req_id);
+    if (r.id === null) { out.set(id, { allowed: false, reason: 'unknown_member', address: null }); continue; }
+    const cat: CategoryFacts | null = r.c_code === null ? null
+      : { code: r.c_code, declinable: r.c_declinable, defaultOn: r.c_default_on, channels: r.c_channels };
+    out.set(id, decideFacts(cat, channel, {
+      status: r.status, email: r.email, phone: r.phone, street: r.street, postcode: r.postcode, place: r.place,
+      choice: r.choice, suppressed: r.suppressed,
+    }, opts));
+  }
+  return out;
+}
+
+/**
+ * SQL expression: the member's preferred channel (preference centre) or NULL. Campaign channel
+ * selection should try it first when it is among the campaign's channels and `reachableSql`
+ * allows it, then the campaign's own order.
+ */
+export function preferredChannelSql(memberAlias: string): string {
+  assertIdent(memberAlias, 'memberAlias');
+  return `(SELECT mcp.channel FROM member_channel_preferences mcp WHERE mcp.member_id = ${memberAlias}.id)`;
+}

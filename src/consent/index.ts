@@ -1,0 +1,28 @@
+import type express from 'express';
+import type { Hub } from '../hub';
+import { mountMemberPages } from './pages';
+import { mountProviderWebhooks } from './webhooks';
+
+/**
+ * Consent: categories, the decision, the ledger, suppressions, signed links, member pages and
+ * provider webhooks. Other areas import only from here.
+ */
+export {
+  reachableSql, unreachableReasonSql, decideBatch, decideFacts, preferredChannelSql, CHANNELS,
+  type Channel, type Decision, type DecisionOptions, type UnreachableReason, type MemberFacts, type CategoryFacts,
+} from './decision';
+export { recordConsentChange, CONSENT_SOURCES, type ConsentChange, type ConsentChangeResult, type ConsentSource } from './ledger';
+export { suppress, normaliseAddress, type SuppressionChannel, type SuppressionReason } from './suppressions';
+export { listCategories, type Category } from './categories';
+export {
+  unsubscribeUrl, preferencesUrl, verifyLinkToken, signLinkToken,
+  type LinkClaims, type VerifiedLink, type LinkPurpose, type LinkFailure,
+} from './links';
+export { registerConsentRoutes, memberConsents } from './routes';
+export { SENDGRID_CUSTOM_ARGS } from './webhooks/sendgrid';
+
+/** APP_MODULES entry: member pages (/u, /p) and provider webhooks (/webhooks/...). */
+export function mountConsent(app: express.Express, hub: Hub): void {
+  mountMemberPages(app, hub);
+  mountProviderWebhooks(app, hub);
+}

@@ -1,0 +1,157 @@
+import crypto from 'node:crypto';
+import type { Config } from '../config';
+import type { Channel } from './decision';
+
+/**
+ * Signed, opaque link tokens for the unsubscribe and preference pages.
+ *
+ * Token = `<kid>.<base64url(tag ‖ ciphertext)>` where
+ *   plaintext  = purpose(1) ‖ memberId(6) ‖ campaignId(6, 0 = none) ‖ channel(1) ‖ category(utf-8)
+ *   tag        = HMAC-SHA256(macKey(kid), kid ‖ plaintext), first 16 bytes
+ *   ciphertext = AES-256-CTR(encKey(kid), iv = tag, plaintext)
+ * (a synthetic-IV construction: deterministic, authenticated by the HMAC over member, campaign,
+ * category and channel). Both keys are derived from the configured secret of `kid`
+ * (`LINK_SIGNING_KEYS`: the first key signs, every listed key verifies, so keys can rotate).
+ *
+ * Decision: the token is encrypted, so it reveals nothing at all — not the member number, name
+ * or address, and not even the internal member id or which category it concerns. Tokens do not
+ * expire (an unsubscribe link must keep working in an old email); removing a key from
+ * LINK_SIGNING_KEYS retires every link signed with it. Cost: one HMAC and one 24-byte AES-CTR,
+ * a few microseconds; derived keys are cached per secret.
+ */
+export type LinkPurpose = 'unsubscribe' | 'preferences';
+
+export interface LinkClaims {
+  memberId: number;
+  /** null when the message was not part of a campaign. */
+  campaignId: number | null;
+  category: string;
+  channel: Channel;
+}
+
+export interface VerifiedLink extends LinkClaims {
+  purpose: LinkPurpose;
+  kid: string;
+}
+
+export type LinkFailure = 'malformed' | 'unknown_key' | 'bad_signature';
+
+const PURPOSE_BYTE: Record<LinkPurpose, number> = { unsubscribe: 1, preferences: 2 };
+const CHANNEL_BYTE: Record<Channel, number> = { email: 0, sms: 1, letter: 2 };
+const CHANNEL_OF = ['email', 'sms', 'letter'] as const;
+const TAG_LEN = 16;
+const FIXED_LEN = 1 + 6 + 6 + 1;
+const MAX_ID = 2 ** 48 - 1;
+
+interface Keys { mac: Buffer; enc: Buffer }
+const derived = new Map<string, Keys>();
+
+function keysFor(secret: string): Keys {
+  let k = derived.get(secret);
+  if (!k) {
+    k = {
+      mac: crypto.createHmac('sha256', secret).update('budstikke link mac v1').digest(),
+      enc: crypto.createHmac('sha256', secret).update('budstikke link enc v1').digest(),
+    };
+    derived.set(secret, k);
+  }
+  return k;
+}
+
+function tagOf(keys: Keys, kid: string, plain: Buffer): Buffer {
+  return crypto.createHmac('sha256', keys.mac).update(kid).update('\0').update(plain).digest().subarray(0, TAG_LEN);
+}
+
+function ctr(key: Buffer, iv: Buffer, data: Buffer): Buffer {
+  const c = crypto.createCipheriv('aes-256-ctr', key, iv);
+  return Buffer.concat([c.update(data), c.final()]);
+}
+
+export function signLinkToken(config: Pick<Config, 'linkSigningKeys'>, purpose: LinkPurpose, c: LinkClaims): string {
+  const { kid, secret } = config.linkSigningKeys[0];
+  if (!Number.isSafeInteger(c.memberId) || c.memberId <= 0 || c.memberId > MAX_ID) throw new Error('memberId out of range');
+  const campaign = c.campaignId ?? 0;
+  if (!Number.isSafeInteger(campaign) || campaign < 0 || campaign > MAX_ID) throw new Error('campaignId out of range');
+  if (!(c.channel in CHANNEL_BYTE)) throw new Error(`unknown channel ${c.channel}`);
+  const cat = Buffer.from(c.category, 'utf8');
+  if (cat.length === 0 || cat.length > 64) throw new Error('category code must be 1–64 bytes');
+  const plain = Buffer.allocUnsafe(FIXED_LEN + cat.length);
+  plain[0] = PURPOSE_BYTE[purpose];
+  plain.writeUIntBE(c.memberId, 1, 6);
+  plain.writeUIntBE(campaign, 7, 6);
+  plain[13] = CHANNEL_BYTE[c.channel];
+  cat.copy(plain, FIXED_LEN);
+  const keys = keysFor(secret);
+  const tag = tagOf(keys, kid, plain);
+  return `${kid}.${Buffer.concat([tag, ctr(keys.enc, tag, plain)]).toString('base64url')}`;
+}
+
+/** Verifies a token; never throws. */
+export function verifyLinkToken(config: Pick<Config, 'linkSigningKeys'>, token: string):
+  { ok: true; link: VerifiedLink } | { ok: false; error: LinkFailure } {
+  if (typeof token !== 'string' || token.length > 300) return { ok: false, error: 'malformed' };
+  const dot = token.indexOf('.');
+  if (dot <= 0) return { ok: false, error: 'malformed' };
+  const kid = token.slice(0, dot);
+  const body = token.slice(dot + 1);
+  if (!/^[A-Za-z0-9_-]+$/.test(body)) return { ok: false, error: 'malformed' };
+  const key = config.linkSigningKeys.find((k) => k.kid === kid);
+  if (!key) return { ok: false, error: 'unknown_key' };
+  const raw = Buffer.from(body, 'base64url');
+  if (raw.length < TAG_LEN + FIXED_LEN + 1) return { ok: false, error: 'malformed' };
+  const keys = keysFor(key.secret);
+  const tag = raw.subarray(0, TAG_LEN);
+  const plain = ctr(keys.enc, tag, raw.subarray(TAG_LEN));
+  if (!crypto.timingSafeEqual(tag, tagOf(keys, kid, plain))) return { ok: false, error: 'bad_signature' };
+  const purpose = plain[0] === 1 ? 'unsubscribe' : plain[0] === 2 ? 'preferences' : null;
+  const channel = CHANNEL_OF[plain[13]];
+  if (!purpose || !channel) return { ok: false, error: 'malformed' };
+  const campaign = plain.readUIntBE(7, 6);
+  return {
+    ok: true,
+    link: {
+      purpose,
+      kid,
+      memberId: plain.readUIntBE(1, 6),
+      campaignId: campaign === 0 ? null : campaign,
+      channel,
+      category: plain.subarray(FIXED_LEN).toString('utf8'),
+    },
+  };
+}
+
+/** The one-click unsubscribe URL (for List-Unsubscribe and the visible link): `${publicBaseUrl}/u/<token>`. */
+export function unsubscribeUrl(config: Pick<Config, 'linkSigningKeys' | 'publicBaseUrl'>, c: LinkClaims): string {
+  return `${config.publicBaseUrl}/u/${signLinkToken(config, 'unsubscribe', c)}`;
+}
+
+/** The preference centre URL: `${publicBaseUrl}/p/<token>`. */
+export function preferencesUrl(config: Pick<Config, 'linkSigningKeys' | 'publicBaseUrl'>, c: LinkClaims): string {
+  return `${config.publicBaseUrl}/p/${signLinkToken(config, 'preferences', c)}`;
+}
+
+/**
+ * CSRF field for the preference form: `<unix seconds>.<HMAC(token, seconds)>`, valid for two
+ * hours. No cookie needed: it binds the form to the link it was served for and to a time.
+ */
+const CSRF_TTL_S = 2 * 3600;
+
+export function csrfField(config: Pick<Config, 'linkSigningKeys'>, token: string, now: Date): string {
+  const ts = Math.floor(now.getTime() / 1000);
+  const mac = crypto.createHmac('sha256', keysFor(config.linkSigningKeys[0].secret).mac).update(`csrf\0${token}\0${ts}`).digest('base64url');
+  return `${ts}.${mac}`;
+}
+
+export function verifyCsrfField(config: Pick<Config, 'linkSigningKeys'>, token: string, field: unknown, now: Date): boolean {
+  if (typeof field !== 'string') return false;
+  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(field);
+  if (!m) return false;
+  const ts = Number(m[1]);
+  const age = now.getTime() / 1000 - ts;
+  if (age > CSRF_TTL_S || age < -300) return false;
+  const got = Buffer.from(m[2], 'base64url');
+  return config.linkSigningKeys.some((k) => {
+    const want = crypto.createHmac('sha256', keysFor(k.secret).mac).update(`csrf\0${token}\0${ts}`).digest();
+    return want.length === got.length && crypto.timingSafeEqual(want, got);
+  });
+}
