@@ -1,0 +1,28 @@
+/**
+ * Rendering: templates (built-in from templates/, stored and versioned in PostgreSQL), email
+ * (MJML compiled once per version and language, merged per member, batched for SendGrid), SMS
+ * (merge, GSM-7/UCS-2 segments) and letters (pdfkit, print runs with a vendor manifest).
+ */
+export type { Lang, MergeFields, BallotFields, TemplateError } from './fields';
+export { LANGS, MEMBER_FIELDS, BALLOT_FIELDS, knownFieldNames, mergeFieldsFromMember, chooseLanguage, checkMergeTemplate } from './fields';
+export type { LanguageContent, TemplateLanguages, TemplateVersion, Channel } from './types';
+export { TemplateInvalid } from './types';
+export type {
+  CompiledEmail, RenderedEmail, RenderEnv, EmailRecipient, EmailBatchOptions, EmailBatchRequest, SendgridMailBody, SendgridPersonalization, SendgridAddress,
+} from './email';
+export { renderEmail, renderEmailBatch, compileEmail, clearEmailCache, applySubstitutions, languageFor, MAX_BATCH, SUBSTITUTIONS_MAX_BYTES } from './email';
+export type { SmsInfo, SmsEncoding, RenderedSms } from './sms';
+export { smsInfo, normaliseSmsText, renderSms, withOptOut, SMS_OPT_OUT, SMS_MAX_CHARACTERS, SMS_WARN_SEGMENTS } from './sms';
+export type { LetterRecipient, LetterEnv, LetterRunResult, ManifestEntry, AddressListEntry } from './letters';
+export {
+  renderLetter, renderLetterRun, writeAddressList, letterDate, byPostcode, LETTER_FONTS, ADDRESS_WINDOW_MM, ADDRESS_WINDOW_PADDING_MM, MM, A4,
+} from './letters';
+export type { TemplateSummary, NewTemplate, BuiltInTemplate } from './templates';
+export {
+  syncBuiltInTemplates, readBuiltInTemplates, loadTemplateVersion, loadTemplateVersionOf, loadLatestVersionByKey, getTemplate, getTemplateByKey,
+  listTemplates, createTemplate, addTemplateVersion, validateTemplateContent, templateProblem,
+} from './templates';
+export type { RecipientData } from './recipients';
+export { loadRecipientData, RECIPIENT_SELECT, RECIPIENT_JOINS, recipientFromRow } from './recipients';
+export { previewTemplate, templateLinks, sampleRecipient } from './preview';
+export { registerTemplateRoutes } from './routes';

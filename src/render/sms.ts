@@ -1,0 +1,142 @@
+import type { Config } from '../config';
+import { checkMergeTemplate, compileFast, type Lang, type MergeFields, type MergeFn, type TemplateError } from './fields';
+import { languageFor } from './email';
+import { TemplateInvalid, type TemplateVersion } from './types';
+
+/**
+ * SMS length as carriers count it. GSM 03.38: the basic set is one septet, the extension table
+ * (`^{}\[~]|€` and form feed) two; any other character makes the whole message UCS-2, counted
+ * in UTF-16 code units (an emoji is two). One SMS holds 160 septets / 70 units; a concatenated
+ * message 153 / 67 per part, and a part never splits an escape pair or a surrogate pair.
+ */
+export type SmsEncoding = 'GSM-7' | 'UCS-2';
+
+export interface SmsInfo {
+  /** Characters as a reader counts them (Unicode code points). */
+  characters: number;
+  encoding: SmsEncoding;
+  /** Septets (GSM-7) or UTF-16 code units (UCS-2). */
+  units: number;
+  segments: number;
+  /** Characters that force UCS-2 (first 10, unique). */
+  ucs2Characters: string[];
+  /** Human-readable warnings (UCS-2 forced by a replaceable character, more than 3 segments). */
+  warnings: string[];
+  /** false above 1600 characters: such a message is refused. */
+  ok: boolean;
+}
+
+export const SMS_MAX_CHARACTERS = 1600;
+export const SMS_WARN_SEGMENTS = 3;
+
+const GSM_BASIC = new Set(Array.from(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+));
+const GSM_EXTENDED = new Set(Array.from('^{}\\[~]|€\f'));
+
+/** Typographic characters that force UCS-2 and their GSM-7 stand-ins. */
+const REPLACEMENTS: Record<string, string> = {
+  '\u201C': '"', '\u201D': '"', '\u201E': '"', '\u201F': '"', '\u00AB': '"', '\u00BB': '"', '\u2033': '"',
+  '\u2018': "'", '\u2019': "'", '\u201A': "'", '\u201B': "'", '\u2032': "'", '\u00B4': "'", '\u0060': "'",
+  '\u2013': '-', '\u2014': '-', '\u2012': '-', '\u2010': '-', '\u2011': '-', '\u2212': '-',
+  '\u2026': '...', '\u00A0': ' ', '\u2009': ' ', '\u202F': ' ', '\u2007': ' ', '\u200B': '',
+  '\u2022': '*', '\u00B7': '*', '\u00D7': 'x',
+};
+
+export function smsInfo(text: string): SmsInfo {
+  const chars = Array.from(text);
+  const bad: string[] = [];
+  for (const ch of chars) {
+    if (!GSM_BASIC.has(ch) && !GSM_EXTENDED.has(ch) && !bad.includes(ch)) bad.push(ch);
+  }
+  const encoding: SmsEncoding = bad.length ? 'UCS-2' : 'GSM-7';
+  // Greedy packing into parts, never splitting an escape pair or a surrogate pair.
+  const single = encoding === 'GSM-7' ? 160 : 70;
+  const part = encoding === 'GSM-7' ? 153 : 67;
+  const sizes = chars.map((ch) => (encoding === 'GSM-7' ? (GSM_EXTENDED.has(ch) ? 2 : 1) : ch.length));
+  const units = sizes.reduce((a, b) => a + b, 0);
+  let segments = 1;
+  if (units > single) {
+    segments = 1;
+    let used = 0;
+    for (const s of sizes) {
+      if (used + s > part) { segments++; used = 0; }
+      used += s;
+    }
+  }
+  const warnings: string[] = [];
+  const replaceable = bad.filter((ch) => ch in REPLACEMENTS);
+  if (replaceable.length) {
+    warnings.push(`${replaceable.map((c) => JSON.stringify(c)).join(', ')} force${replaceable.length === 1 ? 's' : ''} UCS-2 (70 characters per SMS); normaliseSmsText can replace ${replaceable.length === 1 ? 'it' : 'them'}`);
+  } else if (bad.length) {
+    warnings.push(`${bad.slice(0, 5).map((c) => JSON.stringify(c)).join(', ')} force${bad.length === 1 ? 's' : ''} UCS-2 (70 characters per SMS)`);
+  }
+  if (segments > SMS_WARN_SEGMENTS) warnings.push(`${segments} SMS segments: more than ${SMS_WARN_SEGMENTS} costs more and reads poorly`);
+  const ok = chars.length <= SMS_MAX_CHARACTERS;
+  if (!ok) warnings.push(`${chars.length} characters: an SMS may have at most ${SMS_MAX_CHARACTERS}`);
+  return { characters: chars.length, encoding, units, segments, ucs2Characters: bad.slice(0, 10), warnings, ok };
+}
+
+/** Replaces typographic quotes, dashes, ellipsis and odd spaces that would force UCS-2. */
+export function normaliseSmsText(text: string): { text: string; replaced: { from: string; to: string; count: number }[] } {
+  const counts = new Map<string, number>();
+  let out = '';
+  for (const ch of text) {
+    const r = REPLACEMENTS[ch];
+    if (r !== undefined) { out += r; counts.set(ch, (counts.get(ch) ?? 0) + 1); } else out += ch;
+  }
+  return { text: out, replaced: [...counts].map(([from, count]) => ({ from, to: REPLACEMENTS[from], count })) };
+}
+
+/** The opt-out hint a declinable category's SMS ends with (Twilio's STOP handling and ours). */
+export const SMS_OPT_OUT: Record<Lang, string> = {
+  nb: 'Svar STOPP for å reservere deg',
+  nn: 'Svar STOPP for å melde deg av',
+  en: 'Reply STOP to opt out',
+};
+
+export function withOptOut(text: string, language: Lang, declinable: boolean): string {
+  const body = text.replace(/\s+$/, '');
+  return declinable ? `${body}\n${SMS_OPT_OUT[language]}` : body;
+}
+
+/** Merge-field and length check of an SMS template (at save). */
+export function checkSms(source: string, field: string, category: string, language: Lang, declinable: boolean): TemplateError[] {
+  const errors = checkMergeTemplate(source, field, category).errors;
+  if (!source.trim()) errors.push({ field, line: 1, message: 'the SMS text is empty' });
+  const staticLength = Array.from(withOptOut(source.replace(/\{\{[^}]*\}\}/g, ''), language, declinable)).length;
+  if (staticLength > SMS_MAX_CHARACTERS) {
+    errors.push({ field, line: 1, message: `the SMS is ${staticLength} characters before merging; at most ${SMS_MAX_CHARACTERS} are allowed` });
+  }
+  return errors;
+}
+
+export interface RenderedSms { language: Lang; text: string; info: SmsInfo }
+
+const smsCache = new Map<string, MergeFn>();
+
+/**
+ * One member's SMS: merged, single-line values, the opt-out hint for declinable categories.
+ * Throws TemplateInvalid when the merged text is over 1600 characters (the message is refused).
+ */
+export function renderSms(env: { config: Pick<Config, 'unionName'> }, version: TemplateVersion, language: string | null | undefined,
+  fields: MergeFields, opts: { declinable?: boolean; links?: Record<string, string> } = {}): RenderedSms {
+  const chosen = languageFor(version, language, 'sms');
+  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.sms', line: 1, message: 'this template has no SMS' }]);
+  const key = `${version.id}|${chosen.language}|${env.config.unionName}`;
+  let fn = smsCache.get(key);
+  if (!fn) {
+    const errs = checkMergeTemplate(chosen.content.sms!, `languages.${chosen.language}.sms`, version.category).errors;
+    if (errs.length) throw new TemplateInvalid(errs);
+    fn = compileFast(chosen.content.sms!, { escape: false, unionName: env.config.unionName });
+    if (smsCache.size > 512) smsCache.clear();
+    smsCache.set(key, fn);
+  }
+  const links = opts.links ? { ...opts.links, ...fields.links } : (fields.links ?? {});
+  const text = withOptOut(fn(fields, links), chosen.language, opts.declinable ?? version.declinable);
+  const info = smsInfo(text);
+  if (!info.ok) {
+    throw new TemplateInvalid([{ field: `languages.${chosen.language}.sms`, line: 1, message: `the merged SMS is ${info.characters} characters; at most ${SMS_MAX_CHARACTERS} are allowed` }]);
+  }
+  return { language: chosen.language, text, info };
+}
