@@ -1,0 +1,148 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Config } from '../config';
+import { ProviderError, type ProviderErrorDetail } from './errors';
+
+/** An address as SendGrid v3 takes it. */
+export interface SendgridAddress {
+  email: string;
+  name?: string;
+}
+
+/** One personalization of a v3 mail/send body (snake_case, exactly as SendGrid documents it). */
+export interface SendgridPersonalization {
+  to: SendgridAddress[];
+  cc?: SendgridAddress[];
+  bcc?: SendgridAddress[];
+  subject?: string;
+  headers?: Record<string, string>;
+  substitutions?: Record<string, string>;
+  dynamic_template_data?: Record<string, unknown>;
+  custom_args?: Record<string, string>;
+  send_at?: number;
+}
+
+/** The SendGrid v3 `POST /v3/mail/send` JSON body, passed through unchanged. */
+export interface SendgridMailBody {
+  personalizations: SendgridPersonalization[];
+  from: SendgridAddress;
+  reply_to?: SendgridAddress;
+  subject?: string;
+  content?: { type: string; value: string }[];
+  template_id?: string;
+  headers?: Record<string, string>;
+  categories?: string[];
+  custom_args?: Record<string, string>;
+  send_at?: number;
+  batch_id?: string;
+  asm?: { group_id: number; groups_to_display?: number[] };
+  ip_pool_name?: string;
+  mail_settings?: Record<string, unknown> & { sandbox_mode?: { enable?: boolean } };
+  tracking_settings?: Record<string, unknown>;
+}
+
+export interface EmailSendResult {
+  /** The request's `X-Message-Id`. Event `sg_message_id`s start with it (`<X-Message-Id>.…`).
+   *  Empty in sandbox mode (200: validated, nothing delivered). */
+  messageId: string;
+  /** 202, or 200 in sandbox mode (nothing delivered). */
+  statusCode: number;
+}
+
+export interface EmailProvider {
+  /** One v3 mail/send request (up to 1000 personalizations). Throws `ProviderError`. */
+  send(body: SendgridMailBody): Promise<EmailSendResult>;
+}
+
+export interface EmailProviderOptions {
+  /** Request timeout in ms (default 30 000). A timeout is `transient`: the request may have been accepted. */
+  timeoutMs?: number;
+  /** Sockets kept open to the API (default 16). */
+  maxSockets?: number;
+  /** For retryAfterMs: the current time in ms (default Date.now). */
+  now?: () => number;
+  /** Fallback wait when a 429 carries no usable X-RateLimit-Reset (default 1000 ms). */
+  defaultRetryAfterMs?: number;
+}
+
+/**
+ * SendGrid adapter on `@sendgrid/mail`, one MailService (and so one HTTP client) per provider.
+ *
+ * The body goes out through `mail.client.request({ method: 'POST', url: '/v3/mail/send', body })`,
+ * the same SDK client `mail.send()` ends in, rather than through `mail.send()` itself:
+ * `send()` rebuilds the body via its `Mail` helper, which wraps every substitution key in
+ * `{{…}}` (so a renderer's `-name-` keys would become `{{-name-}}`), camel/snake-converts keys,
+ * and copies the top-level mail `headers` into HTTP request headers. The renderer hands us the
+ * exact v3 JSON; passing it unchanged keeps what SendGrid merges identical to what we rendered.
+ */
+export function createEmailProvider(config: { sendgrid: Config['sendgrid'] }, opts: EmailProviderOptions = {}): EmailProvider {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { MailService } = require('@sendgrid/mail') as { MailService: new () => import('@sendgrid/mail').MailService };
+  const mail = new MailService();
+  mail.setApiKey(config.sendgrid.apiKey);
+  const client = (mail as any).client as import('@sendgrid/client').Client;
+  // setApiKey resets the base URL, so this must come after it.
+  if (config.sendgrid.baseUrl) client.setDefaultRequest('baseUrl', withSlash(config.sendgrid.baseUrl));
+  const maxSockets = opts.maxSockets ?? 16;
+  client.setDefaultRequest({
+    timeout: opts.timeoutMs ?? 30_000,
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
+  } as any);
+  const now = opts.now ?? Date.now;
+  const defaultRetry = opts.defaultRetryAfterMs ?? 1000;
+
+  return {
+    async send(body) {
+      let response: any;
+      try {
+        [response] = await client.request({ method: 'POST', url: '/v3/mail/send', body });
+      } catch (err) {
+        throw classifySendgridError(err, now(), defaultRetry);
+      }
+      const messageId = header(response.headers, 'x-message-id');
+      if (!messageId && response.statusCode !== 200) {
+        throw new ProviderError({ provider: 'sendgrid', kind: 'transient', status: response.statusCode,
+          message: `SendGrid answered ${response.statusCode} without X-Message-Id` });
+      }
+      return { messageId: messageId ?? '', statusCode: response.statusCode };
+    },
+  };
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function header(headers: any, name: string): string | undefined {
+  if (!headers) return undefined;
+  const v = typeof headers.get === 'function' ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()];
+  if (v === undefined || v === null) return undefined;
+  return Array.isArray(v) ? String(v[0]) : String(v);
+}
+
+/** Turns what `@sendgrid/client` throws (ResponseError, axios/network errors) into a ProviderError. */
+export function classifySendgridError(err: any, nowMs = Date.now(), defaultRetryAfterMs = 1000): ProviderError {
+  const status: number | undefined = typeof err?.code === 'number' ? err.code : undefined;
+  if (status !== undefined && err.response) {
+    const body = err.response.body;
+    const errors: ProviderErrorDetail[] = Array.isArray(body?.errors)
+      ? body.errors.map((e: any) => ({ message: String(e?.message ?? ''), field: e?.field ?? null, help: e?.help ?? null }))
+      : [];
+    const first = errors[0]?.message;
+    const message = `SendGrid ${status}${first ? `: ${first}` : ''}`;
+    if (status === 429) {
+      const reset = Number(header(err.response.headers, 'x-ratelimit-reset'));
+      const retryAfter = Number(header(err.response.headers, 'retry-after'));
+      let retryAfterMs = defaultRetryAfterMs;
+      if (Number.isFinite(reset) && reset > 0) retryAfterMs = Math.max(0, reset * 1000 - nowMs);
+      else if (Number.isFinite(retryAfter) && retryAfter >= 0) retryAfterMs = retryAfter * 1000;
+      return new ProviderError({ provider: 'sendgrid', kind: 'rate_limited', status, retryAfterMs, errors, message, cause: err });
+    }
+    if (status >= 500) return new ProviderError({ provider: 'sendgrid', kind: 'transient', status, errors, message, cause: err });
+    return new ProviderError({ provider: 'sendgrid', kind: 'rejected', status, errors, message, cause: err });
+  }
+  // axios errors without a response: ECONNREFUSED, ECONNRESET, ECONNABORTED/ETIMEDOUT (timeout)…
+  const code = typeof err?.code === 'string' ? err.code : 'network error';
+  return new ProviderError({ provider: 'sendgrid', kind: 'transient', message: `SendGrid request failed: ${code} ${err?.message ?? ''}`.trim(), cause: err });
+}
