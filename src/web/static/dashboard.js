@@ -1,0 +1,199 @@
+/* Dashboard and campaign page: live progress per campaign (polling GET /api/campaigns/:id) and an SVG chart of outcomes over time. */
+(function () {
+  'use strict';
+  var B = window.Budstikke;
+  var SEG = ['queued', 'sent', 'delivered', 'failed', 'skipped'];
+  var POLL_MS = 2000;
+
+  /**
+   * Progress counts from the campaigns API, folded into the five the bar shows. Accepts
+   * { progress: { byState: {...} } }, { counts: {...} } or { progress: { total, byChannel: { email: {...} } } }.
+   */
+  function countsOf(c) {
+    var src = (c.progress && (c.progress.byState || c.progress.states || c.progress.totals)) || c.counts || c.progress || {};
+    if (c.progress && c.progress.byChannel && !c.progress.byState) {
+      src = {};
+      Object.keys(c.progress.byChannel).forEach(function (ch) {
+        var s = c.progress.byChannel[ch];
+        Object.keys(s).forEach(function (k) { if (typeof s[k] === 'number') src[k] = (src[k] || 0) + s[k]; });
+      });
+    }
+    var n = function (k) { return Number(src[k] || 0); };
+    return {
+      queued: n('queued') + n('sending'),
+      sent: n('sent'),
+      delivered: n('delivered'),
+      failed: n('failed') + n('bounced'),
+      skipped: n('skipped') + n('cancelled'),
+    };
+  }
+
+  function bar(counts) {
+    var total = SEG.reduce(function (a, k) { return a + counts[k]; }, 0);
+    var spans = SEG.map(function (k) {
+      var w = total ? (100 * counts[k] / total) : 0;
+      return w ? '<span class="s-' + k + '" style="width:' + w.toFixed(2) + '%"></span>' : '';
+    }).join('');
+    var done = total ? Math.round(100 * (total - counts.queued) / total) : 0;
+    return '<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="' + done + '" aria-label="Framdrift ' + done + ' %">' + spans + '</div>' +
+      '<p class="counts-line">' + SEG.map(function (k) {
+        return '<span data-count="' + k + '"><span class="swatch s-' + k + '"></span>' + B.label('state', k === 'failed' ? 'failed' : k) + ': <strong>' + B.num(counts[k]) + '</strong></span>';
+      }).join('') + '<span>Totalt: <strong data-count="total">' + B.num(total) + '</strong></span></p>';
+  }
+
+  function channelsText(c) { return (c.channels || []).map(function (ch) { return B.label('channel', ch); }).join(' → '); }
+
+  // ---- dashboard list ----
+  var listEl = document.getElementById('campaign-list');
+  var chartSelect = document.getElementById('chart-campaign');
+  var chartEl = document.getElementById('chart');
+  var detailEl = document.getElementById('campaign-detail');
+
+  function campaignItem(c) {
+    return '<article class="campaign" id="campaign-' + c.id + '" data-id="' + c.id + '"><h3><a href="/app/campaigns/' + c.id + '">' + B.esc(c.name) + '</a> <span class="badge" data-state>' +
+      B.esc(B.label('campaign', c.state)) + '</span></h3><p class="small muted">' + B.esc(c.category) + ' · ' + B.esc(channelsText(c)) +
+      (c.send_at ? ' · sendes ' + B.esc(B.dt(c.send_at)) : '') + '</p><div class="progress" aria-live="polite"></div></article>';
+  }
+
+  function progressFor(id) {
+    return B.api('GET', '/api/campaigns/' + id);
+  }
+
+  function refresh(el) {
+    var id = el.dataset.id;
+    return progressFor(id).then(function (c) {
+      el.querySelector('.progress').innerHTML = bar(countsOf(c));
+      if (c.state) el.querySelector('[data-state]').textContent = B.label('campaign', c.state);
+      return c;
+    }).catch(function (err) {
+      el.querySelector('.progress').innerHTML = '<p class="warn">Framdrift ikke tilgjengelig: ' + B.esc(err.message) + '</p>';
+    });
+  }
+
+  function pollList() {
+    var items = Array.prototype.slice.call(listEl.querySelectorAll('.campaign'));
+    Promise.all(items.map(refresh)).then(function () { setTimeout(pollList, POLL_MS); });
+  }
+
+  if (listEl) {
+    fetch('/app/data/campaigns', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (r) {
+      var cs = r.campaigns;
+      listEl.innerHTML = cs.length ? cs.map(campaignItem).join('') : '<p class="muted">Ingen kampanjer sendes eller er planlagt.</p>';
+      chartSelect.innerHTML = cs.map(function (c) { return '<option value="' + c.id + '">' + B.esc(c.name) + '</option>'; }).join('');
+      if (cs.length) { pollList(); pollChart(); }
+      chartSelect.addEventListener('change', function () { drawChart(chartSelect.value); });
+    }).catch(function (err) { B.showError(listEl, err); });
+  }
+
+  // ---- campaign page ----
+  function actions(c) {
+    var a = [];
+    if (c.state === 'draft' || c.state === 'pending_approval' || c.approval === 'pending' || (c.approval && c.approval.required && !c.approval.approvedBy)) a.push(['approve', 'Godkjenn']);
+    if (c.state === 'draft') a.push(['launch', 'Start']);
+    if (c.state === 'running' || c.state === 'scheduled') a.push(['pause', 'Pause']);
+    if (c.state === 'paused') a.push(['resume', 'Fortsett']);
+    if (['draft', 'scheduled', 'running', 'paused'].indexOf(c.state) >= 0) a.push(['cancel', 'Avbryt kampanjen']);
+    return a.map(function (x) { return '<button type="button" data-action="' + x[0] + '"' + (x[0] === 'cancel' ? ' class="danger"' : '') + '>' + x[1] + '</button>'; }).join(' ');
+  }
+
+  function renderDetail(c) {
+    var byCh = (c.progress && c.progress.byChannel) || c.byChannel || null;
+    var chTable = byCh ? '<div class="table-wrap"><table class="list" id="channel-table"><caption>Per kanal</caption><thead><tr><th scope="col">Kanal</th>' +
+      ['queued', 'sending', 'sent', 'delivered', 'bounced', 'failed', 'skipped', 'cancelled'].map(function (s) { return '<th scope="col" class="num">' + B.label('state', s) + '</th>'; }).join('') + '</tr></thead><tbody>' +
+      Object.keys(byCh).map(function (ch) {
+        return '<tr><th scope="row">' + B.esc(B.label('channel', ch)) + '</th>' + ['queued', 'sending', 'sent', 'delivered', 'bounced', 'failed', 'skipped', 'cancelled'].map(function (s) { return '<td class="num">' + B.num(byCh[ch][s]) + '</td>'; }).join('') + '</tr>';
+      }).join('') + '</tbody></table></div>' : '';
+    detailEl.innerHTML = '<h1>' + B.esc(c.name || ('Kampanje ' + c.id)) + ' <span class="badge" id="campaign-state">' + B.esc(B.label('campaign', c.state)) + '</span></h1>' +
+      '<p class="muted">' + B.esc(c.category || '') + ' · ' + B.esc(channelsText(c)) + (c.sendAt || c.send_at ? ' · sendes ' + B.esc(B.dt(c.sendAt || c.send_at)) : '') + '</p>' +
+      '<section class="card" aria-labelledby="h-progress"><h2 id="h-progress">Framdrift</h2><ul class="legend" aria-hidden="true">' +
+      SEG.map(function (k) { return '<li><span class="swatch s-' + k + '"></span>' + B.label('state', k) + '</li>'; }).join('') + '</ul>' +
+      '<div id="progress" aria-live="polite">' + bar(countsOf(c)) + '</div>' + chTable + '</section>' +
+      '<div class="actions" id="campaign-actions">' + actions(c) + '</div><p id="action-result" role="status"></p>';
+  }
+
+  function pollDetail() {
+    var id = detailEl.dataset.campaign;
+    progressFor(id).then(function (c) {
+      var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.action : null;
+      var msg = document.getElementById('action-result');
+      var keep = msg ? { cls: msg.className, text: msg.textContent } : null;
+      renderDetail(c);
+      if (keep) { var m = document.getElementById('action-result'); m.className = keep.cls; m.textContent = keep.text; }
+      if (focused) { var f = detailEl.querySelector('[data-action="' + focused + '"]'); if (f) f.focus(); }
+      if (['completed', 'cancelled'].indexOf(c.state) < 0) setTimeout(pollDetail, POLL_MS);
+      else drawChart(id);
+    }).catch(function (err) { B.showError(detailEl, err); });
+  }
+
+  if (detailEl) {
+    pollDetail();
+    pollChart();
+    detailEl.addEventListener('click', function (e) {
+      var btn = e.target.closest('button[data-action]');
+      if (!btn) return;
+      var act = btn.dataset.action;
+      if (act === 'cancel' && !window.confirm('Avbryte kampanjen? Mottakere som ikke har fått meldingen, får den ikke.')) return;
+      var out = document.getElementById('action-result');
+      B.api('POST', '/api/campaigns/' + detailEl.dataset.campaign + '/' + act, {}).then(function () {
+        out.className = 'ok'; out.textContent = { approve: 'Godkjent.', launch: 'Startet.', pause: 'Pauset.', resume: 'Fortsetter.', cancel: 'Avbrutt.' }[act];
+      }).catch(function (err) { B.showError(out, err); });
+    });
+  }
+
+  // ---- chart: outcomes over time (SVG, cumulative per state) ----
+  var CHART_STATES = [['sent', 'sent'], ['delivered', 'delivered'], ['failed', 'failed'], ['bounced', 'failed'], ['skipped', 'skipped'], ['cancelled', 'skipped']];
+  function drawChart(id) {
+    if (!chartEl || !id) return Promise.resolve();
+    return fetch('/app/data/campaigns/' + id + '/timeline', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (d) {
+      if (!d.buckets || !d.buckets.length) { chartEl.innerHTML = '<p class="muted">Ingen utfall ennå.</p>'; return; }
+      var times = [];
+      var per = {};
+      d.buckets.forEach(function (b) {
+        var t = new Date(b.t).getTime();
+        if (times.indexOf(t) < 0) times.push(t);
+        var key = (CHART_STATES.filter(function (s) { return s[0] === b.state; })[0] || [null, null])[1];
+        if (!key) return;
+        per[key] = per[key] || {};
+        per[key][t] = (per[key][t] || 0) + b.n;
+      });
+      times.sort(function (a, b) { return a - b; });
+      var series = ['sent', 'delivered', 'failed', 'skipped'].filter(function (k) { return per[k]; }).map(function (k) {
+        var acc = 0;
+        return { key: k, points: times.map(function (t) { acc += (per[k][t] || 0); return [t, acc]; }) };
+      });
+      var W = 640, H = 240, L = 48, R = 12, T = 12, Bm = 32;
+      var maxY = Math.max(1, Math.max.apply(null, series.map(function (s) { return s.points[s.points.length - 1][1]; })));
+      var t0 = times[0], t1 = times[times.length - 1] + d.bucketSeconds * 1000;
+      var x = function (t) { return L + (W - L - R) * (t - t0) / Math.max(1, t1 - t0); };
+      var y = function (v) { return H - Bm - (H - T - Bm) * v / maxY; };
+      var color = { sent: '#1d5fb8', delivered: '#1b7a3a', failed: '#b3261e', skipped: '#8a5a00' };
+      var tf = new Intl.DateTimeFormat('nb-NO', { hour: '2-digit', minute: '2-digit', second: d.bucketSeconds < 60 ? '2-digit' : undefined, timeZone: 'Europe/Oslo' });
+      var svg = '<svg viewBox="0 0 ' + W + ' ' + H + '" xmlns="http://www.w3.org/2000/svg" aria-hidden="true" focusable="false">' +
+        '<line x1="' + L + '" y1="' + (H - Bm) + '" x2="' + (W - R) + '" y2="' + (H - Bm) + '" stroke="#4f5966"/>' +
+        '<line x1="' + L + '" y1="' + T + '" x2="' + L + '" y2="' + (H - Bm) + '" stroke="#4f5966"/>' +
+        '<text x="' + (L - 6) + '" y="' + (T + 10) + '" text-anchor="end" font-size="12" fill="#1b1f24">' + B.num(maxY) + '</text>' +
+        '<text x="' + (L - 6) + '" y="' + (H - Bm) + '" text-anchor="end" font-size="12" fill="#1b1f24">0</text>' +
+        '<text x="' + L + '" y="' + (H - 10) + '" font-size="12" fill="#1b1f24">' + tf.format(new Date(t0)) + '</text>' +
+        '<text x="' + (W - R) + '" y="' + (H - 10) + '" text-anchor="end" font-size="12" fill="#1b1f24">' + tf.format(new Date(t1)) + '</text>' +
+        series.map(function (s) {
+          var pts = [[t0, 0]].concat(s.points.map(function (p) { return [p[0] + d.bucketSeconds * 1000, p[1]]; }));
+          return '<polyline fill="none" stroke-width="2.5" stroke="' + color[s.key] + '" points="' + pts.map(function (p) { return x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1); }).join(' ') + '"/>';
+        }).join('') + '</svg>';
+      var table = '<table class="list small" id="chart-table"><caption>Akkumulert per tidspunkt</caption><thead><tr><th scope="col">Tid</th>' +
+        series.map(function (s) { return '<th scope="col" class="num"><span class="swatch s-' + s.key + '"></span>' + B.label('state', s.key) + '</th>'; }).join('') + '</tr></thead><tbody>' +
+        times.map(function (t, i) { return '<tr><td>' + tf.format(new Date(t)) + '</td>' + series.map(function (s) { return '<td class="num">' + B.num(s.points[i][1]) + '</td>'; }).join('') + '</tr>'; }).join('') + '</tbody></table>';
+      chartEl.innerHTML = svg + '<details><summary>Vis som tabell</summary>' + table + '</details>';
+      var last = {};
+      series.forEach(function (s) { last[s.key] = s.points[s.points.length - 1][1]; });
+      chartEl.setAttribute('aria-label', 'Utfall over tid: ' + series.map(function (s) { return B.label('state', s.key) + ' ' + last[s.key]; }).join(', '));
+    }).catch(function () { chartEl.innerHTML = '<p class="warn">Diagrammet kunne ikke hentes.</p>'; });
+  }
+
+  function pollChart() {
+    var id = (chartEl && chartEl.dataset.campaign) || (chartSelect && chartSelect.value);
+    drawChart(id).then(function () {
+      var state = document.getElementById('campaign-state');
+      if (!state || ['Fullført', 'Avbrutt'].indexOf(state.textContent) < 0) setTimeout(pollChart, POLL_MS * 2);
+    });
+  }
+})();

@@ -1,0 +1,70 @@
+/* Users and tokens (admins): list, create users, create API tokens (shown once), revoke tokens, set passwords. */
+(function () {
+  'use strict';
+  var B = window.Budstikke;
+  var list = document.getElementById('user-list');
+  var ROLE = { admin: 'Administrator', communications: 'Kommunikasjon', representative: 'Tillitsvalgt', auditor: 'Revisor' };
+
+  function load() {
+    return Promise.all([B.api('GET', '/api/users'), fetch('/app/data/tokens', { credentials: 'same-origin' }).then(function (r) { return r.json(); })]).then(function (res) {
+      var users = res[0], tokens = res[1];
+      list.innerHTML = '<div class="table-wrap"><table class="list" id="users-table"><caption class="sr-only">Brukere</caption><thead><tr><th scope="col">Navn</th><th scope="col">E-post</th><th scope="col">Rolle</th><th scope="col">API-nøkler</th><th scope="col">Handlinger</th></tr></thead><tbody>' +
+        users.map(function (u) {
+          var own = tokens.filter(function (t) { return t.staff_user_id === u.id; });
+          var tk = own.length ? '<ul class="tokens">' + own.map(function (t) {
+            return '<li>' + B.esc(t.name) + ' <span class="small muted">(laget ' + B.esc(B.dt(t.created_at)) + ', sist brukt ' + B.esc(B.dt(t.last_used_at)) + ')</span> ' +
+              (t.revoked_at ? '<span class="badge withdrawn">Trukket tilbake</span>' : '<button type="button" class="link" data-revoke="' + t.id + '">Trekk tilbake <span class="sr-only">nøkkel ' + B.esc(t.name) + '</span></button>') + '</li>';
+          }).join('') + '</ul>' : '<span class="muted">Ingen</span>';
+          return '<tr><td>' + B.esc(u.name) + (u.disabled_at ? ' <span class="badge">Deaktivert</span>' : '') + '</td><td>' + B.esc(u.email) + '</td><td>' + B.esc(ROLE[u.role] || u.role) +
+            (u.member_number ? '<br><span class="small muted">medlem ' + B.esc(u.member_number) + '</span>' : '') + '</td><td>' + tk + '</td><td>' +
+            '<button type="button" data-token="' + u.id + '">Ny API-nøkkel <span class="sr-only">for ' + B.esc(u.name) + '</span></button> ' +
+            '<button type="button" data-password="' + u.id + '">Sett passord <span class="sr-only">for ' + B.esc(u.name) + '</span></button></td></tr>';
+        }).join('') + '</tbody></table></div><div id="user-action" aria-live="polite"></div>';
+    }).catch(function (err) { B.showError(list, err); });
+  }
+
+  list.addEventListener('click', function (e) {
+    var t = e.target.closest('button');
+    if (!t) return;
+    var out = document.getElementById('user-action');
+    function fail(err) { B.showError(out, err); }
+    if (t.dataset.token) {
+      var name = window.prompt('Navn på nøkkelen (hva den brukes til):', 'integrasjon');
+      if (!name) return;
+      B.api('POST', '/api/users/' + t.dataset.token + '/tokens', { name: name }).then(function (r) {
+        return load().then(function () {
+          var o = document.getElementById('user-action');
+          o.className = 'ok';
+          o.innerHTML = 'Ny nøkkel – kopier den nå, den vises bare én gang:<br><code id="new-token">' + B.esc(r.token) + '</code>';
+        });
+      }).catch(fail);
+    } else if (t.dataset.revoke) {
+      if (!window.confirm('Trekke tilbake nøkkelen? Systemer som bruker den, mister tilgang.')) return;
+      B.api('DELETE', '/api/tokens/' + t.dataset.revoke).then(load).catch(fail);
+    } else if (t.dataset.password) {
+      var pw = window.prompt('Nytt passord (minst 12 tegn). Brukerens økter avsluttes.');
+      if (!pw) return;
+      fetch('/app/data/users/' + t.dataset.password + '/password', {
+        method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-csrf-token': B.csrf }, body: JSON.stringify({ password: pw }),
+      }).then(function (res) {
+        if (!res.ok) return res.json().then(function (p) { throw { message: p.detail || p.title, problem: p }; });
+        out.className = 'ok'; out.textContent = 'Passordet er satt.';
+      }).catch(fail);
+    }
+  });
+
+  var form = document.getElementById('user-form');
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var out = document.getElementById('user-form-result');
+    var body = { name: form.querySelector('#u-name').value, email: form.querySelector('#u-email').value, role: form.querySelector('#u-role').value };
+    var mn = form.querySelector('#u-member').value.trim();
+    if (mn) body.memberNumber = mn;
+    B.api('POST', '/api/users', body).then(function (u) {
+      out.className = 'ok'; out.textContent = 'Opprettet ' + u.name + '. Sett et passord for å gi tilgang til nettsidene.';
+      form.reset();
+      return load();
+    }).catch(function (err) { B.showError(out, err); });
+  });
+  load();
+})();

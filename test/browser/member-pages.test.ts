@@ -1,0 +1,78 @@
+import { createTestHub, startApi, type TestHub } from '../helpers/hub';
+import { insertMember } from '../helpers/fixtures';
+import { preferencesUrl, unsubscribeUrl } from '../../src/consent';
+import { axeViolations, launchBrowser, screenshot, type TestBrowser } from './browser';
+
+/** The member pages (owned by consent) on a 390-pixel-wide phone screen. */
+jest.setTimeout(120_000);
+
+describe('member pages on a phone', () => {
+  let t: TestHub;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let b: TestBrowser;
+
+  beforeAll(async () => {
+    t = await createTestHub();
+    api = await startApi(t.hub);
+    b = await launchBrowser();
+  });
+  afterAll(async () => {
+    await b?.close();
+    await api?.close();
+    await t?.close();
+  });
+
+  const local = (url: string) => url.replace(t.config.publicBaseUrl, api.url);
+
+  async function noHorizontalScroll(page: import('playwright-core').Page): Promise<void> {
+    const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+    expect(innerWidth).toBe(390);
+    expect(scrollWidth).toBeLessThanOrEqual(390);
+  }
+
+  test('the preference centre at 390 px: readable, no sideways scrolling, toggles by touch and keyboard, saved', async () => {
+    const m = await insertMember(t.hub.db, { firstName: 'Siri', lastName: 'Sørli', phone: '+4791234567' });
+    const page = await b.newPage({ width: 390, height: 844, mobile: true });
+    await page.goto(local(preferencesUrl(t.config, { memberId: m.id, campaignId: null, category: 'newsletter', channel: 'email' })));
+    await noHorizontalScroll(page);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'preferences-390');
+
+    // Newsletter by email off (tap), survey by SMS off (keyboard: focus and space).
+    const newsletter = page.locator('#c-newsletter-email');
+    expect(await newsletter.isChecked()).toBe(true);
+    await newsletter.tap();
+    await page.locator('#c-survey-sms').focus();
+    await page.keyboard.press('Space');
+    const box = await page.getByRole('button', { name: 'Lagre' }).boundingBox();
+    expect(box!.height).toBeGreaterThanOrEqual(44);
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Lagre' }).tap()]);
+    await page.getByText('Innstillingene dine er lagret.').waitFor();
+    await noHorizontalScroll(page);
+    await screenshot(page, 'preferences-390-saved');
+
+    const state = await t.hub.db.many(
+      `SELECT category, channel, granted FROM consent_state WHERE member_id = $1 AND NOT granted ORDER BY category, channel`, [m.id]);
+    expect(state).toEqual([
+      { category: 'newsletter', channel: 'email', granted: false },
+      { category: 'survey', channel: 'sms', granted: false },
+    ]);
+    const sources = await t.hub.db.many(`SELECT DISTINCT source FROM consent_events WHERE member_id = $1`, [m.id]);
+    expect(sources).toEqual([{ source: 'preference_page' }]);
+  });
+
+  test('the unsubscribe page at 390 px in nynorsk: one button, and the GET alone changes nothing', async () => {
+    const m = await insertMember(t.hub.db, { firstName: 'Nils', lastName: 'Nyland', language: 'nn' });
+    const page = await b.newPage({ width: 390, height: 844, mobile: true });
+    await page.goto(local(unsubscribeUrl(t.config, { memberId: m.id, campaignId: null, category: 'newsletter', channel: 'email' })));
+    await noHorizontalScroll(page);
+    expect(await page.getAttribute('html', 'lang')).toBe('nn');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'unsubscribe-390-nn');
+    expect((await t.hub.db.one('SELECT count(*)::int AS n FROM consent_events WHERE member_id = $1', [m.id]))!.n).toBe(0);
+    await Promise.all([page.waitForLoadState('load'), page.locator('form button[type=submit]').first().tap()]);
+    await screenshot(page, 'unsubscribe-390-nn-done');
+    const s = await t.hub.db.one(`SELECT granted FROM consent_state WHERE member_id = $1 AND category = 'newsletter' AND channel = 'email'`, [m.id]);
+    expect(s!.granted).toBe(false);
+  });
+});
