@@ -13,6 +13,8 @@ import { mountConsent, registerConsentRoutes } from '../consent';
 import { mountWeb } from '../web';
 import { registerBallotRoutes } from '../ballots';
 import { registerPrivacyRoutes } from '../privacy';
+import { registerAudienceRoutes } from '../audience';
+import { registerCampaignRoutes } from '../campaigns';
 
 export interface AppOptions {
   metrics?: Metrics;
@@ -27,6 +29,8 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerConsentRoutes,
   registerBallotRoutes,
   registerPrivacyRoutes,
+  registerCampaignRoutes,
+  registerAudienceRoutes,
 ];
 
 /** Mounts outside /api (webhooks, member pages, staff web pages), each given the app. */

@@ -1,0 +1,71 @@
+import Joi from 'joi';
+import type { Api } from '../http/api';
+import { audit } from '../audit';
+import { validateAudience } from './filter';
+import { previewAudience } from './preview';
+import { createSavedAudience, deleteSavedAudience, getSavedAudience, listSavedAudiences, updateSavedAudience } from './saved';
+import { Problem } from '../errors';
+
+const WRITE = ['admin', 'communications'] as const;
+const READ = ['admin', 'communications', 'representative'] as const;
+const idParam = Joi.object({ id: Joi.number().integer().min(1).required() });
+/** The filter is checked by validateAudience (depth and size first, then joi) so errors name `body.audience…`. */
+const filterBody = Joi.object().unknown(true).description('audience filter, see src/audience/filter.ts');
+const name = Joi.string().trim().min(1).max(200);
+
+export function registerAudienceRoutes(api: Api): void {
+  api.post('/audiences/preview', {
+    summary: 'How many members an audience reaches per channel for a category, after consent and suppressions, with a sample of 20',
+    roles: [...READ],
+    tags: ['audiences'],
+    body: Joi.object({
+      category: Joi.string().max(100).required(),
+      channels: Joi.array().items(Joi.string().valid('email', 'sms', 'letter')).min(1).max(3).unique().required().description('in fallback order'),
+      audience: filterBody,
+      audienceId: Joi.number().integer().min(1),
+    }).xor('audience', 'audienceId'),
+  }, async ({ hub, staff, body }) => {
+    const audience = body.audience === undefined ? undefined : validateAudience(body.audience, 'body.audience');
+    const result = await previewAudience(hub, staff, { category: body.category, channels: body.channels, audience, audienceId: body.audienceId }, 'body.');
+    // The sample shows names: a view of member data.
+    await audit(hub.db, { staff, action: 'audience.preview', rowCount: result.sample.length,
+      detail: { category: body.category, channels: body.channels, total: result.total, audienceId: body.audienceId ?? null } });
+    return result;
+  });
+
+  api.get('/audiences', { summary: 'Saved audiences', roles: [...READ], tags: ['audiences'] },
+    async ({ hub }) => ({ items: await listSavedAudiences(hub) }));
+
+  api.post('/audiences', {
+    summary: 'Save an audience filter under a unique name',
+    roles: [...WRITE],
+    tags: ['audiences'],
+    body: Joi.object({ name: name.required(), filter: filterBody.required() }),
+  }, async ({ hub, staff, body, res }) => {
+    const filter = validateAudience(body.filter, 'body.filter');
+    const saved = await createSavedAudience(hub, staff, { name: body.name, filter });
+    res.status(201);
+    return saved;
+  });
+
+  api.get('/audiences/:id', { summary: 'One saved audience', roles: [...READ], tags: ['audiences'], params: idParam },
+    async ({ hub, params }) => {
+      const a = await getSavedAudience(hub, params.id);
+      if (!a) throw Problem.notFound(`No saved audience ${params.id}.`);
+      return a;
+    });
+
+  api.put('/audiences/:id', {
+    summary: 'Rename a saved audience or replace its filter',
+    roles: [...WRITE],
+    tags: ['audiences'],
+    params: idParam,
+    body: Joi.object({ name, filter: filterBody }).or('name', 'filter'),
+  }, async ({ hub, params, body }) => {
+    const filter = body.filter === undefined ? undefined : validateAudience(body.filter, 'body.filter');
+    return updateSavedAudience(hub, params.id, { name: body.name, filter });
+  });
+
+  api.delete('/audiences/:id', { summary: 'Delete a saved audience (campaigns keep their own copy)', roles: [...WRITE], tags: ['audiences'], params: idParam },
+    async ({ hub, params }) => { await deleteSavedAudience(hub, params.id); });
+}
