@@ -3,6 +3,7 @@ import type { Role } from '../auth';
 import { createApiToken, createStaffUser } from '../auth';
 import { importMembers } from '../members';
 import { demoOrganisation, generateMembers, insertOrganisation, streetPostcodes } from './generator';
+import { setPassword } from '../web/session';
 
 export { demoOrganisation, generateMembers, insertOrganisation, memberCsv, memberCsvLine, streetPostcodes, prng, CSV_HEADER } from './generator';
 export type { DemoMember, DemoOrganisation, Postcode } from './generator';
@@ -18,6 +19,8 @@ export interface DemoSeedResult {
 
 export const DEMO_MEMBERS = 5_000;
 export const DEMO_SEED = 2026;
+/** The demo staff users' password (printed by npm start on first run). */
+export const DEMO_PASSWORD = 'budstikke-demo-passord';
 
 /**
  * On an empty database: a demo union of about 5,000 synthetic members with real postcodes,
@@ -73,6 +76,8 @@ export async function seedDemoUnion(hub: Hub, opts: { members?: number } = {}): 
       await createStaffUser(c, { email, name, role: 'representative', memberId: h.member_id });
       staff.push({ email, role: 'representative', memberNumber: await numberOf(h.member_id) });
     }
+    // Demo only: every demo staff user signs in to the web pages with the same password.
+    for (const u of (await c.query(`SELECT id FROM staff_users`)).rows) await setPassword(c, u.id, DEMO_PASSWORD);
     const { token } = await createApiToken(c, admin.id, 'demo');
     return { seeded: true, adminEmail: admin.email, adminToken: token, staff, members: report.inserted };
   });

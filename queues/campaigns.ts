@@ -1,0 +1,173 @@
+import { Queue, Worker, DelayedError, RateLimitError, type Job, type JobsOptions } from 'bullmq';
+import type { Hub } from '../src/hub';
+import type { Channel } from '../src/consent';
+import { isProviderError } from '../src/providers';
+import { sendEmailBatch, sendLetterBatch, fanOutSmsBatch, sendSmsMessage, QuietHours, CampaignPaused } from '../src/campaigns/send';
+import { runCampaignSweep, reconcileCampaigns, launchDueCampaign } from '../src/campaigns/launch';
+import { registerFallbackListener } from '../src/campaigns/fallback';
+
+/**
+ * The campaign queues. Jobs carry ids only; PostgreSQL (campaigns, send_log) holds the state, so
+ * a job that runs twice sends nothing the second time (send_log rows are claimed per job).
+ *
+ *  - `campaign-email`, `campaign-letter`: one job per batch of up to 1000 log rows,
+ *    id `c<campaign>-<channel>-b<batch>` (or `…-f<first row>` for fallback rows).
+ *  - `campaign-sms`: one job per batch of up to 1000 SMS rows: re-checks consent for the batch and
+ *    fans out to `sms-message`, one job per message (`c<campaign>-sms-m<row>`), so the BullMQ
+ *    limiter (SMS_RATE_PER_SECOND) counts messages, not batches.
+ *  - `campaign-control`: delayed launches at `send_at` (`launch-c<id>-<ms>`) and a job scheduler
+ *    (`campaign-sweep`, every 30 s) that launches what is due, finishes campaigns, sends the
+ *    register's event messages and re-enqueues work a lost Redis forgot.
+ */
+export const CAMPAIGN_QUEUES = {
+  email: 'campaign-email',
+  sms: 'campaign-sms',
+  letter: 'campaign-letter',
+  smsMessage: 'sms-message',
+  control: 'campaign-control',
+} as const;
+
+/** A batch: rows of one campaign and channel, by batch number or (fallback) by id. */
+export type BatchJob =
+  | { campaignId: number; channel: Channel; batchNo: number }
+  | { campaignId: number; channel: Channel; ids: number[] };
+export interface SmsMessageJob { campaignId: number; sendLogId: number }
+export type ControlJob = { launch: number } | { sweep: true };
+
+export const CAMPAIGN_SWEEP_ID = 'campaign-sweep';
+const SWEEP_EVERY_MS = 30_000;
+
+/** Transient provider errors and lost connections: retried with backoff, never dropped. */
+const SEND_JOB_OPTS: JobsOptions = {
+  attempts: 25,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: true,
+  removeOnFail: { count: 5000 },
+};
+
+interface Queues {
+  email: Queue<BatchJob>;
+  sms: Queue<BatchJob>;
+  letter: Queue<BatchJob>;
+  smsMessage: Queue<SmsMessageJob>;
+  control: Queue<ControlJob>;
+}
+
+const cache = new WeakMap<Hub, Queues>();
+
+export function campaignQueues(hub: Hub): Queues {
+  let q = cache.get(hub);
+  if (!q) {
+    const connection = hub.redis();
+    const make = <T>(name: string) => new Queue<T>(name, { connection, prefix: hub.config.queuePrefix });
+    const created: Queues = {
+      email: make<BatchJob>(CAMPAIGN_QUEUES.email),
+      sms: make<BatchJob>(CAMPAIGN_QUEUES.sms),
+      letter: make<BatchJob>(CAMPAIGN_QUEUES.letter),
+      smsMessage: make<SmsMessageJob>(CAMPAIGN_QUEUES.smsMessage),
+      control: make<ControlJob>(CAMPAIGN_QUEUES.control),
+    };
+    cache.set(hub, created);
+    hub.onClose(async () => { await Promise.all(Object.values(created).map((x) => x.close())); });
+    q = created;
+  }
+  return q;
+}
+
+export function batchJobId(job: BatchJob): string {
+  return 'batchNo' in job ? `c${job.campaignId}-${job.channel}-b${job.batchNo}` : `c${job.campaignId}-${job.channel}-f${Math.min(...job.ids)}`;
+}
+
+/** Adds batch jobs; an id already waiting, delayed or running is left alone (BullMQ dedupes on jobId). */
+export async function enqueueBatches(hub: Hub, jobs: BatchJob[]): Promise<void> {
+  if (!jobs.length) return;
+  const q = campaignQueues(hub);
+  for (const channel of ['email', 'sms', 'letter'] as const) {
+    const mine = jobs.filter((j) => j.channel === channel);
+    for (let i = 0; i < mine.length; i += 500) {
+      await q[channel].addBulk(mine.slice(i, i + 500).map((data) => ({ name: channel, data, opts: { ...SEND_JOB_OPTS, jobId: batchJobId(data) } })));
+    }
+  }
+}
+
+export async function enqueueSmsMessages(hub: Hub, campaignId: number, ids: number[], delayMs = 0): Promise<void> {
+  const q = campaignQueues(hub).smsMessage;
+  for (let i = 0; i < ids.length; i += 1000) {
+    await q.addBulk(ids.slice(i, i + 1000).map((sendLogId) => ({
+      name: 'sms', data: { campaignId, sendLogId }, opts: { ...SEND_JOB_OPTS, jobId: `c${campaignId}-sms-m${sendLogId}`, delay: delayMs },
+    })));
+  }
+}
+
+/** A launch at `send_at`: delayed job, id changes when the time does. */
+export async function scheduleLaunch(hub: Hub, campaignId: number, at: Date): Promise<void> {
+  const delay = Math.max(0, at.getTime() - hub.clock.now().getTime());
+  await campaignQueues(hub).control.add('launch', { launch: campaignId }, {
+    jobId: `launch-c${campaignId}-${at.getTime()}`, delay, attempts: 10, backoff: { type: 'exponential', delay: 5_000 },
+    removeOnComplete: true, removeOnFail: { count: 1000 },
+  });
+}
+
+/**
+ * What a send job does with a failure: a 429 pauses the whole queue for the provider's reset
+ * time and puts the job back (the batch is not dropped and counts no attempt); quiet hours and a
+ * paused campaign delay it; anything else is thrown for BullMQ's backoff.
+ */
+async function handle<T>(worker: () => Worker<any>, job: Job<T>, token: string | undefined, run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isProviderError(err) && err.kind === 'rate_limited') {
+      await worker().rateLimit(Math.max(100, err.retryAfterMs ?? 1000));
+      throw new RateLimitError();
+    }
+    if (err instanceof QuietHours || err instanceof CampaignPaused) {
+      await job.moveToDelayed(err.until.getTime(), token);
+      throw new DelayedError();
+    }
+    throw err;
+  }
+}
+
+export interface CampaignWorkers { close(): Promise<void> }
+
+/**
+ * Starts the campaign workers in this process (call once per worker process). Several processes,
+ * on one or several machines, may run them at once. SIGTERM: close() lets running jobs finish.
+ */
+export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: number; sweep?: boolean } = {}): Promise<CampaignWorkers> {
+  const connection = hub.redis();
+  const base = { connection, prefix: hub.config.queuePrefix, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 20 };
+  const workers: Worker<any>[] = [];
+  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(() => email, job, token, () => sendEmailBatch(hub, job.data, job.id!)),
+    { ...base, concurrency: opts.concurrency ?? 4 });
+  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(() => sms, job, token, () => fanOutSmsBatch(hub, job.data, job.id!)),
+    { ...base, concurrency: 2 });
+  const letter: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.letter, (job, token) => handle(() => letter, job, token, () => sendLetterBatch(hub, job.data, job.id!)),
+    { ...base, concurrency: 1, lockDuration: 120_000 });
+  const rate = hub.config.smsRatePerSecond;
+  const smsMessage: Worker<SmsMessageJob> = new Worker<SmsMessageJob>(CAMPAIGN_QUEUES.smsMessage, (job, token) => handle(() => smsMessage, job, token, () => sendSmsMessage(hub, job.data)),
+    { ...base, concurrency: 32, ...(rate > 0 ? { limiter: { max: rate, duration: 1000 } } : {}) });
+  const control = new Worker<ControlJob>(CAMPAIGN_QUEUES.control, async (job) => {
+    if ('launch' in job.data) return launchDueCampaign(hub, job.data.launch);
+    return runCampaignSweep(hub);
+  }, { ...base, concurrency: 1, lockDuration: 120_000 });
+  workers.push(email, sms, letter, smsMessage, control);
+  for (const w of workers) w.on('failed', (job, err) => hub.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'campaign job failed'));
+
+  registerFallbackListener(hub);
+  if (opts.sweep !== false) {
+    await campaignQueues(hub).control.upsertJobScheduler(CAMPAIGN_SWEEP_ID, { every: SWEEP_EVERY_MS },
+      { name: 'sweep', data: { sweep: true }, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } });
+    const r = await reconcileCampaigns(hub);
+    hub.log.info(r, 'campaign queues reconciled with PostgreSQL');
+  }
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await Promise.all(workers.map((w) => w.close()));
+  };
+  hub.onClose(close);
+  return { close };
+}

@@ -1,0 +1,61 @@
+import type { Hub } from '../hub';
+import type { Channel } from '../consent';
+import { onSendLogFinal } from '../sendlog';
+import { loadCampaign, type Campaign } from './model';
+import { enqueueBatches } from '../../queues/campaigns';
+
+export interface FallbackRow { id: number; memberId: number; channel: Channel; reason: string }
+
+/**
+ * Sends these members on the campaign's next channel, within the same campaign: a new log row
+ * (campaign, member, next channel) marked with the channel it fell back from. The unique log key
+ * makes it happen once, however many times a bounce is reported.
+ */
+export async function fallBack(hub: Hub, c: Campaign, rows: FallbackRow[]): Promise<number> {
+  if (!rows.length || c.state === 'cancelled') return 0;
+  const byNext = new Map<Channel, FallbackRow[]>();
+  for (const r of rows) {
+    const next = c.channels[c.channels.indexOf(r.channel) + 1];
+    if (!next) continue;
+    let list = byNext.get(next);
+    if (!list) byNext.set(next, (list = []));
+    list.push(r);
+  }
+  let added = 0;
+  const jobs: { campaignId: number; channel: Channel; ids: number[] }[] = [];
+  for (const [next, list] of byNext) {
+    const { rows: inserted } = await hub.db.query(
+      `INSERT INTO send_log (campaign_id, member_id, channel, state, fallback_from, reason)
+       SELECT $1, v.member_id, $2, 'queued', v.from_channel, 'fallback: ' || v.reason
+         FROM unnest($3::bigint[], $4::text[], $5::text[]) AS v(member_id, from_channel, reason)
+       ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
+       RETURNING id`,
+      [c.id, next, list.map((r) => r.memberId), list.map((r) => r.channel), list.map((r) => r.reason)]);
+    const ids = inserted.map((r) => r.id as number);
+    added += ids.length;
+    for (let i = 0; i < ids.length; i += 1000) jobs.push({ campaignId: c.id, channel: next, ids: ids.slice(i, i + 1000) });
+  }
+  if (jobs.length) {
+    // A finished campaign is running again until its fallback messages are out.
+    await hub.db.query(`UPDATE campaigns SET state = 'running', completed_at = NULL, updated_at = now() WHERE id = $1 AND state = 'completed'`, [c.id]);
+    await enqueueBatches(hub, jobs);
+  }
+  return added;
+}
+
+const registered = new WeakSet<Hub>();
+
+/**
+ * A hard bounce or a failed SMS reported by a provider webhook (in the API process) moves the
+ * member to the campaign's next channel.
+ */
+export function registerFallbackListener(hub: Hub): void {
+  if (registered.has(hub)) return;
+  registered.add(hub);
+  onSendLogFinal(hub, async (r) => {
+    if (!r.becameFinal || (r.finalState !== 'bounced' && r.finalState !== 'failed')) return;
+    if (!r.campaignId || !r.memberId || !r.channel || !r.sendLogId) return;
+    const c = await loadCampaign(hub.db, r.campaignId);
+    await fallBack(hub, c, [{ id: r.sendLogId, memberId: r.memberId, channel: r.channel, reason: r.finalState }]);
+  });
+}

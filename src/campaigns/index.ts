@@ -1,0 +1,15 @@
+/**
+ * Campaigns: who (an audience), what (a template version per channel), on which channels in which
+ * order, and when; launch snapshots the audience against the consent decision into the send log,
+ * and the queues in queues/campaigns.ts carry it out. Single messages and the register's event
+ * messages are campaigns of one member.
+ */
+export { type Campaign, type CampaignState, type CampaignKind, loadCampaign, quietUntil } from './model';
+export { createCampaign, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
+export {
+  launchCampaign, approveCampaign, startCampaign, pauseCampaign, resumeCampaign, cancelCampaign, enqueuePending, completeIfDone,
+  reconcileCampaigns, runCampaignSweep, launchDueCampaign, audienceSize, type LaunchResult,
+} from './launch';
+export { sendSingleMessage, sendRegisterEventMessages, type SingleMessageInput } from './messages';
+export { fallBack, registerFallbackListener } from './fallback';
+export { registerCampaignRoutes } from './routes';

@@ -1,0 +1,224 @@
+import type { Hub } from '../hub';
+import type { Queryable } from '../db';
+import type { Staff } from '../auth';
+import { audit } from '../audit';
+import { Problem } from '../errors';
+import { reachableSql, unreachableReasonSql, type Channel } from '../consent';
+import { audienceSql, validateAudience } from '../audience';
+import { loadCampaign, assertTransition, type Campaign } from './model';
+import { sendRegisterEventMessages } from './messages';
+import { enqueueBatches, scheduleLaunch } from '../../queues/campaigns';
+
+const BATCH = 1000;
+
+async function tx<T>(hub: Hub, fn: (c: Queryable) => Promise<T>): Promise<T> {
+  return hub.db.tx(fn);
+}
+
+/** How many active members the audience holds (for the four-eyes threshold). */
+export async function audienceSize(db: Queryable, audience: unknown): Promise<number> {
+  const params: unknown[] = [];
+  const where = audienceSql(validateAudience(audience, 'audience'), 'm', params);
+  const r = await db.query(`SELECT count(*)::int AS n FROM members m WHERE m.status = 'active' AND (${where})`, params);
+  return r.rows[0].n;
+}
+
+export interface LaunchResult { campaign: Campaign; approvalRequired: boolean; recipients?: number }
+
+/**
+ * Launch as staff asked: above APPROVAL_THRESHOLD recipients a second staff user must approve
+ * first (the request is recorded and audited); with a future send_at the campaign is scheduled;
+ * otherwise it starts now. Launching a launched campaign is a no-op for the ballots part
+ * (`startCampaign` is idempotent), and a 409 through the API.
+ */
+export async function launchCampaign(hub: Hub, id: number, staff: Staff | null): Promise<LaunchResult> {
+  const out = await tx(hub, async (db) => {
+    const c = await loadCampaign(db, id, { forUpdate: true });
+    assertTransition(c, 'schedule');
+    if (c.kind === 'campaign' && !c.approval.approvedAt) {
+      const n = await audienceSize(db, c.audience);
+      if (n > hub.config.approvalThreshold) {
+        await db.query(`UPDATE campaigns SET approval_requested_by = $2, approval_requested_at = $3, audience_size = $4, updated_at = now() WHERE id = $1`,
+          [id, staff?.id ?? null, hub.clock.now(), n]);
+        await audit(db, { staff, action: 'campaign.launch', rowCount: n, detail: { campaignId: id, approvalRequested: true, threshold: hub.config.approvalThreshold } });
+        return { approvalRequired: true as const, campaign: await loadCampaign(db, id) };
+      }
+    }
+    await db.query(`UPDATE campaigns SET launched_by = $2, updated_at = now() WHERE id = $1`, [id, staff?.id ?? null]);
+    await audit(db, { staff, action: 'campaign.launch', detail: { campaignId: id, sendAt: c.sendAt } });
+    return { approvalRequired: false as const, campaign: c };
+  });
+  if (out.approvalRequired) return out;
+  return proceed(hub, id);
+}
+
+/** Four eyes: another staff user than the one who asked approves, and the launch goes on. */
+export async function approveCampaign(hub: Hub, id: number, staff: Staff): Promise<LaunchResult> {
+  await tx(hub, async (db) => {
+    const c = await loadCampaign(db, id, { forUpdate: true });
+    assertTransition(c, 'approve');
+    if (!c.approval.requestedAt) throw Problem.conflict(`Campaign ${id} has not asked for approval.`);
+    if (c.approval.approvedAt) throw Problem.conflict(`Campaign ${id} is already approved.`);
+    if (c.approval.requestedBy === staff.id || c.createdBy === staff.id) {
+      throw Problem.conflict('A campaign must be approved by another staff user than the one who created it or asked for approval.');
+    }
+    await db.query(`UPDATE campaigns SET approved_by = $2, approved_at = $3, launched_by = COALESCE(launched_by, approval_requested_by), updated_at = now() WHERE id = $1`,
+      [id, staff.id, hub.clock.now()]);
+    await audit(db, { staff, action: 'campaign.approve', rowCount: c.audienceSize, detail: { campaignId: id } });
+  });
+  return proceed(hub, id);
+}
+
+async function proceed(hub: Hub, id: number): Promise<LaunchResult> {
+  const c = await loadCampaign(hub.db, id);
+  if (c.sendAt && new Date(c.sendAt).getTime() > hub.clock.now().getTime()) {
+    await hub.db.query(`UPDATE campaigns SET state = 'scheduled', updated_at = now() WHERE id = $1 AND state = 'draft'`, [id]);
+    await scheduleLaunch(hub, id, new Date(c.sendAt));
+    return { campaign: await loadCampaign(hub.db, id), approvalRequired: false };
+  }
+  const recipients = await startCampaign(hub, id);
+  return { campaign: await loadCampaign(hub.db, id), approvalRequired: false, recipients };
+}
+
+/** The delayed job at send_at: starts the campaign if it is still scheduled for (about) now. */
+export async function launchDueCampaign(hub: Hub, id: number): Promise<{ started: boolean }> {
+  const c = await loadCampaign(hub.db, id).catch(() => null);
+  if (!c || c.state !== 'scheduled') return { started: false };
+  if (c.sendAt && new Date(c.sendAt).getTime() > hub.clock.now().getTime() + 1000) return { started: false };
+  await startCampaign(hub, id);
+  return { started: true };
+}
+
+/**
+ * The snapshot, set-based in one transaction: for each channel in the campaign's order, the
+ * audience's members the consent decision allows on it and who have no row yet get a queued log
+ * row on it (a member's own preferred channel goes first when the campaign offers it); the rest
+ * of the active audience is logged skipped with the first channel's reason. Batches of 1000 are
+ * numbered in the same INSERT. Then the batches are enqueued. Idempotent: a second call finds
+ * the campaign running and only re-enqueues what is pending.
+ */
+export async function startCampaign(hub: Hub, id: number): Promise<number> {
+  const started = await tx(hub, async (db) => {
+    const c = await loadCampaign(db, id, { forUpdate: true });
+    if (c.state === 'running' || c.state === 'completed' || c.state === 'paused') return null;
+    assertTransition(c, 'start');
+    const includeResigned = c.kind === 'register_event';
+    const base: unknown[] = [c.id, c.category];
+    const where = audienceSql(validateAudience(c.audience, 'audience'), 'm', base);
+    const notYet = `NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = $1 AND s.member_id = m.id)`;
+    const count = async (ch: Channel) => (await db.query(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND channel = $2`, [c.id, ch])).rows[0].n as number;
+    const insert = async (ch: Channel, extra: string) => {
+      const params = [...base, await count(ch)];
+      const off = `$${params.length}`;
+      await db.query(
+        `INSERT INTO send_log (campaign_id, member_id, channel, state, batch_no)
+         SELECT $1, m.id, '${ch}', 'queued', (${off}::int + row_number() OVER (ORDER BY m.id) - 1) / ${BATCH}
+           FROM members m
+          WHERE (${where}) AND ${reachableSql('m', '$2', ch, { includeResigned })} AND ${notYet} ${extra}
+         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING`, params);
+    };
+    const prefs = await db.query(`SELECT DISTINCT channel FROM member_channel_preferences WHERE channel = ANY($1::text[])`, [c.channels]);
+    for (const p of prefs.rows as { channel: Channel }[]) {
+      await insert(p.channel, `AND EXISTS (SELECT 1 FROM member_channel_preferences mp WHERE mp.member_id = m.id AND mp.channel = '${p.channel}')`);
+    }
+    for (const ch of c.channels) await insert(ch, '');
+    const first = c.channels[0];
+    await db.query(
+      `INSERT INTO send_log (campaign_id, member_id, channel, state, reason)
+       SELECT $1, m.id, '${first}', 'skipped', COALESCE(${unreachableReasonSql('m', '$2', first, { includeResigned })}, 'unreachable')
+         FROM members m
+        WHERE (${where}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`} AND ${notYet}
+       ON CONFLICT (campaign_id, member_id, channel) DO NOTHING`, base);
+    const n = (await db.query(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [c.id])).rows[0].n as number;
+    await db.query(`UPDATE campaigns SET state = 'running', launched_at = COALESCE(launched_at, $2), snapshot_at = $2, audience_size = $3, updated_at = now() WHERE id = $1`,
+      [c.id, hub.clock.now(), n]);
+    return n;
+  });
+  await enqueuePending(hub, id);
+  if (started !== null) hub.log.info({ campaignId: id, recipients: started }, 'campaign started');
+  return started ?? 0;
+}
+
+/** Enqueues every batch that still has rows to send (deterministic ids: what is queued stays as it is). */
+export async function enqueuePending(hub: Hub, id: number): Promise<number> {
+  const batches = (await hub.db.query(
+    `SELECT channel, batch_no FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending') AND batch_no IS NOT NULL
+      GROUP BY 1, 2 ORDER BY 2, 1`, [id])).rows as { channel: Channel; batch_no: number }[];
+  const loose = (await hub.db.query(
+    `SELECT channel, array_agg(id ORDER BY id) AS ids FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending') AND batch_no IS NULL GROUP BY 1`,
+    [id])).rows as { channel: Channel; ids: number[] }[];
+  const jobs = [
+    ...batches.map((b) => ({ campaignId: id, channel: b.channel, batchNo: b.batch_no })),
+    ...loose.flatMap((l) => Array.from({ length: Math.ceil(l.ids.length / BATCH) }, (_x, i) => ({ campaignId: id, channel: l.channel, ids: l.ids.slice(i * BATCH, (i + 1) * BATCH).map(Number) }))),
+  ];
+  await enqueueBatches(hub, jobs);
+  await completeIfDone(hub, id);
+  return jobs.length;
+}
+
+/** A running campaign with nothing left queued or sending is completed. */
+export async function completeIfDone(hub: Hub, id: number): Promise<boolean> {
+  const r = await hub.db.query(
+    `UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
+      WHERE id = $1 AND state = 'running'
+        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))`, [id, hub.clock.now()]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export async function pauseCampaign(hub: Hub, id: number, staff: Staff): Promise<Campaign> {
+  return tx(hub, async (db) => {
+    const c = await loadCampaign(db, id, { forUpdate: true });
+    assertTransition(c, 'pause');
+    await db.query(`UPDATE campaigns SET state = 'paused', updated_at = now() WHERE id = $1`, [id]);
+    await audit(db, { staff, action: 'campaign.pause', detail: { campaignId: id } });
+    return loadCampaign(db, id);
+  });
+}
+
+export async function resumeCampaign(hub: Hub, id: number, staff: Staff): Promise<Campaign> {
+  await tx(hub, async (db) => {
+    const c = await loadCampaign(db, id, { forUpdate: true });
+    assertTransition(c, 'resume');
+    await db.query(`UPDATE campaigns SET state = 'running', updated_at = now() WHERE id = $1`, [id]);
+    await audit(db, { staff, action: 'campaign.resume', detail: { campaignId: id } });
+  });
+  await enqueuePending(hub, id);
+  return loadCampaign(hub.db, id);
+}
+
+/** Cancels: what has not left is marked cancelled; what a worker is sending right now finishes. */
+export async function cancelCampaign(hub: Hub, id: number, staff: Staff | null): Promise<Campaign> {
+  return tx(hub, async (db) => {
+    const c = await loadCampaign(db, id, { forUpdate: true });
+    assertTransition(c, 'cancel');
+    await db.query(`UPDATE campaigns SET state = 'cancelled', cancelled_at = $2, updated_at = now() WHERE id = $1`, [id, hub.clock.now()]);
+    const r = await db.query(`UPDATE send_log SET state = 'cancelled', reason = 'campaign_cancelled', updated_at = now() WHERE campaign_id = $1 AND state = 'queued'`, [id]);
+    await audit(db, { staff, action: 'campaign.cancel', rowCount: r.rowCount ?? 0, detail: { campaignId: id } });
+    return loadCampaign(db, id);
+  });
+}
+
+/** On worker start: campaigns due or running get their jobs again (a restarted Redis loses none). */
+export async function reconcileCampaigns(hub: Hub): Promise<{ started: number; enqueued: number }> {
+  let started = 0;
+  let enqueued = 0;
+  const due = await hub.db.many(`SELECT id FROM campaigns WHERE state = 'scheduled' AND send_at <= $1`, [hub.clock.now()]);
+  for (const r of due) { await launchDueCampaign(hub, r.id); started++; }
+  const later = await hub.db.many(`SELECT id, send_at FROM campaigns WHERE state = 'scheduled' AND send_at > $1`, [hub.clock.now()]);
+  for (const r of later) await scheduleLaunch(hub, r.id, r.send_at);
+  const running = await hub.db.many(`SELECT id FROM campaigns WHERE state = 'running'`);
+  for (const r of running) enqueued += await enqueuePending(hub, r.id);
+  return { started, enqueued };
+}
+
+/** Every 30 s: start what is due, finish what is done, send the register's event messages. */
+export async function runCampaignSweep(hub: Hub): Promise<{ started: number; completed: number; registerEvents: number }> {
+  let started = 0;
+  for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'scheduled' AND send_at <= $1`, [hub.clock.now()])) {
+    if ((await launchDueCampaign(hub, r.id)).started) started++;
+  }
+  let completed = 0;
+  for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'running'`)) if (await completeIfDone(hub, r.id)) completed++;
+  const registerEvents = hub.config.registerEventMessages ? await sendRegisterEventMessages(hub) : 0;
+  return { started, completed, registerEvents };
+}

@@ -1,0 +1,128 @@
+import { DateTime } from 'luxon';
+import type { Queryable } from '../db';
+import type { Config } from '../config';
+import type { Channel } from '../consent';
+import { Problem } from '../errors';
+import { loadTemplateVersion, type TemplateVersion } from '../render';
+
+export type CampaignState = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+export type CampaignKind = 'campaign' | 'single' | 'ballot' | 'register_event' | 'test';
+
+/** A campaign as the senders and the API see it. */
+export interface Campaign {
+  id: number;
+  kind: CampaignKind;
+  name: string;
+  category: string;
+  channels: Channel[];
+  state: CampaignState;
+  audience: unknown;
+  sendAt: string | null;
+  /** Template version id per channel. */
+  templates: Partial<Record<Channel, number>>;
+  links: Record<string, string>;
+  printMode: 'letters' | 'address_list';
+  createdBy: number | null;
+  createdAt: string;
+  updatedAt: string;
+  approval: { required: boolean; requestedBy: number | null; requestedAt: string | null; approvedBy: number | null; approvedAt: string | null };
+  launchedAt: string | null;
+  completedAt: string | null;
+  cancelledAt: string | null;
+  audienceSize: number | null;
+}
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}
+
+export function campaignFromRow(r: Record<string, any>): Campaign {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    category: r.category,
+    channels: r.channels,
+    state: r.state,
+    audience: r.audience,
+    sendAt: iso(r.send_at),
+    templates: r.templates ?? {},
+    links: r.links ?? {},
+    printMode: r.print_mode,
+    createdBy: r.created_by,
+    createdAt: iso(r.created_at)!,
+    updatedAt: iso(r.updated_at)!,
+    approval: {
+      required: r.approval_requested_at !== null && r.approved_at === null,
+      requestedBy: r.approval_requested_by, requestedAt: iso(r.approval_requested_at),
+      approvedBy: r.approved_by, approvedAt: iso(r.approved_at),
+    },
+    launchedAt: iso(r.launched_at),
+    completedAt: iso(r.completed_at),
+    cancelledAt: iso(r.cancelled_at),
+    audienceSize: r.audience_size,
+  };
+}
+
+export async function loadCampaign(db: Queryable, id: number, opts: { forUpdate?: boolean } = {}): Promise<Campaign> {
+  const { rows } = await db.query(`SELECT * FROM campaigns WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  if (!rows[0]) throw Problem.notFound(`No campaign ${id}.`);
+  return campaignFromRow(rows[0]);
+}
+
+/** The legal moves; anything else is a 409 naming the state. */
+const TRANSITIONS: Record<string, CampaignState[]> = {
+  schedule: ['draft'],
+  start: ['draft', 'scheduled'],
+  pause: ['running'],
+  resume: ['paused'],
+  cancel: ['draft', 'scheduled', 'running', 'paused'],
+  edit: ['draft'],
+  approve: ['draft', 'scheduled'],
+};
+
+export function assertTransition(c: Pick<Campaign, 'id' | 'state'>, action: keyof typeof TRANSITIONS): void {
+  if (!TRANSITIONS[action].includes(c.state)) {
+    throw Problem.conflict(`Campaign ${c.id} is ${c.state}; it cannot ${action === 'edit' ? 'be edited' : action === 'start' ? 'be launched' : action} now.`,
+      { state: c.state, action });
+  }
+}
+
+/** Template versions are immutable: cache them per process by id. */
+const versions = new Map<number, Promise<TemplateVersion>>();
+export function templateVersion(db: Queryable, id: number): Promise<TemplateVersion> {
+  let v = versions.get(id);
+  if (!v) {
+    v = loadTemplateVersion(db, id);
+    v.catch(() => versions.delete(id));
+    if (versions.size > 500) versions.clear();
+    versions.set(id, v);
+  }
+  return v;
+}
+
+export interface CategoryRow { code: string; declinable: boolean; defaultOn: boolean; channels: Channel[] }
+
+export async function loadCategory(db: Queryable, code: string): Promise<CategoryRow | null> {
+  const { rows } = await db.query('SELECT code, declinable, default_on, channels FROM message_categories WHERE code = $1', [code]);
+  return rows[0] ? { code: rows[0].code, declinable: rows[0].declinable, defaultOn: rows[0].default_on, channels: rows[0].channels } : null;
+}
+
+/**
+ * SMS quiet hours (default 21:00–08:00, Europe/Oslo): the end of the window when `now` falls in
+ * it, else null. Strike messages are never held.
+ */
+export function quietUntil(config: Pick<Config, 'smsQuietHours'>, category: string, now: Date): Date | null {
+  if (category === 'strike') return null;
+  const { start, end } = config.smsQuietHours;
+  if (start === end) return null;
+  const t = DateTime.fromJSDate(now, { zone: 'Europe/Oslo' });
+  const at = (hhmm: string, base: DateTime) => { const [h, m] = hhmm.split(':').map(Number); return base.set({ hour: h, minute: m, second: 0, millisecond: 0 }); };
+  const s = at(start, t);
+  const e = at(end, t);
+  if (s < e) return t >= s && t < e ? e.toJSDate() : null;
+  // The window crosses midnight: [start, 24:00) ∪ [00:00, end).
+  if (t >= s) return at(end, t.plus({ days: 1 })).toJSDate();
+  if (t < e) return e.toJSDate();
+  return null;
+}

@@ -1,0 +1,212 @@
+import Joi from 'joi';
+import type { Api } from '../http/api';
+import type { Hub } from '../hub';
+import type { Staff } from '../auth';
+import { audit } from '../audit';
+import { Problem } from '../errors';
+import { CHANNELS, type Channel } from '../consent';
+import { memberIdInScope } from '../members';
+import { renderEmailBatch, renderSms, sampleRecipient, type MergeFields } from '../render';
+import { createEmailProvider, createSmsProvider } from '../providers';
+import { normalisePhone } from '../members';
+import { createCampaign, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
+import { loadCampaign, loadCategory, templateVersion, campaignFromRow, type Campaign } from './model';
+import { launchCampaign, approveCampaign, pauseCampaign, resumeCampaign, cancelCampaign } from './launch';
+import { sendSingleMessage } from './messages';
+
+const WRITE = ['admin', 'communications'] as const;
+const READ = ['admin', 'communications', 'representative', 'auditor'] as const;
+
+const idParam = Joi.object({ id: Joi.number().integer().min(1).required() });
+const channel = Joi.string().valid(...CHANNELS);
+const templateRef = Joi.alternatives(
+  Joi.number().integer().min(1),
+  Joi.object({ versionId: Joi.number().integer().min(1).required() }),
+  Joi.object({ templateId: Joi.number().integer().min(1).required(), version: Joi.number().integer().min(1).allow(null) }),
+);
+const links = Joi.object().pattern(Joi.string().pattern(/^[A-Za-z][A-Za-z0-9_]{0,40}$/), Joi.string().uri({ scheme: ['https', 'http'] }).max(2000)).max(20);
+
+const campaignFields = {
+  name: Joi.string().trim().min(1).max(200),
+  category: Joi.string().max(64),
+  channels: Joi.array().items(channel).min(1).max(3).unique(),
+  templates: Joi.object().pattern(channel, templateRef),
+  // The web page also sends the template of all channels at the top level.
+  templateId: Joi.number().integer().min(1).allow(null),
+  templateVersion: Joi.number().integer().min(1).allow(null),
+  audience: Joi.object().unknown(true),
+  sendAt: Joi.date().iso().allow(null),
+  links,
+  printMode: Joi.string().valid('letters', 'address_list'),
+};
+
+function templatesOf(body: any): Partial<Record<Channel, TemplateRef>> | undefined {
+  if (body.templates && Object.keys(body.templates).length) return body.templates;
+  if (body.templateId && body.channels) {
+    return Object.fromEntries((body.channels as Channel[]).map((ch) => [ch, { templateId: body.templateId, version: body.templateVersion ?? null }]));
+  }
+  return undefined;
+}
+
+/** A representative sees the campaigns they made; other roles see all. */
+async function visibleCampaign(hub: Hub, staff: Staff, id: number): Promise<Campaign> {
+  const c = await loadCampaign(hub.db, id);
+  if (staff.role === 'representative' && c.createdBy !== staff.id) throw Problem.notFound(`No campaign ${id}.`);
+  return c;
+}
+
+async function withProgress(hub: Hub, c: Campaign) {
+  return { ...c, approvalRequired: c.approval.required, progress: await campaignProgress(hub.db, c.id) };
+}
+
+/**
+ * A test of the campaign's content before launch, straight through the providers with a sample
+ * member's fields: email to staff users' own addresses only, SMS to the numbers given. Nothing is
+ * logged as sent to a member; the test itself is audited.
+ */
+async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Promise<{ sent: { to: string; channel: Channel }[] }> {
+  const emails = to.filter((t) => t.includes('@'));
+  const phones = to.filter((t) => !t.includes('@'));
+  const bad: { field: string; message: string }[] = [];
+  if (emails.length) {
+    const known = new Set((await hub.db.many(`SELECT lower(email) AS e FROM staff_users WHERE disabled_at IS NULL AND lower(email) = ANY($1::text[])`,
+      [emails.map((e) => e.toLowerCase())])).map((r) => r.e));
+    emails.forEach((e) => { if (!known.has(e.toLowerCase())) bad.push({ field: `body.to.${to.indexOf(e)}`, message: `${e} is not a staff user's address` }); });
+  }
+  const e164 = phones.map((p) => normalisePhone(p));
+  phones.forEach((p, i) => { if (!e164[i]) bad.push({ field: `body.to.${to.indexOf(p)}`, message: `${p} is neither an email address nor a phone number` }); });
+  if (bad.length) throw Problem.badRequest('invalid body', bad);
+  const cat = (await loadCategory(hub.db, c.category))!;
+  const sample = sampleRecipient('nb');
+  const fields: MergeFields = { ...sample.fields, links: c.links, unsubscribeUrl: `${hub.config.publicBaseUrl}/u/test`, preferencesUrl: `${hub.config.publicBaseUrl}/p/test` };
+  const sent: { to: string; channel: Channel }[] = [];
+  if (emails.length) {
+    if (!c.templates.email) throw Problem.badRequest('invalid body', [{ field: 'body.to', message: 'the campaign has no email' }]);
+    const version = await templateVersion(hub.db, c.templates.email);
+    const reqs = await renderEmailBatch(hub, version, emails.map((e, i) => ({ sendLogId: `test-${c.id}-${i}`, email: e, language: 'nb', fields })),
+      { declinable: cat.declinable, customArgs: { campaign_id: String(c.id), test: '1' } });
+    const provider = createEmailProvider(hub.config);
+    for (const r of reqs) {
+      for (const p of r.body.personalizations) p.subject = `[TEST] ${p.subject}`;
+      await provider.send(r.body as any);
+    }
+    emails.forEach((e) => sent.push({ to: e, channel: 'email' }));
+  }
+  if (phones.length) {
+    if (!c.templates.sms) throw Problem.badRequest('invalid body', [{ field: 'body.to', message: 'the campaign has no SMS' }]);
+    const version = await templateVersion(hub.db, c.templates.sms);
+    const sms = renderSms(hub, version, 'nb', fields, { declinable: cat.declinable });
+    const provider = createSmsProvider(hub.config);
+    for (const p of e164) { await provider.send({ to: p!, body: `[TEST] ${sms.text}` }); sent.push({ to: p!, channel: 'sms' }); }
+  }
+  await audit(hub.db, { staff, action: 'campaign.test_send', rowCount: sent.length, detail: { campaignId: c.id, to: sent.map((s) => s.channel) } });
+  return { sent };
+}
+
+export function registerCampaignRoutes(api: Api): void {
+  api.get('/campaigns', {
+    summary: 'Campaigns, newest first', roles: [...READ], tags: ['campaigns'],
+    query: Joi.object({ state: Joi.string().valid('draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled'), kind: Joi.string().max(20), limit: Joi.number().integer().min(1).max(200).default(50) }),
+  }, async ({ hub, staff, query }) => {
+    const params: unknown[] = [query.limit];
+    const where: string[] = [];
+    if (query.state) { params.push(query.state); where.push(`state = $${params.length}`); }
+    if (query.kind) { params.push(query.kind); where.push(`kind = $${params.length}`); }
+    if (staff.role === 'representative') { params.push(staff.id); where.push(`created_by = $${params.length}`); }
+    const rows = await hub.db.many(`SELECT * FROM campaigns ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $1`, params);
+    return { campaigns: rows.map(campaignFromRow) };
+  });
+
+  api.post('/campaigns', {
+    summary: 'Create a campaign (draft): name, category, ordered channels, a template version per channel, audience, send_at',
+    roles: [...WRITE], tags: ['campaigns'],
+    body: Joi.object({ ...campaignFields, name: campaignFields.name.required(), category: campaignFields.category.required(),
+      channels: campaignFields.channels.required(), audience: campaignFields.audience.required() }),
+  }, async ({ hub, staff, body, res }) => {
+    const input: CampaignInput = { ...body, templates: templatesOf(body) ?? {} };
+    const c = await createCampaign(hub, staff, input);
+    res.status(201);
+    return withProgress(hub, c);
+  });
+
+  api.get('/campaigns/:id', {
+    summary: 'A campaign with its progress per state and channel', roles: [...READ], tags: ['campaigns'], params: idParam,
+  }, async ({ hub, staff, params }) => withProgress(hub, await visibleCampaign(hub, staff, params.id)));
+
+  api.patch('/campaigns/:id', {
+    summary: 'Change a draft campaign', roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object(campaignFields).min(1),
+  }, async ({ hub, staff, params, body }) => {
+    const c = await updateCampaign(hub, staff, params.id, { ...body, templates: templatesOf(body) });
+    return withProgress(hub, c);
+  });
+
+  api.post('/campaigns/:id/test', {
+    summary: "Send the campaign's content to staff addresses (email) or phone numbers (SMS) before launch",
+    roles: [...WRITE], tags: ['campaigns'], params: idParam,
+    body: Joi.object({ to: Joi.array().items(Joi.string().trim().max(200)).min(1).max(10).required() }),
+  }, async ({ hub, staff, params, body }) => testSend(hub, staff, await loadCampaign(hub.db, params.id), body.to));
+
+  for (const action of ['launch', 'approve', 'pause', 'resume', 'cancel'] as const) {
+    api.post(`/campaigns/:id/${action}`, {
+      summary: {
+        launch: 'Launch (or schedule at send_at); above the approval threshold, ask a second staff user to approve',
+        approve: 'Approve a launch another staff user asked for (four eyes), and launch it',
+        pause: 'Pause: no new batch leaves', resume: 'Resume where it stopped', cancel: 'Cancel: what has not left is marked cancelled',
+      }[action],
+      roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({}),
+    }, async ({ hub, staff, params, res }) => {
+      if (action === 'launch' || action === 'approve') {
+        const r = action === 'launch' ? await launchCampaign(hub, params.id, staff) : await approveCampaign(hub, params.id, staff);
+        if (r.approvalRequired) res.status(202);
+        return { campaign: await withProgress(hub, r.campaign), approvalRequired: r.approvalRequired };
+      }
+      const c = action === 'pause' ? await pauseCampaign(hub, params.id, staff)
+        : action === 'resume' ? await resumeCampaign(hub, params.id, staff) : await cancelCampaign(hub, params.id, staff);
+      return { campaign: await withProgress(hub, c) };
+    });
+  }
+
+  api.post('/messages', {
+    summary: 'Send one templated message to one member now (dues reminder, course change), idempotent on idempotencyKey',
+    roles: [...WRITE], tags: ['campaigns'],
+    body: Joi.object({
+      memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required(),
+      template: Joi.string().max(100),
+      templateId: Joi.number().integer().min(1),
+      version: Joi.number().integer().min(1),
+      category: Joi.string().max(64),
+      channels: Joi.array().items(channel).min(1).max(3).unique(),
+      links,
+      idempotencyKey: Joi.string().trim().min(8).max(200).required(),
+    }).xor('template', 'templateId'),
+  }, async ({ hub, staff, body, res }) => {
+    const r = await sendSingleMessage(hub, staff, body);
+    await audit(hub.db, { staff, action: 'message.send', detail: { campaignId: r.campaign.id, created: r.created } });
+    res.status(r.created ? 201 : 200);
+    return { ...(await withProgress(hub, r.campaign)), created: r.created };
+  });
+
+  api.get('/members/:memberNumber/communications', {
+    summary: 'Everything sent to a member, all channels, newest first (the log of sending dates)',
+    roles: [...READ], tags: ['campaigns'],
+    params: Joi.object({ memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required() }),
+    query: Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), before: Joi.number().integer().min(1) }),
+  }, async ({ hub, staff, params, query }) => {
+    const memberId = await memberIdInScope(hub.db, staff, params.memberNumber);
+    const rows = await hub.db.many(
+      `SELECT s.id, s.campaign_id, c.name AS campaign, c.kind, c.category, s.channel, s.state, s.reason, s.address, s.sent_at,
+              s.last_event, s.last_event_at, s.fallback_from, s.created_at
+         FROM send_log s JOIN campaigns c ON c.id = s.campaign_id
+        WHERE s.member_id = $1 AND ($3::bigint IS NULL OR s.id < $3)
+        ORDER BY COALESCE(s.sent_at, s.created_at) DESC, s.id DESC LIMIT $2`, [memberId, query.limit, query.before ?? null]);
+    await audit(hub.db, { staff, action: 'member.view', memberId, rowCount: rows.length, detail: { view: 'communications' } });
+    return {
+      memberNumber: params.memberNumber,
+      communications: rows.map((r) => ({
+        id: r.id, campaignId: r.campaign_id, campaign: r.campaign, kind: r.kind, category: r.category, channel: r.channel, state: r.state,
+        reason: r.reason, address: r.address, sentAt: r.sent_at, lastEvent: r.last_event, lastEventAt: r.last_event_at,
+        fallbackFrom: r.fallback_from, createdAt: r.created_at,
+      })),
+    };
+  });
+}

@@ -1,0 +1,124 @@
+import http from 'node:http';
+import { configFromEnvironment, ConfigError, type Config } from './config';
+import { ensureDatabase } from './db';
+import { migrate } from './db/migrate';
+import { pingRedis } from './redis';
+import { createHub, closeHub, type Hub } from './hub';
+import { buildApp } from './http/app';
+import { createMetrics } from './metrics';
+import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
+import { syncBuiltInTemplates } from './render';
+import { startEmulators, withEmulators, type Emulators } from './providers';
+import { registerFallbackListener } from './campaigns';
+import { startCampaignWorkers } from '../queues/campaigns';
+import { startBallotWorkers } from '../queues/ballots';
+import { startRetentionScheduler } from '../queues/retention';
+
+type Mode = 'all' | 'api' | 'worker';
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** One clear line and a non-zero exit: what was tried and which variable to set. */
+function fatal(line: string, code = 1): never {
+  process.stderr.write(`budstikke: ${line}\n`);
+  process.exit(code);
+}
+
+async function checkServices(config: Config): Promise<void> {
+  try {
+    await ensureDatabase(config.databaseUrl);
+  } catch (err: any) {
+    fatal(`cannot reach PostgreSQL at ${redact(config.databaseUrl)} (${err.code ?? err.message}); set DATABASE_URL`);
+  }
+  try {
+    await pingRedis(config.redisUrl);
+  } catch (err: any) {
+    fatal(`cannot reach Redis at ${redact(config.redisUrl)} (${err.code ?? err.message}); set REDIS_URL`);
+  }
+}
+
+export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; server?: http.Server; stop: () => Promise<void> }> {
+  await checkServices(config);
+  // Development: in-process SendGrid and Twilio emulators, unless real (or external emulator) URLs are set.
+  let emulators: Emulators | undefined;
+  if (mode === 'all' && config.emulators && !config.sendgrid.baseUrl && !config.twilio.baseUrl) {
+    emulators = await startEmulators({
+      hubUrl: `http://127.0.0.1:${config.port}`,
+      sendgrid: { apiKey: config.sendgrid.apiKey },
+      twilio: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
+    });
+    config = withEmulators(config, emulators);
+  }
+  const hub = createHub(config);
+  if (emulators) hub.onClose(() => emulators!.close());
+  await migrate(hub.db);
+  const templates = await syncBuiltInTemplates(hub);
+  if (templates.invalid.length) hub.log.error({ invalid: templates.invalid }, 'built-in templates that do not compile were not stored');
+
+  let server: http.Server | undefined;
+  let seededLine = '';
+  if (mode !== 'worker') {
+    if (config.demoSeed) {
+      const seeded = await seedDemoUnion(hub);
+      if (seeded.seeded) {
+        hub.log.info('seeded the demo union');
+        seededLine = `\nDemo union created. API token for ${seeded.adminEmail} (shown once):\n  ${seeded.adminToken}\n`;
+      }
+    }
+    registerFallbackListener(hub);
+    const app = buildApp(hub, { metrics: createMetrics(true) });
+    server = await new Promise<http.Server>((resolve, reject) => {
+      const s = app.listen(config.port, () => resolve(s));
+      s.on('error', reject);
+    }).catch((err: any) => fatal(`cannot listen on port ${config.port} (${err.code ?? err.message}); set PORT`));
+  }
+  if (mode !== 'api') {
+    await startCampaignWorkers(hub);
+    await startBallotWorkers(hub);
+    await startRetentionScheduler(hub);
+  }
+  if (server) {
+    process.stdout.write(`${seededLine}\nBudstikke is running at ${config.publicBaseUrl}/app (mode: ${mode})\n`);
+    if (config.demoSeed) process.stdout.write(`Sign in as admin@budstikke.example (or kommunikasjon@, revisor@, tillitsvalgt.klubb@ …) with the password ${DEMO_PASSWORD}\n`);
+    if (emulators) process.stdout.write(`Provider emulators: SendGrid ${emulators.sendgrid.url}, Twilio ${emulators.twilio.url}; what they accepted: ${config.publicBaseUrl}/dev/outbox\n`);
+  } else {
+    process.stdout.write(`Budstikke workers running (queue prefix ${config.queuePrefix})\n`);
+  }
+
+  const stop = async () => {
+    if (server) await new Promise<void>((r) => server!.close(() => r()));
+    await closeHub(hub);
+  };
+  return { hub, server, stop };
+}
+
+if (require.main === module) {
+  const mode = (process.argv[2] ?? 'all') as Mode;
+  if (!['all', 'api', 'worker'].includes(mode)) fatal(`unknown mode "${mode}"; use all, api or worker`, 2);
+  let config: Config;
+  try {
+    config = configFromEnvironment();
+  } catch (err) {
+    if (err instanceof ConfigError) fatal(err.message, 2);
+    throw err;
+  }
+  start(mode, config).then(({ hub, stop }) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      hub.log.info({ signal }, 'shutting down');
+      stop().then(() => process.exit(0), (err) => { hub.log.error({ err: err.message }, 'shutdown failed'); process.exit(1); });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  }).catch((err: any) => fatal(`start-up failed: ${err.message}`));
+}
