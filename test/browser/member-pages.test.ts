@@ -70,7 +70,8 @@ describe('member pages on a phone', () => {
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'unsubscribe-390-nn');
     expect((await t.hub.db.one('SELECT count(*)::int AS n FROM consent_events WHERE member_id = $1', [m.id]))!.n).toBe(0);
-    await Promise.all([page.waitForLoadState('load'), page.locator('form button[type=submit]').first().tap()]);
+    // The next load event (waitForLoadState would resolve at once: the current page is loaded).
+    await Promise.all([page.waitForEvent('load'), page.locator('form button[type=submit]').first().tap()]);
     await screenshot(page, 'unsubscribe-390-nn-done');
     const s = await t.hub.db.one(`SELECT granted FROM consent_state WHERE member_id = $1 AND category = 'newsletter' AND channel = 'email'`, [m.id]);
     expect(s!.granted).toBe(false);

@@ -78,7 +78,7 @@ describe('dev outbox', () => {
     // Opening the link changes nothing.
     expect((await t.hub.db.one('SELECT count(*)::int AS n FROM consent_events WHERE member_id = $1', [m.id]))!.n).toBe(0);
     await screenshot(page, 'unsubscribe-from-outbox');
-    await Promise.all([page.waitForLoadState('load'), page.locator('form button[type=submit]').first().click()]);
+    await Promise.all([page.waitForEvent('load'), page.locator('form button[type=submit]').first().click()]);
     const s = await t.hub.db.one(`SELECT granted FROM consent_state WHERE member_id = $1 AND category = 'newsletter' AND channel = 'email'`, [m.id]);
     expect(s!.granted).toBe(false);
     const events = await t.hub.db.many('SELECT source FROM consent_events WHERE member_id = $1', [m.id]);

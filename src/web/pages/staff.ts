@@ -26,7 +26,7 @@ const SHELLS: Shell[] = [
 <div id="campaign-list"><p class="muted">Henter …</p></div></section>
 <section aria-labelledby="h-chart" class="card"><h2 id="h-chart">Utfall over tid</h2>
 <div class="field"><label for="chart-campaign">Kampanje</label><select id="chart-campaign"></select></div>
-<div id="chart" role="img" aria-label="Diagram over utfall over tid"></div></section>`,
+<div id="chart"></div></section>`,
   },
   {
     path: '/campaigns/new', current: '/app/campaigns/new', title: 'Ny kampanje', roles: ['admin', 'communications'], scripts: ['campaign-new.js'],
@@ -73,6 +73,7 @@ const SHELLS: Shell[] = [
 <section class="step card" data-step="2" aria-labelledby="h-step2" hidden>
 <h2 id="h-step2">Innhold</h2>
 <div id="content-channels"></div>
+<div id="content-links" hidden></div>
 <div id="preview" class="preview" aria-live="polite"></div>
 <div class="actions"><button type="button" data-next="1">Tilbake</button><button type="button" class="primary" data-next="3">Neste: tidspunkt</button></div>
 </section>
@@ -109,9 +110,9 @@ const SHELLS: Shell[] = [
   {
     path: '/campaigns/:id', current: '/app', title: 'Kampanje', roles: 'all', valid: (req) => /^\d{1,12}$/.test(String(req.params.id)), scripts: ['dashboard.js'],
     body: (req) => html`<p><a href="/app">← Oversikt</a></p>
-<div id="campaign-detail" data-campaign="${req.params.id}"><h1>Kampanje ${req.params.id}</h1><p class="muted">Henter …</p></div>
+<div id="campaign-detail" data-campaign="${req.params.id}" data-staff="${String(sessionOf(req).staff.id)}" data-role="${sessionOf(req).staff.role}"><h1>Kampanje ${req.params.id}</h1><p class="muted">Henter …</p></div>
 <section aria-labelledby="h-chart" class="card"><h2 id="h-chart">Utfall over tid</h2>
-<div id="chart" data-campaign="${req.params.id}" role="img" aria-label="Diagram over utfall over tid"></div></section>`,
+<div id="chart" data-campaign="${req.params.id}"></div></section>`,
   },
   {
     path: '/ballots', current: '/app/ballots', title: 'Uravstemninger', roles: ['admin', 'communications'], scripts: ['ballots.js'],

@@ -3,7 +3,7 @@
   'use strict';
   var B = window.Budstikke;
   var $ = function (id) { return document.getElementById(id); };
-  var state = { step: 1, counts: null, templateId: null, version: null, templateName: null, preview: null, campaign: null, categories: {} };
+  var state = { step: 1, counts: null, templateId: null, version: null, versionId: null, templateName: null, preview: null, campaign: null, categories: {}, links: {}, languages: null };
   var errBox = $('wizard-error');
 
   // ------------------------------------------------------------------ the API in one place
@@ -77,6 +77,14 @@
       var allowed = (state.categories[category()] || {}).channels || [];
       var bad = channels().filter(function (c) { return allowed.indexOf(c) < 0; });
       if (bad.length) return 'Kategorien kan ikke sendes som ' + bad.map(function (c) { return B.label('channel', c); }).join(', ') + '.';
+    }
+    if (step === 2) {
+      var missing = missingLinks();
+      if (missing.length) {
+        var first = $(linkInputId(missing[0]));
+        if (first) first.focus();
+        return 'Skriv inn adressen (https://…) for lenke ' + missing.map(function (n) { return '«' + n + '»'; }).join(', ') + '.';
+      }
     }
     if (step === 3 && $('when-later').checked && !$('send-at').value) return 'Velg sendetidspunkt.';
     return null;
@@ -169,22 +177,26 @@
       '<ul id="template-errors" class="errors-list" hidden></ul>' +
       '<div class="actions"><button type="button" id="t-preview" class="primary">Lagre og forhåndsvis</button></div>';
     ['subject', 'mjml', 'sms', 'letter'].forEach(function (k) { var el = $('t-' + k); if (el) el.value = DEFAULTS[k]; });
-    box.addEventListener('input', function () { state.version = null; });
+    box.addEventListener('input', function () { state.version = null; state.versionId = null; state.languages = null; renderLinks(); });
+    renderLinks();
     $('t-preview').addEventListener('click', saveAndPreview);
     B.api('GET', '/api/templates?category=' + encodeURIComponent(category())).then(function (r) {
       (r.templates || []).forEach(function (t) {
         var o = document.createElement('option');
         o.value = t.id;
-        o.textContent = t.name + (t.latestVersion || t.version ? ' (v' + (t.latestVersion || t.version) + ')' : '');
+        var latest = t.latestVersion && typeof t.latestVersion === 'object' ? t.latestVersion.version : (t.latestVersion || t.version);
+        o.textContent = t.name + (latest ? ' (v' + latest + ')' : '');
         $('t-pick').appendChild(o);
       });
     }).catch(function () { /* writing a new one still works */ });
     $('t-pick').addEventListener('change', function () {
       var id = $('t-pick').value;
-      if (!id) { state.templateId = null; state.version = null; return; }
+      if (!id) { state.templateId = null; state.version = null; state.versionId = null; state.languages = null; renderLinks(); return; }
       B.api('GET', '/api/templates/' + id).then(function (r) {
         var nb = (r.version && r.version.languages && r.version.languages.nb) || {};
         ['subject', 'mjml', 'sms', 'letter'].forEach(function (k) { var el = $('t-' + k); if (el) el.value = nb[k] || ''; });
+        state.languages = r.version ? r.version.languages : null;
+        renderLinks();
         state.templateId = Number(id);
         state.templateName = r.template.name;
         state.version = r.version ? r.version.version : null;
@@ -193,6 +205,56 @@
       }).catch(fail);
     });
   }
+
+  // ------------------------------------------------------------------ links the template uses ({{links.name}})
+  /** Every link name the content uses: the chosen version's languages, or what is being written. */
+  function linkNames() {
+    var names = [];
+    var langs = state.languages || { nb: content() };
+    Object.keys(langs).forEach(function (l) {
+      var c = langs[l] || {};
+      ['subject', 'mjml', 'sms', 'letter'].forEach(function (k) {
+        var re = /\{\{[{#\/~\s]*(?:[a-z]+\s+)?links\.([A-Za-z0-9_-]+)/g;
+        var m;
+        while ((m = re.exec(c[k] || ''))) if (names.indexOf(m[1]) < 0) names.push(m[1]);
+      });
+    });
+    return names.sort();
+  }
+  function linkInputId(name) { return 'link-' + name; }
+  /** The "Lenker" fieldset: one URL input per link name; what was typed is kept when the list changes. */
+  function renderLinks() {
+    var box = $('content-links');
+    if (!box) return;
+    var names = linkNames();
+    names.forEach(function (n) { if (state.links[n] === undefined) state.links[n] = ''; });
+    var shown = Array.prototype.map.call(box.querySelectorAll('input[data-link]'), function (i) { return i.dataset.link; });
+    if (shown.join(',') === names.join(',')) return;
+    if (!names.length) { box.innerHTML = ''; box.hidden = true; return; }
+    box.hidden = false;
+    box.innerHTML = '<fieldset id="links-fieldset"><legend>Lenker</legend><p class="small muted">Malen bruker disse lenkene. Skriv inn adressen (https://…) for hver.</p>' +
+      names.map(function (n) {
+        return '<div class="field"><label for="' + B.esc(linkInputId(n)) + '">Lenke «' + B.esc(n) + '»</label><input type="url" id="' + B.esc(linkInputId(n)) +
+          '" data-link="' + B.esc(n) + '" placeholder="https://" value="' + B.esc(state.links[n] || '') + '" inputmode="url" autocomplete="url"></div>';
+      }).join('') + '</fieldset>';
+  }
+  function links() {
+    var out = {};
+    linkNames().forEach(function (n) { var v = (state.links[n] || '').trim(); if (v) out[n] = v; });
+    return out;
+  }
+  function missingLinks() {
+    return linkNames().filter(function (n) { return !/^https?:\/\/\S+$/i.test((state.links[n] || '').trim()); });
+  }
+  document.addEventListener('input', function (e) {
+    var el = e.target;
+    if (el && el.dataset && el.dataset.link !== undefined) state.links[el.dataset.link] = el.value;
+  });
+  // A finished link address shows in the preview (the saved version is unchanged: links belong to the campaign).
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    if (el && el.dataset && el.dataset.link !== undefined && state.templateId && state.version && /^https?:\/\/\S+$/i.test(el.value.trim())) preview().catch(fail);
+  });
 
   function content() {
     var get = function (k) { var el = $('t-' + k); return el ? el.value : null; };
@@ -246,9 +308,19 @@
   }
 
   function preview() {
-    return B.api('POST', '/api/templates/' + state.templateId + '/preview', { version: state.version }).then(function (p) {
+    var pv = { version: state.version };
+    var given = {};
+    var l = links();
+    Object.keys(l).forEach(function (n) { if (/^https?:\/\/\S+$/i.test(l[n])) given[n] = l[n]; });
+    if (Object.keys(given).length) pv.links = given;
+    return B.api('POST', '/api/templates/' + state.templateId + '/preview', pv).then(function (p) {
       state.preview = p;
       var out = [];
+      // The template may have content for channels this campaign does not use: show only the campaign's.
+      var used = channels();
+      if (used.indexOf('email') < 0) p.email = null;
+      if (used.indexOf('sms') < 0) p.sms = null;
+      if (used.indexOf('letter') < 0) p.letter = null;
       if (p.email) {
         out.push('<section class="card" aria-labelledby="pv-desktop"><h3 id="pv-desktop">E-post på datamaskin</h3><p><strong>Emne:</strong> <span id="pv-subject">' + B.esc(p.email.subject) + '</span></p>' +
           '<iframe class="desktop" id="pv-email-desktop" title="Forhåndsvisning av e-post, datamaskin" sandbox=""></iframe></section>');
@@ -281,17 +353,19 @@
   });
 
   function campaignBody() {
+    // One template version for every channel: its id when known, else the template and its version number.
     var templates = {};
-    channels().forEach(function (ch) { templates[ch] = { templateId: state.templateId, version: state.version }; });
+    channels().forEach(function (ch) { templates[ch] = state.versionId ? state.versionId : { templateId: state.templateId, version: state.version }; });
+    // datetime-local is Norwegian wall-clock time in the browser; the API takes an instant.
+    var sendAt = $('when-later').checked && $('send-at').value ? new Date($('send-at').value).toISOString() : null;
     return {
       name: $('c-name').value.trim(),
       category: category(),
       channels: channels(),
       audience: audienceFilter(),
-      templateId: state.templateId,
-      templateVersion: state.version,
       templates: templates,
-      sendAt: $('when-later').checked && $('send-at').value ? $('send-at').value : null,
+      links: links(),
+      sendAt: sendAt,
     };
   }
 
@@ -300,8 +374,21 @@
     var p = state.campaign
       ? B.api('PATCH', '/api/campaigns/' + state.campaign.id, body)
       : B.api('POST', '/api/campaigns', body);
-    return p.then(function (c) { state.campaign = c.campaign || c; return true; }).catch(function (err) { fail(err); return false; });
+    return p.then(function (c) { state.campaign = c.campaign || c; return true; }).catch(function (err) {
+      // A missing link is fixed in the content step: go there and point at the field.
+      var linkErr = ((err.problem && err.problem.errors) || []).filter(function (e) { return /^body\.links\./.test(e.field || ''); })[0];
+      if (linkErr && state.step !== 2) show(2);
+      fail(err);
+      if (linkErr) { var el = $(linkInputId(linkErr.field.slice('body.links.'.length))); if (el) el.focus(); }
+      return false;
+    });
   }
+
+  // The test goes to the signed-in user's own address unless they type others.
+  B.api('GET', '/api/me').then(function (me) {
+    var email = me && (me.email || (me.staff && me.staff.email));
+    if (email && !$('test-to').value) $('test-to').value = email;
+  }).catch(function () { /* typed by hand */ });
 
   $('test-send').addEventListener('click', function () {
     var to = $('test-to').value.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
@@ -309,8 +396,10 @@
     if (!to.length) { out.className = 'warn'; out.textContent = 'Skriv minst én adresse.'; return; }
     saveCampaign().then(function (ok) {
       if (!ok) return;
-      return B.api('POST', '/api/campaigns/' + state.campaign.id + '/test', { to: to }).then(function () {
-        out.className = 'ok'; out.textContent = 'Testen er sendt til ' + to.join(', ') + '.';
+      return B.api('POST', '/api/campaigns/' + state.campaign.id + '/test', { to: to }).then(function (r) {
+        var sent = (r && r.sent) || to.map(function (t) { return { to: t }; });
+        out.className = 'ok';
+        out.textContent = 'Testen er sendt til ' + sent.map(function (s) { return s.to + (s.channel ? ' (' + B.label('channel', s.channel) + ')' : ''); }).join(', ') + '.';
       });
     }).catch(function (err) { B.showError(out, err); });
   });
@@ -348,12 +437,16 @@
     ready.then(function (ok) {
       if (!ok) { btn.disabled = false; return; }
       return B.api('POST', '/api/campaigns/' + state.campaign.id + '/launch', {}).then(function (r) {
-        var c = (r && (r.campaign || r)) || {};
-        var needsApproval = c.state === 'pending_approval' || c.approvalRequired || (c.approval && c.approval.required && !c.approval.approvedBy);
+        // 200: started or scheduled; 202 with approvalRequired: waits for a second staff user.
+        var c = (r && r.campaign) || {};
+        state.campaign = c.id ? c : state.campaign;
+        var needsApproval = !!(r && r.approvalRequired);
         out.className = needsApproval ? 'warn' : 'ok';
         out.innerHTML = (needsApproval
-          ? 'Kampanjen går til så mange at en annen bruker må godkjenne den før den sendes. '
-          : 'Kampanjen er startet. ') + '<a href="/app/campaigns/' + state.campaign.id + '" id="campaign-link">Følg utsendingen</a>';
+          ? 'Kampanjen går til ' + B.num(c.audienceSize) + ' medlemmer, så en annen bruker må godkjenne den før den sendes. '
+          : c.state === 'scheduled' ? 'Kampanjen er planlagt og sendes ' + B.esc(B.dt(c.sendAt)) + '. ' : 'Kampanjen er startet. ') +
+          '<a href="/app/campaigns/' + state.campaign.id + '" id="campaign-link">' + (needsApproval ? 'Gå til kampanjen' : 'Følg utsendingen') + '</a>';
+        if (!needsApproval) btn.hidden = true;
       });
     }).catch(function (err) {
       btn.disabled = false;

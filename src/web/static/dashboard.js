@@ -41,6 +41,10 @@
       }).join('') + '<span>Totalt: <strong data-count="total">' + B.num(total) + '</strong></span></p>';
   }
 
+  /** A draft that asked for approval (launch above APPROVAL_THRESHOLD) and has not got it. */
+  function awaitingApproval(c) { return !!(c.approval && c.approval.required) && (c.state === 'draft' || c.state === 'scheduled'); }
+  function stateLabel(c) { return awaitingApproval(c) ? B.label('campaign', 'pending_approval') : B.label('campaign', c.state); }
+
   function channelsText(c) { return (c.channels || []).map(function (ch) { return B.label('channel', ch); }).join(' → '); }
 
   // ---- dashboard list ----
@@ -63,7 +67,7 @@
     var id = el.dataset.id;
     return progressFor(id).then(function (c) {
       el.querySelector('.progress').innerHTML = bar(countsOf(c));
-      if (c.state) el.querySelector('[data-state]').textContent = B.label('campaign', c.state);
+      if (c.state) el.querySelector('[data-state]').textContent = stateLabel(c);
       return c;
     }).catch(function (err) {
       el.querySelector('.progress').innerHTML = '<p class="warn">Framdrift ikke tilgjengelig: ' + B.esc(err.message) + '</p>';
@@ -86,41 +90,68 @@
   }
 
   // ---- campaign page ----
+  var me = detailEl ? Number(detailEl.dataset.staff) : null;
+  var canWrite = detailEl ? ['admin', 'communications'].indexOf(detailEl.dataset.role) >= 0 : false;
+
+  /**
+   * The buttons the campaigns API allows in this state (src/campaigns/model.ts TRANSITIONS):
+   * launch a draft; approve a requested launch (four eyes: not the user who created the campaign
+   * or asked for approval); pause a running one; resume a paused one; cancel until it is done.
+   */
   function actions(c) {
+    if (!canWrite) return '';
     var a = [];
-    if (c.state === 'draft' || c.state === 'pending_approval' || c.approval === 'pending' || (c.approval && c.approval.required && !c.approval.approvedBy)) a.push(['approve', 'Godkjenn']);
-    if (c.state === 'draft') a.push(['launch', 'Start']);
-    if (c.state === 'running' || c.state === 'scheduled') a.push(['pause', 'Pause']);
+    if (awaitingApproval(c)) {
+      if (me !== c.approval.requestedBy && me !== c.createdBy) a.push(['approve', 'Godkjenn og start']);
+    } else if (c.state === 'draft') a.push(['launch', 'Start']);
+    if (c.state === 'running') a.push(['pause', 'Pause']);
     if (c.state === 'paused') a.push(['resume', 'Fortsett']);
     if (['draft', 'scheduled', 'running', 'paused'].indexOf(c.state) >= 0) a.push(['cancel', 'Avbryt kampanjen']);
-    return a.map(function (x) { return '<button type="button" data-action="' + x[0] + '"' + (x[0] === 'cancel' ? ' class="danger"' : '') + '>' + x[1] + '</button>'; }).join(' ');
+    return a.map(function (x) { return '<button type="button" data-action="' + x[0] + '"' + (x[0] === 'cancel' ? ' class="danger"' : (x[0] === 'approve' ? ' class="primary"' : '')) + '>' + x[1] + '</button>'; }).join(' ');
+  }
+
+  function approvalText(c) {
+    if (awaitingApproval(c)) {
+      var mine = me === c.approval.requestedBy || me === c.createdBy;
+      return '<p class="warn" id="approval-note">Kampanjen går til ' + B.num(c.audienceSize) + ' medlemmer og venter på godkjenning (bedt om ' + B.esc(B.dt(c.approval.requestedAt)) + '). ' +
+        (mine ? 'En annen bruker enn den som laget kampanjen eller ba om godkjenning, må godkjenne den.' : 'Du kan godkjenne den.') + '</p>';
+    }
+    if (c.approval && c.approval.approvedAt) return '<p class="small muted" id="approval-note">Godkjent ' + B.esc(B.dt(c.approval.approvedAt)) + '.</p>';
+    return '';
   }
 
   function renderDetail(c) {
     var byCh = (c.progress && c.progress.byChannel) || c.byChannel || null;
-    var chTable = byCh ? '<div class="table-wrap"><table class="list" id="channel-table"><caption>Per kanal</caption><thead><tr><th scope="col">Kanal</th>' +
+    var chTable = byCh ? '<div class="table-wrap" id="channel-wrap" tabindex="0" role="region" aria-label="Framdrift per kanal"><table class="list" id="channel-table"><caption>Per kanal</caption><thead><tr><th scope="col">Kanal</th>' +
       ['queued', 'sending', 'sent', 'delivered', 'bounced', 'failed', 'skipped', 'cancelled'].map(function (s) { return '<th scope="col" class="num">' + B.label('state', s) + '</th>'; }).join('') + '</tr></thead><tbody>' +
       Object.keys(byCh).map(function (ch) {
         return '<tr><th scope="row">' + B.esc(B.label('channel', ch)) + '</th>' + ['queued', 'sending', 'sent', 'delivered', 'bounced', 'failed', 'skipped', 'cancelled'].map(function (s) { return '<td class="num">' + B.num(byCh[ch][s]) + '</td>'; }).join('') + '</tr>';
       }).join('') + '</tbody></table></div>' : '';
-    detailEl.innerHTML = '<h1>' + B.esc(c.name || ('Kampanje ' + c.id)) + ' <span class="badge" id="campaign-state">' + B.esc(B.label('campaign', c.state)) + '</span></h1>' +
-      '<p class="muted">' + B.esc(c.category || '') + ' · ' + B.esc(channelsText(c)) + (c.sendAt || c.send_at ? ' · sendes ' + B.esc(B.dt(c.sendAt || c.send_at)) : '') + '</p>' +
+    detailEl.innerHTML = '<h1>' + B.esc(c.name || ('Kampanje ' + c.id)) + ' <span class="badge" id="campaign-state">' + B.esc(stateLabel(c)) + '</span></h1>' +
+      '<p class="muted">' + B.esc(c.category || '') + ' · ' + B.esc(channelsText(c)) + (c.sendAt || c.send_at ? ' · sendes ' + B.esc(B.dt(c.sendAt || c.send_at)) : '') +
+      (c.launchedAt ? ' · startet ' + B.esc(B.dt(c.launchedAt)) : '') + (c.completedAt ? ' · fullført ' + B.esc(B.dt(c.completedAt)) : '') + '</p>' + approvalText(c) +
       '<section class="card" aria-labelledby="h-progress"><h2 id="h-progress">Framdrift</h2><ul class="legend" aria-hidden="true">' +
       SEG.map(function (k) { return '<li><span class="swatch s-' + k + '"></span>' + B.label('state', k) + '</li>'; }).join('') + '</ul>' +
       '<div id="progress" aria-live="polite">' + bar(countsOf(c)) + '</div>' + chTable + '</section>' +
       '<div class="actions" id="campaign-actions">' + actions(c) + '</div><p id="action-result" role="status"></p>';
   }
 
+  var detailTimer = null;
   function pollDetail() {
     var id = detailEl.dataset.campaign;
-    progressFor(id).then(function (c) {
-      var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.action : null;
+    clearTimeout(detailTimer);
+    return progressFor(id).then(function (c) {
+      var active = document.activeElement;
+      var focused = active && active.dataset ? active.dataset.action : null;
+      var focusedId = active && detailEl.contains(active) && active.id ? active.id : null;
       var msg = document.getElementById('action-result');
       var keep = msg ? { cls: msg.className, text: msg.textContent } : null;
       renderDetail(c);
       if (keep) { var m = document.getElementById('action-result'); m.className = keep.cls; m.textContent = keep.text; }
       if (focused) { var f = detailEl.querySelector('[data-action="' + focused + '"]'); if (f) f.focus(); }
-      if (['completed', 'cancelled'].indexOf(c.state) < 0) setTimeout(pollDetail, POLL_MS);
+      else if (focusedId) { var g = document.getElementById(focusedId); if (g) g.focus(); }
+      clearTimeout(detailTimer);
+      if (['completed', 'cancelled'].indexOf(c.state) < 0) detailTimer = setTimeout(pollDetail, POLL_MS);
       else drawChart(id);
     }).catch(function (err) { B.showError(detailEl, err); });
   }
@@ -134,9 +165,16 @@
       var act = btn.dataset.action;
       if (act === 'cancel' && !window.confirm('Avbryte kampanjen? Mottakere som ikke har fått meldingen, får den ikke.')) return;
       var out = document.getElementById('action-result');
-      B.api('POST', '/api/campaigns/' + detailEl.dataset.campaign + '/' + act, {}).then(function () {
-        out.className = 'ok'; out.textContent = { approve: 'Godkjent.', launch: 'Startet.', pause: 'Pauset.', resume: 'Fortsetter.', cancel: 'Avbrutt.' }[act];
-      }).catch(function (err) { B.showError(out, err); });
+      btn.disabled = true;
+      B.api('POST', '/api/campaigns/' + detailEl.dataset.campaign + '/' + act, {}).then(function (r) {
+        var c = (r && r.campaign) || {};
+        var text = r && r.approvalRequired ? 'En annen bruker må godkjenne kampanjen før den sendes.'
+          : (act === 'launch' || act === 'approve') && c.state === 'scheduled' ? (act === 'approve' ? 'Godkjent. ' : '') + 'Planlagt til ' + B.dt(c.sendAt) + '.'
+            : { approve: 'Godkjent og startet.', launch: 'Startet.', pause: 'Pauset.', resume: 'Fortsetter.', cancel: 'Avbrutt.' }[act];
+        out.className = r && r.approvalRequired ? 'warn' : 'ok';
+        out.textContent = text;
+        return pollDetail();
+      }).catch(function (err) { btn.disabled = false; B.showError(out, err); });
     });
   }
 
@@ -182,10 +220,12 @@
       var table = '<table class="list small" id="chart-table"><caption>Akkumulert per tidspunkt</caption><thead><tr><th scope="col">Tid</th>' +
         series.map(function (s) { return '<th scope="col" class="num"><span class="swatch s-' + s.key + '"></span>' + B.label('state', s.key) + '</th>'; }).join('') + '</tr></thead><tbody>' +
         times.map(function (t, i) { return '<tr><td>' + tf.format(new Date(t)) + '</td>' + series.map(function (s) { return '<td class="num">' + B.num(s.points[i][1]) + '</td>'; }).join('') + '</tr>'; }).join('') + '</tbody></table>';
-      chartEl.innerHTML = svg + '<details><summary>Vis som tabell</summary>' + table + '</details>';
       var last = {};
       series.forEach(function (s) { last[s.key] = s.points[s.points.length - 1][1]; });
-      chartEl.setAttribute('aria-label', 'Utfall over tid: ' + series.map(function (s) { return B.label('state', s.key) + ' ' + last[s.key]; }).join(', '));
+      // The picture is one image with a text alternative; the table beside it is for reading and keyboard use.
+      var alt = 'Utfall over tid: ' + series.map(function (s) { return B.label('state', s.key) + ' ' + last[s.key]; }).join(', ');
+      chartEl.innerHTML = '<div role="img" id="chart-img" aria-label="' + B.esc(alt) + '">' + svg + '</div>' +
+        '<details><summary>Vis som tabell</summary><div class="table-wrap" tabindex="0" role="region" aria-label="Utfall over tid som tabell">' + table + '</div></details>';
     }).catch(function () { chartEl.innerHTML = '<p class="warn">Diagrammet kunne ikke hentes.</p>'; });
   }
 

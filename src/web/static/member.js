@@ -13,6 +13,7 @@
   var REASON = {
     no_address: 'mangler adresse', suppressed: 'adressen er sperret', opted_out: 'reservert', no_consent: 'ikke samtykket',
     channel_not_allowed: 'kanalen brukes ikke', inactive: 'ikke aktivt medlem', unknown_member: 'ukjent medlem',
+    campaign_cancelled: 'kampanjen ble avbrutt', unreachable: 'kan ikke nås',
   };
 
   function catName(code) { return categoryNames[code] || code || 'alle som kan reserveres mot'; }
@@ -38,14 +39,14 @@
     var sup = (data.suppressions || []).map(function (s) {
       return '<li>' + B.esc(B.label('channel', s.channel)) + ': ' + B.esc(s.reason) + ' (' + B.esc(B.dt(s.at)) + ')</li>';
     }).join('');
-    consentsEl.innerHTML = '<div class="table-wrap"><table class="list" id="consent-table"><caption class="sr-only">Gjeldende samtykker</caption>' +
+    consentsEl.innerHTML = '<div class="table-wrap" tabindex="0" role="region" aria-label="Gjeldende samtykker"><table class="list" id="consent-table"><caption class="sr-only">Gjeldende samtykker</caption>' +
       '<thead><tr><th scope="col">Kategori</th><th scope="col">E-post</th><th scope="col">SMS</th><th scope="col">Brev</th></tr></thead><tbody>' + rows + '</tbody></table></div>' +
       (sup ? '<h3>Sperrede adresser</h3><ul>' + sup + '</ul>' : '') +
       (canChange ? changeForm(data) : '');
     if (canChange) wireChangeForm();
 
     historyEl.innerHTML = data.history.length === 0 ? '<p class="muted">Ingen endringer registrert. Standardvalgene gjelder.</p>' :
-      '<div class="table-wrap"><table class="list"><caption class="sr-only">Endringslogg</caption><thead><tr><th scope="col">Tid</th><th scope="col">Kategori</th><th scope="col">Kanal</th><th scope="col">Endring</th><th scope="col">Hvordan</th><th scope="col">Begrunnelse</th></tr></thead><tbody>' +
+      '<div class="table-wrap" tabindex="0" role="region" aria-label="Endringslogg"><table class="list"><caption class="sr-only">Endringslogg</caption><thead><tr><th scope="col">Tid</th><th scope="col">Kategori</th><th scope="col">Kanal</th><th scope="col">Endring</th><th scope="col">Hvordan</th><th scope="col">Begrunnelse</th></tr></thead><tbody>' +
       data.history.map(function (h) {
         return '<tr><td>' + B.esc(B.dt(h.at)) + '</td><td>' + B.esc(catName(h.category)) + '</td><td>' + B.esc(h.channel ? B.label('channel', h.channel) : 'alle') +
           '</td><td>' + (h.granted ? 'Samtykket' : 'Reservert') + '</td><td>' + B.esc(B.label('source', h.source)) + '</td><td>' + B.esc(h.reason || '') + '</td></tr>';
@@ -82,13 +83,17 @@
   function renderComms(data) {
     var items = Array.isArray(data) ? data : (data.communications || data.messages || data.items || []);
     if (!items.length) { commEl.innerHTML = '<p class="muted">Ingen meldinger sendt.</p>'; return; }
-    commEl.innerHTML = '<div class="table-wrap"><table class="list" id="comm-table"><caption class="sr-only">Meldinger sendt til medlemmet</caption><thead><tr>' +
+    commEl.innerHTML = '<div class="table-wrap" tabindex="0" role="region" aria-label="Meldinger sendt til medlemmet"><table class="list" id="comm-table"><caption class="sr-only">Meldinger sendt til medlemmet</caption><thead><tr>' +
       '<th scope="col">Sendt</th><th scope="col">Kampanje</th><th scope="col">Kategori</th><th scope="col">Kanal</th><th scope="col">Utfall</th></tr></thead><tbody>' +
       items.map(function (m) {
-        var campaign = m.campaignName || m.campaign_name || (m.campaign && m.campaign.name) || (m.campaignId ? 'Kampanje ' + m.campaignId : '');
-        var reason = m.reason ? ' (' + m.reason + ')' : '';
-        return '<tr><td>' + B.esc(B.dt(m.sentAt || m.sent_at || m.createdAt || m.created_at)) + '</td><td>' + B.esc(campaign) + '</td><td>' +
-          B.esc(catName(m.category)) + '</td><td>' + B.esc(B.label('channel', m.channel)) + '</td><td>' + B.esc(B.label('state', m.state || m.outcome) + reason) + '</td></tr>';
+        // GET /api/members/:n/communications: campaign is the campaign's name, sentAt null until it left.
+        var campaign = typeof m.campaign === 'string' ? m.campaign : (m.campaign && m.campaign.name) || m.campaignName || (m.campaignId ? 'Kampanje ' + m.campaignId : '');
+        var name = m.campaignId ? '<a href="/app/campaigns/' + encodeURIComponent(m.campaignId) + '">' + B.esc(campaign) + '</a>' : B.esc(campaign);
+        var reason = m.reason ? ' (' + (REASON[m.reason] || m.reason) + ')' : '';
+        var fallback = m.fallbackFrom ? ' · i stedet for ' + B.label('channel', m.fallbackFrom) : '';
+        var when = m.sentAt ? B.dt(m.sentAt) : 'Ikke sendt (' + B.dt(m.createdAt) + ')';
+        return '<tr data-campaign="' + B.esc(m.campaignId) + '"><td>' + B.esc(when) + '</td><td>' + name + '</td><td>' +
+          B.esc(catName(m.category)) + '</td><td>' + B.esc(B.label('channel', m.channel) + fallback) + '</td><td>' + B.esc(B.label('state', m.state) + reason) + '</td></tr>';
       }).join('') + '</tbody></table></div>';
   }
 
