@@ -24,7 +24,7 @@ const templateRef = Joi.alternatives(
   Joi.object({ versionId: Joi.number().integer().min(1).required() }),
   Joi.object({ templateId: Joi.number().integer().min(1).required(), version: Joi.number().integer().min(1).allow(null) }),
 );
-const links = Joi.object().pattern(Joi.string().pattern(/^[A-Za-z][A-Za-z0-9_]{0,40}$/), Joi.string().uri({ scheme: ['https', 'http'] }).max(2000)).max(20);
+const links = Joi.object().pattern(Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/), Joi.string().uri({ scheme: ['https', 'http'] }).max(2000)).max(20);
 
 const campaignFields = {
   name: Joi.string().trim().min(1).max(200),
