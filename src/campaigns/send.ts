@@ -157,23 +157,32 @@ export async function sendEmailBatch(hub: Hub, job: BatchJob, jobId: string): Pr
     });
     if (!requests) { await completeIfDone(hub, c.id); return { sent: 0, skipped, failed: allowed.length }; }
     const byId = new Map(allowed.map((a) => [a.id, a]));
-    for (const req of requests) {
-      const ids = req.sendLogIds.map(Number);
+    // The language groups go out at once; what was accepted is logged in one UPDATE. A group
+    // refused as it stands (400) fails its members; any other error is thrown for the retry,
+    // after what the other groups got accepted has been logged (the claim keeps it this job's).
+    const outcomes = await Promise.allSettled(requests.map((req) => emailProvider(hub).send(req.body as any)));
+    const ok = { ids: [] as number[], addresses: [] as string[], pids: [] as (string | null)[] };
+    let thrown: unknown;
+    for (let i = 0; i < requests.length; i++) {
+      const ids = requests[i].sendLogIds.map(Number);
       const members = ids.map((id) => byId.get(id)!);
-      try {
-        const res = await emailProvider(hub).send(req.body as any);
-        await markSent(hub, ids, members.map((m) => m.decision.address!), ids.map(() => res.messageId || null), hub.clock.now());
-        sent += ids.length;
-      } catch (err) {
-        // A whole request refused as it stands (400): permanent for these members on this channel.
-        if (isProviderError(err) && err.kind === 'rejected') {
-          await markFailed(hub, c, 'email', members.map((m) => ({ ...m, address: m.decision.address })), `rejected: ${err.message}`);
-          failed += ids.length;
-          continue;
-        }
-        throw err;
+      const o = outcomes[i];
+      if (o.status === 'fulfilled') {
+        for (let k = 0; k < ids.length; k++) { ok.ids.push(ids[k]); ok.addresses.push(members[k].decision.address!); ok.pids.push(o.value.messageId || null); }
+        continue;
       }
+      const err = o.reason;
+      // A whole request refused as it stands (400): permanent for these members on this channel.
+      if (isProviderError(err) && err.kind === 'rejected') {
+        await markFailed(hub, c, 'email', members.map((m) => ({ ...m, address: m.decision.address })), `rejected: ${err.message}`);
+        failed += ids.length;
+      } else thrown ??= err;
     }
+    if (ok.ids.length) {
+      await markSent(hub, ok.ids, ok.addresses, ok.pids, hub.clock.now());
+      sent += ok.ids.length;
+    }
+    if (thrown !== undefined) throw thrown;
   }
   await completeIfDone(hub, c.id);
   return { sent, skipped, failed };

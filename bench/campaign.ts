@@ -1,0 +1,282 @@
+/**
+ * Campaign throughput: an email campaign to 1,000,000 generated members, from the launch request
+ * until every log row has `sent_at` and the SendGrid emulator has accepted every recipient.
+ *
+ *   npm run bench -- campaign            (or: npx tsx bench/campaign.ts)
+ *   options: --members 1000000 --workers 1 (worker processes) --webhooks (emulator posts events
+ *            to the API) --keep (keep the database bench_campaign)
+ *
+ * Setup (not timed): a fresh migrated database `bench_campaign`, the built-in templates, the demo
+ * organisation and N members from the demo generator (`src/demo/generator.ts`) through the
+ * import's COPY path (`importMembers`), every one active with an email address; ANALYZE.
+ * Then three kinds of separate processes, so each one's peak RSS is its own: the SendGrid/Twilio
+ * emulators (`src/providers/emulators/cli.ts --ledger count`), the worker (`src/main.ts worker`,
+ * one or more) and the API (`src/main.ts api`). A staff token is created, the campaign (category
+ * `campaign`, template `campaign`, audience everyone, links {action}) is created and launched
+ * through the API. Measured: wall time from the launch request until no row is queued/sending,
+ * all N rows have `sent_at` and the emulator's stats report N recipients accepted (polled every
+ * 250 ms); snapshot = the launch request itself (the set-based INSERT … SELECT and the enqueue);
+ * peak RSS = VmHWM of each serving process (the node process running main.ts / the emulator).
+ * Floor, same run: a bare `INSERT INTO scratch SELECT … FROM members` of the same N log rows.
+ * Prints one JSON line, then a short table.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import IORedis from 'ioredis';
+import { configFromEnvironment } from '../src/config';
+import { createDb, dropDatabase, ensureDatabase } from '../src/db';
+import { migrate } from '../src/db/migrate';
+import { createLogger } from '../src/log';
+import { systemClock } from '../src/clock';
+import { syncBuiltInTemplates } from '../src/render';
+import { importMembers } from '../src/members';
+import { createApiToken, createStaffUser } from '../src/auth';
+import { demoOrganisation, generateMembers, insertOrganisation, streetPostcodes, type DemoMember } from '../src/demo/seed';
+
+const ROOT = path.join(__dirname, '..');
+const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const API_KEY = 'SG.bench-campaign-key';
+
+function flag(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+const secs = (ms: number) => Number((ms / 1000).toFixed(2));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => process.stderr.write(`bench campaign: ${s}\n`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+/** The process tree under pid (pid first). */
+function tree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const t of fs.readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = fs.readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch { /* gone */ }
+  }
+  return out;
+}
+function statusKb(pid: number, key: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${key}:\\s+(\\d+)`, 'm'));
+    return m ? Number(m[1]) : 0;
+  } catch { return 0; }
+}
+/** The serving node process of a `node tsx/cli.mjs …` child: the leaf of its tree (tsx runs the script in a child). */
+function servingPid(pid: number): number {
+  const node = fs.realpathSync(process.execPath);
+  const all = tree(pid).filter((p) => { try { return fs.realpathSync(`/proc/${p}/exe`) === node; } catch { return false; } });
+  return all[all.length - 1] ?? pid;
+}
+
+interface Proc { name: string; child: ChildProcess; pid: number }
+
+function startNode(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | 'json', nodeArgs: string[] = []): Promise<Proc & { line: string }> {
+  const child = spawn(process.execPath, nodeArgs.length ? [...nodeArgs, '--import', 'tsx', ...args] : [TSX, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    const onLine = (line: string) => {
+      if (ready === 'json' ? line.startsWith('{') : ready.test(line)) {
+        rl.off('line', onLine);
+        child.stdout!.resume();
+        resolve({ name, child, pid: child.pid!, line });
+      }
+    };
+    rl.on('line', onLine);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
+  });
+}
+
+async function stop(p: Proc | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGTERM');
+  await Promise.race([exited, sleep(10_000)]);
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+}
+
+async function main(): Promise<void> {
+  const members = flag('members', 1_000_000);
+  const workerCount = flag('workers', 1);
+  const webhooks = process.argv.includes('--webhooks');
+  const keep = process.argv.includes('--keep');
+  const config = configFromEnvironment();
+  const u = new URL(config.databaseUrl);
+  u.pathname = '/bench_campaign';
+  const url = u.toString();
+  const prefix = `bench-campaign-${process.pid}-${Date.now()}`;
+  await dropDatabase(url);
+  await ensureDatabase(url);
+  const db = createDb(url, { max: 4, applicationName: 'budstikke-bench-campaign' });
+  const procs: Proc[] = [];
+  try {
+    // ---- setup (not timed) ----
+    await migrate(db);
+    const logger = createLogger('warn');
+    await syncBuiltInTemplates({ db, config: { ...config, databaseUrl: url }, log: logger });
+    const postcodes = await streetPostcodes(db);
+    const organisation = demoOrganisation(postcodes);
+    await db.tx((c) => insertOrganisation(c, organisation));
+    const g0 = performance.now();
+    function* everyoneReachable(): Generator<DemoMember> {
+      for (const m of generateMembers({ count: members, seed: 1, postcodes, organisation })) {
+        yield { ...m, email: m.email ?? `medlem${m.member_number}@example.no`, status: 'active', resigned_at: null, resignation_reason: null, dues_outstanding: false };
+      }
+    }
+    const report = await importMembers({ db, clock: systemClock, log: logger }, { kind: 'records', records: everyoneReachable() },
+      { staff: null, actor: 'bench', via: 'bench' });
+    if (report.inserted !== members) throw new Error(`import inserted ${report.inserted} of ${members}: ${JSON.stringify(report.errors.slice(0, 3))}`);
+    await db.query('VACUUM ANALYZE');
+    const loadMs = performance.now() - g0;
+    log(`${members} members loaded and analysed in ${secs(loadMs)} s`);
+
+    // ---- floor: the same N log rows, bare ----
+    await db.query(`CREATE TABLE scratch (LIKE send_log INCLUDING DEFAULTS)`);
+    const f0 = performance.now();
+    await db.query(`INSERT INTO scratch (campaign_id, member_id, channel, state, batch_no)
+      SELECT 0, m.id, 'email', 'queued', (row_number() OVER (ORDER BY m.id) - 1) / 1000 FROM members m WHERE m.status = 'active' AND m.email IS NOT NULL`);
+    const floorMs = performance.now() - f0;
+    await db.query('DROP TABLE scratch');
+    await db.query('CHECKPOINT');
+
+    const admin = await createStaffUser(db, { email: 'bench-campaign@budstikke.example', name: 'Bench', role: 'admin' });
+    const { token } = await createApiToken(db, admin.id, 'bench-campaign');
+    const templateId = (await db.one(`SELECT id FROM templates WHERE key = 'campaign'`))!.id as number;
+
+    // ---- processes ----
+    const emu = await startNode('emulator', ['src/providers/emulators/cli.ts', '--ledger', 'count', '--sendgrid-api-key', API_KEY],
+      { ...process.env, NODE_ENV: 'development' }, 'json');
+    const emuInfo = JSON.parse(emu.line) as { sendgrid: { url: string; publicKeyBase64: string }; twilio: { url: string }; pid: number };
+    procs.push({ ...emu, pid: emuInfo.pid });
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env, NODE_ENV: 'development', DATABASE_URL: url, QUEUE_PREFIX: prefix, DEMO_SEED: '0', LOG_LEVEL: 'warn', EMULATORS: '0',
+      SENDGRID_BASE_URL: emuInfo.sendgrid.url, SENDGRID_API_KEY: API_KEY, SENDGRID_WEBHOOK_PUBLIC_KEY: emuInfo.sendgrid.publicKeyBase64,
+      TWILIO_BASE_URL: emuInfo.twilio.url, APPROVAL_THRESHOLD: String(10 * members + 1_000_000_000),
+    };
+    delete env.PORT;
+    for (let i = 0; i < workerCount; i++) {
+      const prof = process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(os.tmpdir(), 'bench-campaign-prof')}`] : [];
+      const w = await startNode(`worker${i + 1}`, ['src/main.ts', 'worker'], env, /workers running/, prof);
+      procs.push({ ...w, pid: servingPid(w.pid) });
+    }
+    const api = await startNode('api', ['src/main.ts', 'api'], { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, /is running/);
+    procs.push({ ...api, pid: servingPid(api.pid) });
+    const base = `http://127.0.0.1:${port}`;
+    if (webhooks) {
+      const r = await fetch(`${emuInfo.sendgrid.url}/__emulator/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${base}/webhooks/sendgrid/events` }) });
+      if (!r.ok) throw new Error(`emulator webhook: ${r.status}`);
+    }
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${base}/api/campaigns`, { method: 'POST', headers, body: JSON.stringify({
+      name: 'Bench: aksjon', category: 'campaign', channels: ['email'], templates: { email: { templateId } },
+      audience: { all: [] }, links: { action: 'https://budstikke.example/aksjon' },
+    }) });
+    if (created.status !== 201) throw new Error(`create campaign: ${created.status} ${await created.text()}`);
+    const campaignId = (await created.json() as { id: number }).id;
+
+    // RSS sampling, every 250 ms, as a cross-check of VmHWM.
+    const rssPeak = new Map<string, number>();
+    const sampler = setInterval(() => {
+      for (const p of procs) rssPeak.set(p.name, Math.max(rssPeak.get(p.name) ?? 0, statusKb(p.pid, 'VmRSS')));
+    }, 250);
+    const load0 = os.loadavg()[0];
+
+    // ---- the measured part ----
+    const t0 = performance.now();
+    const launched = await fetch(`${base}/api/campaigns/${campaignId}/launch`, { method: 'POST', headers, body: '{}' });
+    const snapshotMs = performance.now() - t0;
+    if (!launched.ok) throw new Error(`launch: ${launched.status} ${await launched.text()}`);
+    const launchBody = await launched.json() as { recipients?: number; approvalRequired?: boolean };
+    if (launchBody.approvalRequired) throw new Error('launch asked for approval (APPROVAL_THRESHOLD)');
+    let pending = -1;
+    let accepted = 0;
+    let lastLog = 0;
+    const deadline = t0 + Math.max(600_000, members * 1.2);
+    for (;;) {
+      pending = (await db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [campaignId]))!.n;
+      const st = await (await fetch(`${emuInfo.sendgrid.url}/__emulator/stats`)).json() as { recipients: number };
+      accepted = st.recipients;
+      if (pending === 0 && accepted >= members) break;
+      if (performance.now() > deadline) throw new Error(`not done after ${secs(performance.now() - t0)} s: ${pending} pending, ${accepted} accepted`);
+      if (performance.now() - lastLog > 10_000) { lastLog = performance.now(); log(`${secs(lastLog - t0)} s: ${pending} pending, ${accepted} accepted`); }
+      await sleep(250);
+    }
+    const sentDone = await db.one(`SELECT count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [campaignId]);
+    const wallMs = performance.now() - t0;
+    clearInterval(sampler);
+    if (sentDone!.sent !== members || sentDone!.n !== members) throw new Error(`log rows: ${sentDone!.sent} with sent_at of ${sentDone!.n}, expected ${members}`);
+    const hwm = Object.fromEntries(procs.map((p) => [p.name, Math.round(Math.max(statusKb(p.pid, 'VmHWM'), rssPeak.get(p.name) ?? 0) / 1024)]));
+    const stats = await (await fetch(`${emuInfo.sendgrid.url}/__emulator/stats`)).json() as { requests: number; recipients: number; cpuMs: number; webhook: unknown };
+    const state = (await db.one(`SELECT state FROM campaigns WHERE id = $1`, [campaignId]))!.state;
+    const load = os.loadavg().map((x) => Number(x.toFixed(1)));
+
+    const workerPeaks = procs.filter((p) => p.name.startsWith('worker')).map((p) => hwm[p.name]);
+    const result = {
+      bench: 'campaign',
+      recipients: members,
+      wall_s: secs(wallMs),
+      floor_s: secs(floorMs),
+      snapshot_s: secs(snapshotMs),
+      peak_rss_mb: { api: hwm.api, worker: Math.max(...workerPeaks), emulator: hwm.emulator, ...(workerCount > 1 ? { workers: workerPeaks } : {}) },
+      rate_per_s: Math.round(members / (wallMs / 1000)),
+      workers: workerCount,
+      webhooks,
+      emulator: { requests: stats.requests, recipients: stats.recipients, cpu_ms: stats.cpuMs, ledger: 'count' },
+      campaign_state: state,
+      member_load_s: secs(loadMs),
+      load_avg: { at_launch: Number(load0.toFixed(1)), at_end: load },
+      cpus: os.cpus().length,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const table: [string, string][] = [
+      ['recipients (active, with email)', `${members}`],
+      ['wall: launch → all sent_at + accepted', `${result.wall_s} s (target ≤ 60 s), ${result.rate_per_s}/s`],
+      ['snapshot (the launch request)', `${result.snapshot_s} s`],
+      ['floor: bare INSERT … SELECT of N rows', `${result.floor_s} s`],
+      ['wall / floor', `${(wallMs / floorMs).toFixed(1)}×`],
+      ['peak RSS api / worker / emulator (MB)', `${hwm.api} / ${workerPeaks.join('+')} / ${hwm.emulator} (target ≤ 400 each)`],
+      ['worker processes, webhooks', `${workerCount}, ${webhooks ? 'on' : 'off'}`],
+      ['emulator requests / CPU', `${stats.requests} / ${stats.cpuMs} ms`],
+      ['load average at launch → end (1, 5, 15 min)', `${result.load_avg.at_launch} → ${load.join(', ')}`],
+    ];
+    const w = Math.max(...table.map((r) => r[0].length));
+    for (const [k, v] of table) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+  } finally {
+    for (const p of [...procs].reverse()) await stop(p);
+    await db.close();
+    const redis = new IORedis(config.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally { redis.disconnect(); }
+    if (!keep) await dropDatabase(url);
+    else log('kept database bench_campaign');
+  }
+}
+
+export default main;
+
+if (require.main === module) {
+  main().then(() => process.exit(0), (e) => { process.stderr.write(`bench campaign: ${e?.stack ?? e}\n`); process.exit(1); });
+}
