@@ -172,7 +172,8 @@ async function main(): Promise<void> {
     delete env.PORT;
     for (let i = 0; i < workerCount; i++) {
       const prof = process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(os.tmpdir(), 'bench-campaign-prof')}`] : [];
-      const w = await startNode(`worker${i + 1}`, ['src/main.ts', 'worker'], env, /workers running/, prof);
+      // As `npm run start:worker` runs it: a capped heap, so V8 collects instead of growing.
+      const w = await startNode(`worker${i + 1}`, ['src/main.ts', 'worker'], env, /workers running/, ['--max-old-space-size=256', ...prof]);
       procs.push({ ...w, pid: servingPid(w.pid) });
     }
     const api = await startNode('api', ['src/main.ts', 'api'], { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, /is running/);

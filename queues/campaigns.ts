@@ -8,10 +8,10 @@ import { registerFallbackListener } from '../src/campaigns/fallback';
 
 /**
  * The campaign queues. Jobs carry ids only; PostgreSQL (campaigns, send_log) holds the state, so
- * a job that runs twice sends nothing the second time (send_log rows are claimed per job).
+ * a job that runs twice sends nothing the second time (a batch is one job's alone).
  *
  *  - `campaign-email`, `campaign-letter`: one job per batch of up to 1000 log rows,
- *    id `c<campaign>-<channel>-b<batch>` (or `…-f<first row>` for fallback rows).
+ *    id `c<campaign>-<channel>-b<batch>` (fallback batches are negative: `…-b-7`).
  *  - `campaign-sms`: one job per batch of up to 1000 SMS rows: re-checks consent for the batch and
  *    fans out to `sms-message`, one job per message (`c<campaign>-sms-m<row>`), so the BullMQ
  *    limiter (SMS_RATE_PER_SECOND) counts messages, not batches.
@@ -27,10 +27,8 @@ export const CAMPAIGN_QUEUES = {
   control: 'campaign-control',
 } as const;
 
-/** A batch: rows of one campaign and channel, by batch number or (fallback) by id. */
-export type BatchJob =
-  | { campaignId: number; channel: Channel; batchNo: number }
-  | { campaignId: number; channel: Channel; ids: number[] };
+/** A batch: the rows of one campaign and channel with this batch number (negative: fallback rows). */
+export interface BatchJob { campaignId: number; channel: Channel; batchNo: number }
 export interface SmsMessageJob { campaignId: number; sendLogId: number }
 export type ControlJob = { launch: number } | { sweep: true };
 
@@ -75,7 +73,7 @@ export function campaignQueues(hub: Hub): Queues {
 }
 
 export function batchJobId(job: BatchJob): string {
-  return 'batchNo' in job ? `c${job.campaignId}-${job.channel}-b${job.batchNo}` : `c${job.campaignId}-${job.channel}-f${Math.min(...job.ids)}`;
+  return `c${job.campaignId}-${job.channel}-b${job.batchNo}`;
 }
 
 /** Adds batch jobs; an id already waiting, delayed or running is left alone (BullMQ dedupes on jobId). */
@@ -139,9 +137,9 @@ export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: numbe
   const connection = hub.redis();
   const base = { connection, prefix: hub.config.queuePrefix, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 20 };
   const workers: Worker<any>[] = [];
-  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(() => email, job, token, () => sendEmailBatch(hub, job.data, job.id!)),
-    { ...base, concurrency: opts.concurrency ?? 4 });
-  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(() => sms, job, token, () => fanOutSmsBatch(hub, job.data, job.id!)),
+  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(() => email, job, token, () => sendEmailBatch(hub, job.data)),
+    { ...base, concurrency: opts.concurrency ?? 2 });
+  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(() => sms, job, token, () => fanOutSmsBatch(hub, job.data)),
     { ...base, concurrency: 2 });
   const letter: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.letter, (job, token) => handle(() => letter, job, token, () => sendLetterBatch(hub, job.data, job.id!)),
     { ...base, concurrency: 1, lockDuration: 120_000 });

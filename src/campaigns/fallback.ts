@@ -22,18 +22,21 @@ export async function fallBack(hub: Hub, c: Campaign, rows: FallbackRow[]): Prom
     list.push(r);
   }
   let added = 0;
-  const jobs: { campaignId: number; channel: Channel; ids: number[] }[] = [];
-  for (const [next, list] of byNext) {
-    const { rows: inserted } = await hub.db.query(
-      `INSERT INTO send_log (campaign_id, member_id, channel, state, fallback_from, reason)
-       SELECT $1, v.member_id, $2, 'queued', v.from_channel, 'fallback: ' || v.reason
-         FROM unnest($3::bigint[], $4::text[], $5::text[]) AS v(member_id, from_channel, reason)
-       ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
-       RETURNING id`,
-      [c.id, next, list.map((r) => r.memberId), list.map((r) => r.channel), list.map((r) => r.reason)]);
-    const ids = inserted.map((r) => r.id as number);
-    added += ids.length;
-    for (let i = 0; i < ids.length; i += 1000) jobs.push({ campaignId: c.id, channel: next, ids: ids.slice(i, i + 1000) });
+  const jobs: { campaignId: number; channel: Channel; batchNo: number }[] = [];
+  for (const [next, all] of byNext) {
+    for (let i = 0; i < all.length; i += 1000) {
+      const list = all.slice(i, i + 1000);
+      const { rowCount, rows } = await hub.db.query(
+        `WITH b AS (SELECT -nextval('send_log_fallback_batch')::int AS batch_no)
+         INSERT INTO send_log (campaign_id, member_id, channel, state, fallback_from, reason, batch_no)
+         SELECT $1, v.member_id, $2, 'queued', v.from_channel, 'fallback: ' || v.reason, b.batch_no
+           FROM unnest($3::bigint[], $4::text[], $5::text[]) AS v(member_id, from_channel, reason), b
+         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
+         RETURNING batch_no`,
+        [c.id, next, list.map((r) => r.memberId), list.map((r) => r.channel), list.map((r) => r.reason)]);
+      added += rowCount ?? 0;
+      if (rows[0]) jobs.push({ campaignId: c.id, channel: next, batchNo: rows[0].batch_no });
+    }
   }
   if (jobs.length) {
     // A finished campaign is running again until its fallback messages are out.

@@ -142,15 +142,9 @@ export async function startCampaign(hub: Hub, id: number): Promise<number> {
 /** Enqueues every batch that still has rows to send (deterministic ids: what is queued stays as it is). */
 export async function enqueuePending(hub: Hub, id: number): Promise<number> {
   const batches = (await hub.db.query(
-    `SELECT channel, batch_no FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending') AND batch_no IS NOT NULL
+    `SELECT channel, batch_no FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')
       GROUP BY 1, 2 ORDER BY 2, 1`, [id])).rows as { channel: Channel; batch_no: number }[];
-  const loose = (await hub.db.query(
-    `SELECT channel, array_agg(id ORDER BY id) AS ids FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending') AND batch_no IS NULL GROUP BY 1`,
-    [id])).rows as { channel: Channel; ids: number[] }[];
-  const jobs = [
-    ...batches.map((b) => ({ campaignId: id, channel: b.channel, batchNo: b.batch_no })),
-    ...loose.flatMap((l) => Array.from({ length: Math.ceil(l.ids.length / BATCH) }, (_x, i) => ({ campaignId: id, channel: l.channel, ids: l.ids.slice(i * BATCH, (i + 1) * BATCH).map(Number) }))),
-  ];
+  const jobs = batches.map((b) => ({ campaignId: id, channel: b.channel, batchNo: b.batch_no }));
   await enqueueBatches(hub, jobs);
   await completeIfDone(hub, id);
   return jobs.length;

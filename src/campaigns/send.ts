@@ -44,27 +44,25 @@ async function gate(hub: Hub, c: Campaign, job: BatchJob): Promise<'send' | 'sto
   if (c.state === 'running' || c.state === 'completed') return 'send';
   if (c.state === 'cancelled') {
     await hub.db.query(
-      `UPDATE send_log SET state = 'cancelled', reason = 'campaign_cancelled', claim = NULL, updated_at = now()
-        WHERE campaign_id = $1 AND channel = $2 AND state IN ('queued', 'sending') AND ${'batchNo' in job ? 'batch_no = $3' : 'id = ANY($3::bigint[])'}`,
-      [c.id, job.channel, 'batchNo' in job ? job.batchNo : job.ids]);
+      `UPDATE send_log SET state = 'cancelled', reason = 'campaign_cancelled', updated_at = now()
+        WHERE campaign_id = $1 AND channel = $2 AND batch_no = $3 AND state IN ('queued', 'sending')`,
+      [c.id, job.channel, job.batchNo]);
     return 'stop';
   }
   return 'hold';
 }
 
 /**
- * Claims the batch's rows for this job: rows still queued, and rows this same job was sending
- * when its worker died (a re-run may send those again: the provider may or may not have them).
- * Rows of erased members (member_id NULL) are never claimed.
+ * The batch's rows still to send. A batch is one job's alone (the job id is the batch), so no row
+ * is claimed: a re-run of the job after its worker died sends what is still queued, which the
+ * provider may already have accepted once (at most this batch). Rows of erased members
+ * (member_id NULL) are never sent.
  */
-async function claim(hub: Hub, job: BatchJob, jobId: string): Promise<{ id: number; memberId: number }[]> {
+async function pending(hub: Hub, job: BatchJob): Promise<{ id: number; memberId: number }[]> {
   const { rows } = await hub.db.query(
-    `UPDATE send_log s SET state = 'sending', claim = $4, updated_at = now()
-      WHERE s.campaign_id = $1 AND s.channel = $2 AND ${'batchNo' in job ? 's.batch_no = $3' : 's.id = ANY($3::bigint[])'}
-        AND s.member_id IS NOT NULL
-        AND (s.state = 'queued' OR (s.state = 'sending' AND s.claim = $4))
-      RETURNING s.id, s.member_id`,
-    [job.campaignId, job.channel, 'batchNo' in job ? job.batchNo : job.ids, jobId]);
+    `SELECT s.id, s.member_id FROM send_log s
+      WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state IN ('queued', 'sending') AND s.member_id IS NOT NULL`,
+    [job.campaignId, job.channel, job.batchNo]);
   return rows.map((r) => ({ id: r.id, memberId: r.member_id }));
 }
 
@@ -85,7 +83,7 @@ async function recheck(hub: Hub, c: Campaign, channel: Channel, rows: { id: numb
   }
   if (skipped.length) {
     await hub.db.query(
-      `UPDATE send_log s SET state = 'skipped', reason = v.reason, claim = NULL, updated_at = now()
+      `UPDATE send_log s SET state = 'skipped', reason = v.reason, updated_at = now()
          FROM unnest($1::bigint[], $2::text[]) AS v(id, reason) WHERE s.id = v.id`,
       [skipped.map((s) => s.id), skipped.map((s) => s.reason)]);
     await fallBack(hub, c, skipped.filter((s) => FALL_THROUGH.has(s.reason)));
@@ -113,7 +111,7 @@ async function markSent(hub: Hub, ids: number[], addresses: string[], providerId
   await hub.db.query(
     `UPDATE send_log s SET state = CASE WHEN s.state IN ('queued', 'sending') THEN 'sent' ELSE s.state END,
             sent_at = COALESCE(s.sent_at, $4), address = v.address,
-            provider_message_id = COALESCE(s.provider_message_id, v.pid), claim = NULL, updated_at = now()
+            provider_message_id = COALESCE(s.provider_message_id, v.pid), updated_at = now()
        FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, address, pid) WHERE s.id = v.id`,
     [ids, addresses, providerIds, at]);
 }
@@ -121,18 +119,18 @@ async function markSent(hub: Hub, ids: number[], addresses: string[], providerId
 async function markFailed(hub: Hub, c: Campaign, channel: Channel, rows: { id: number; memberId: number; address?: string | null }[], reason: string): Promise<void> {
   if (!rows.length) return;
   await hub.db.query(
-    `UPDATE send_log s SET state = 'failed', reason = $2, address = COALESCE(v.address, s.address), claim = NULL, updated_at = now()
+    `UPDATE send_log s SET state = 'failed', reason = $2, address = COALESCE(v.address, s.address), updated_at = now()
        FROM unnest($1::bigint[], $3::text[]) AS v(id, address) WHERE s.id = v.id AND s.state IN ('queued', 'sending')`,
     [rows.map((r) => r.id), reason.slice(0, 500), rows.map((r) => r.address ?? null)]);
   await fallBack(hub, c, rows.map((r) => ({ id: r.id, memberId: r.memberId, channel, reason })));
 }
 
 /** Email: one SendGrid request per language group, up to 1000 personalizations, each member alone in their To. */
-export async function sendEmailBatch(hub: Hub, job: BatchJob, jobId: string): Promise<BatchResult> {
+export async function sendEmailBatch(hub: Hub, job: BatchJob): Promise<BatchResult> {
   const c = await loadCampaign(hub.db, job.campaignId);
   const g = await gate(hub, c, job);
   if (g !== 'send') return { sent: 0, skipped: 0, failed: 0, idle: c.state };
-  const rows = await claim(hub, job, jobId);
+  const rows = await pending(hub, job);
   if (!rows.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped: 0, failed: 0 }; }
   const cat = (await loadCategory(hub.db, c.category))!;
   const { allowed, skipped } = await recheck(hub, c, 'email', rows);
@@ -159,7 +157,7 @@ export async function sendEmailBatch(hub: Hub, job: BatchJob, jobId: string): Pr
     const byId = new Map(allowed.map((a) => [a.id, a]));
     // The language groups go out at once; what was accepted is logged in one UPDATE. A group
     // refused as it stands (400) fails its members; any other error is thrown for the retry,
-    // after what the other groups got accepted has been logged (the claim keeps it this job's).
+    // after what the other groups got accepted has been logged (so the retry resends only the rest).
     const outcomes = await Promise.allSettled(requests.map((req) => emailProvider(hub).send(req.body as any)));
     const ok = { ids: [] as number[], addresses: [] as string[], pids: [] as (string | null)[] };
     let thrown: unknown;
@@ -192,18 +190,15 @@ export async function sendEmailBatch(hub: Hub, job: BatchJob, jobId: string): Pr
  * SMS, step one: re-check consent for the batch in one query, then one `sms-message` job per
  * member (the limiter counts messages). Held during quiet hours.
  */
-export async function fanOutSmsBatch(hub: Hub, job: BatchJob, _jobId: string): Promise<BatchResult> {
+export async function fanOutSmsBatch(hub: Hub, job: BatchJob): Promise<BatchResult> {
   const c = await loadCampaign(hub.db, job.campaignId);
   const g = await gate(hub, c, job);
   if (g !== 'send') return { sent: 0, skipped: 0, failed: 0, idle: c.state };
   const until = quietUntil(hub.config, c.category, hub.clock.now());
   if (until) throw new QuietHours(until);
-  const { rows } = await hub.db.query(
-    `SELECT id, member_id FROM send_log WHERE campaign_id = $1 AND channel = 'sms' AND member_id IS NOT NULL
-        AND state IN ('queued', 'sending') AND ${'batchNo' in job ? 'batch_no = $2' : 'id = ANY($2::bigint[])'}`,
-    [c.id, 'batchNo' in job ? job.batchNo : job.ids]);
+  const rows = await pending(hub, job);
   if (!rows.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped: 0, failed: 0 }; }
-  const { allowed, skipped } = await recheck(hub, c, 'sms', rows.map((r) => ({ id: r.id, memberId: r.member_id })));
+  const { allowed, skipped } = await recheck(hub, c, 'sms', rows);
   await enqueueSmsMessages(hub, c.id, allowed.map((a) => a.id));
   await completeIfDone(hub, c.id);
   return { sent: 0, skipped, failed: 0 };
@@ -212,16 +207,16 @@ export async function fanOutSmsBatch(hub: Hub, job: BatchJob, _jobId: string): P
 /** SMS, step two: one message through the Messaging Service, with a status callback to the hub. */
 export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ state: string }> {
   const c = await loadCampaign(hub.db, job.campaignId);
-  const { rows } = await hub.db.query(`SELECT id, member_id, state FROM send_log WHERE id = $1`, [job.sendLogId]);
+  const { rows } = await hub.db.query(`SELECT id, member_id, state, batch_no FROM send_log WHERE id = $1`, [job.sendLogId]);
   const row = rows[0];
   if (!row || !row.member_id || !['queued', 'sending'].includes(row.state)) return { state: row?.state ?? 'gone' };
-  const g = await gate(hub, c, { campaignId: c.id, channel: 'sms', ids: [row.id] });
+  const g = await gate(hub, c, { campaignId: c.id, channel: 'sms', batchNo: row.batch_no });
   if (g !== 'send') return { state: c.state };
   const until = quietUntil(hub.config, c.category, hub.clock.now());
   if (until) throw new QuietHours(until);
   const decision = (await decideBatch(hub.db, c.category, 'sms', [row.member_id], { includeResigned: c.kind === 'register_event' })).get(row.member_id)!;
   if (!decision.allowed) {
-    await hub.db.query(`UPDATE send_log SET state = 'skipped', reason = $2, claim = NULL, updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')`,
+    await hub.db.query(`UPDATE send_log SET state = 'skipped', reason = $2, updated_at = now() WHERE id = $1 AND state IN ('queued', 'sending')`,
       [row.id, decision.reason]);
     if (FALL_THROUGH.has(decision.reason ?? '')) await fallBack(hub, c, [{ id: row.id, memberId: row.member_id, channel: 'sms', reason: decision.reason! }]);
     await completeIfDone(hub, c.id);
@@ -267,7 +262,7 @@ export async function sendLetterBatch(hub: Hub, job: BatchJob, jobId: string): P
   const c = await loadCampaign(hub.db, job.campaignId);
   const g = await gate(hub, c, job);
   if (g !== 'send') return { sent: 0, skipped: 0, failed: 0, idle: c.state };
-  const rows = await claim(hub, job, jobId);
+  const rows = await pending(hub, job);
   if (!rows.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped: 0, failed: 0 }; }
   const cat = (await loadCategory(hub.db, c.category))!;
   const { allowed, skipped } = await recheck(hub, c, 'letter', rows);
