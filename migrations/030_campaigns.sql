@@ -12,7 +12,8 @@ ALTER TABLE campaigns
   ADD COLUMN approved_at timestamptz,
   ADD COLUMN launched_by bigint REFERENCES staff_users(id) ON DELETE SET NULL,
   ADD COLUMN launched_at timestamptz,
-  ADD COLUMN snapshot_at timestamptz,
+  ADD COLUMN snapshot_at timestamptz,                         -- NULL while the snapshot is still being taken
+  ADD COLUMN next_batch integer NOT NULL DEFAULT 0,          -- the next batch number the snapshot hands out
   ADD COLUMN completed_at timestamptz,
   ADD COLUMN cancelled_at timestamptz,
   ADD COLUMN audience_size integer;

@@ -89,54 +89,89 @@ export async function launchDueCampaign(hub: Hub, id: number): Promise<{ started
   return { started: true };
 }
 
+/** Member ids per snapshot step: each step commits, and its batches start while the next is taken. */
+export const SNAPSHOT_STEP = 100_000;
+
 /**
- * The snapshot, set-based in one transaction: for each channel in the campaign's order, the
- * audience's members the consent decision allows on it and who have no row yet get a queued log
- * row on it (a member's own preferred channel goes first when the campaign offers it); the rest
- * of the active audience is logged skipped with the first channel's reason. Batches of 1000 are
- * numbered in the same INSERT. Then the batches are enqueued. Idempotent: a second call finds
- * the campaign running and only re-enqueues what is pending.
+ * Starts a campaign: it is running from now on, and its audience is snapshotted into the send log.
+ * Calling it again (a retry, a worker restart) continues an unfinished snapshot or re-enqueues
+ * what is pending; it never logs a member twice.
  */
 export async function startCampaign(hub: Hub, id: number): Promise<number> {
-  const started = await tx(hub, async (db) => {
+  const c = await tx(hub, async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
-    if (c.state === 'running' || c.state === 'completed' || c.state === 'paused') return null;
+    if (c.state === 'running' || c.state === 'completed' || c.state === 'paused' || c.state === 'cancelled') return c;
     assertTransition(c, 'start');
-    const includeResigned = c.kind === 'register_event';
-    const base: unknown[] = [c.id, c.category];
-    const where = audienceSql(validateAudience(c.audience, 'audience'), 'm', base);
-    const notYet = `NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = $1 AND s.member_id = m.id)`;
-    const count = async (ch: Channel) => (await db.query(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND channel = $2`, [c.id, ch])).rows[0].n as number;
-    const insert = async (ch: Channel, extra: string) => {
-      const params = [...base, await count(ch)];
-      const off = `$${params.length}`;
-      await db.query(
-        `INSERT INTO send_log (campaign_id, member_id, channel, state, batch_no)
-         SELECT $1, m.id, '${ch}', 'queued', (${off}::int + row_number() OVER (ORDER BY m.id) - 1) / ${BATCH}
-           FROM members m
-          WHERE (${where}) AND ${reachableSql('m', '$2', ch, { includeResigned })} AND ${notYet} ${extra}
-         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING`, params);
-    };
-    const prefs = await db.query(`SELECT DISTINCT channel FROM member_channel_preferences WHERE channel = ANY($1::text[])`, [c.channels]);
-    for (const p of prefs.rows as { channel: Channel }[]) {
-      await insert(p.channel, `AND EXISTS (SELECT 1 FROM member_channel_preferences mp WHERE mp.member_id = m.id AND mp.channel = '${p.channel}')`);
-    }
-    for (const ch of c.channels) await insert(ch, '');
-    const first = c.channels[0];
-    await db.query(
-      `INSERT INTO send_log (campaign_id, member_id, channel, state, reason)
-       SELECT $1, m.id, '${first}', 'skipped', COALESCE(${unreachableReasonSql('m', '$2', first, { includeResigned })}, 'unreachable')
-         FROM members m
-        WHERE (${where}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`} AND ${notYet}
-       ON CONFLICT (campaign_id, member_id, channel) DO NOTHING`, base);
-    const n = (await db.query(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [c.id])).rows[0].n as number;
-    await db.query(`UPDATE campaigns SET state = 'running', launched_at = COALESCE(launched_at, $2), snapshot_at = $2, audience_size = $3, updated_at = now() WHERE id = $1`,
-      [c.id, hub.clock.now(), n]);
-    return n;
+    await db.query(`UPDATE campaigns SET state = 'running', launched_at = COALESCE(launched_at, $2), snapshot_at = NULL, updated_at = now() WHERE id = $1`,
+      [id, hub.clock.now()]);
+    return loadCampaign(db, id);
   });
+  if (c.state === 'cancelled') return 0;
+  if (c.snapshotAt === null) return snapshot(hub, id);
   await enqueuePending(hub, id);
-  if (started !== null) hub.log.info({ campaignId: id, recipients: started }, 'campaign started');
-  return started ?? 0;
+  return c.audienceSize ?? 0;
+}
+
+/**
+ * The snapshot, set-based, in steps of SNAPSHOT_STEP member ids, each its own transaction: for
+ * each channel in the campaign's order, the step's audience members the consent decision allows on
+ * it and who have no row yet get a queued log row on it (a member's own preferred channel goes
+ * first when the campaign offers it); the rest of the step's active audience is logged skipped
+ * with the first channel's reason. Batches of up to 1000 are numbered in the same INSERT, from the
+ * campaign's `next_batch` (the row lock that hands them out also orders two processes that
+ * continue the same snapshot), and enqueued as soon as the step commits, so sending starts while
+ * the rest of a large audience is still being taken. A cancelled campaign stops the snapshot.
+ */
+async function snapshot(hub: Hub, id: number): Promise<number> {
+  const bounds = await hub.db.one(`SELECT COALESCE(min(id), 0) AS lo, COALESCE(max(id), 0) AS hi FROM members`);
+  for (let lo = Number(bounds!.lo); lo <= Number(bounds!.hi); lo += SNAPSHOT_STEP) {
+    const batches = await tx(hub, async (db) => {
+      const row = (await db.query(`SELECT state, next_batch FROM campaigns WHERE id = $1 FOR UPDATE`, [id])).rows[0];
+      if (!row || row.state === 'cancelled') return null;
+      const c = await loadCampaign(db, id);
+      const includeResigned = c.kind === 'register_event';
+      const base: unknown[] = [c.id, c.category, lo, lo + SNAPSHOT_STEP];
+      const where = `m.id >= $3 AND m.id < $4 AND (${audienceSql(validateAudience(c.audience, 'audience'), 'm', base)})`;
+      const notYet = `NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = $1 AND s.member_id = m.id)`;
+      let next: number = row.next_batch;
+      const made: { channel: Channel; batchNo: number }[] = [];
+      const insert = async (ch: Channel, extra: string) => {
+        const params = [...base, next];
+        const { rows } = await db.query(
+          `WITH ins AS (
+             INSERT INTO send_log (campaign_id, member_id, channel, state, batch_no)
+             SELECT $1, m.id, '${ch}', 'queued', $${params.length}::int + (row_number() OVER (ORDER BY m.id) - 1) / ${BATCH}
+               FROM members m
+              WHERE ${where} AND ${reachableSql('m', '$2', ch, { includeResigned })} AND ${notYet} ${extra}
+             ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
+             RETURNING batch_no)
+           SELECT DISTINCT batch_no FROM ins ORDER BY 1`, params);
+        for (const r of rows) { made.push({ channel: ch, batchNo: r.batch_no }); next = Math.max(next, r.batch_no + 1); }
+      };
+      const prefs = await db.query(`SELECT DISTINCT channel FROM member_channel_preferences WHERE channel = ANY($1::text[])`, [c.channels]);
+      for (const p of prefs.rows as { channel: Channel }[]) {
+        await insert(p.channel, `AND EXISTS (SELECT 1 FROM member_channel_preferences mp WHERE mp.member_id = m.id AND mp.channel = '${p.channel}')`);
+      }
+      for (const ch of c.channels) await insert(ch, '');
+      const first = c.channels[0];
+      await db.query(
+        `INSERT INTO send_log (campaign_id, member_id, channel, state, reason)
+         SELECT $1, m.id, '${first}', 'skipped', COALESCE(${unreachableReasonSql('m', '$2', first, { includeResigned })}, 'unreachable')
+           FROM members m
+          WHERE ${where} AND ${includeResigned ? 'TRUE' : `m.status = 'active'`} AND ${notYet}
+         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING`, base);
+      await db.query(`UPDATE campaigns SET next_batch = $2 WHERE id = $1`, [id, next]);
+      return made;
+    });
+    if (batches === null) break;
+    await enqueueBatches(hub, batches.map((b) => ({ campaignId: id, ...b })));
+  }
+  const n = (await hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [id]))!.n as number;
+  await hub.db.query(`UPDATE campaigns SET snapshot_at = $2, audience_size = $3, updated_at = now() WHERE id = $1 AND snapshot_at IS NULL`,
+    [id, hub.clock.now(), n]);
+  hub.log.info({ campaignId: id, recipients: n }, 'campaign snapshot taken');
+  await completeIfDone(hub, id);
+  return n;
 }
 
 /** Enqueues every batch that still has rows to send (deterministic ids: what is queued stays as it is). */
@@ -154,7 +189,7 @@ export async function enqueuePending(hub: Hub, id: number): Promise<number> {
 export async function completeIfDone(hub: Hub, id: number): Promise<boolean> {
   const r = await hub.db.query(
     `UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
-      WHERE id = $1 AND state = 'running'
+      WHERE id = $1 AND state = 'running' AND snapshot_at IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))`, [id, hub.clock.now()]);
   return (r.rowCount ?? 0) > 0;
 }
@@ -200,17 +235,23 @@ export async function reconcileCampaigns(hub: Hub): Promise<{ started: number; e
   for (const r of due) { await launchDueCampaign(hub, r.id); started++; }
   const later = await hub.db.many(`SELECT id, send_at FROM campaigns WHERE state = 'scheduled' AND send_at > $1`, [hub.clock.now()]);
   for (const r of later) await scheduleLaunch(hub, r.id, r.send_at);
-  const running = await hub.db.many(`SELECT id FROM campaigns WHERE state = 'running'`);
-  for (const r of running) enqueued += await enqueuePending(hub, r.id);
+  const running = await hub.db.many(`SELECT id, state, snapshot_at FROM campaigns WHERE state IN ('running', 'paused')`);
+  for (const r of running) {
+    if (r.snapshot_at === null) await snapshot(hub, r.id);
+    else if (r.state === 'running') enqueued += await enqueuePending(hub, r.id);
+  }
   return { started, enqueued };
 }
 
-/** Every 30 s: start what is due, finish what is done, send the register's event messages. */
+/** Every 30 s: start what is due, continue interrupted snapshots, finish what is done, send the register's event messages. */
 export async function runCampaignSweep(hub: Hub): Promise<{ started: number; completed: number; registerEvents: number }> {
   let started = 0;
   for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'scheduled' AND send_at <= $1`, [hub.clock.now()])) {
     if ((await launchDueCampaign(hub, r.id)).started) started++;
   }
+  // A snapshot whose process died (the launch request's, say) is continued by the next sweep.
+  for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state IN ('running', 'paused') AND snapshot_at IS NULL AND updated_at < $1`,
+    [new Date(hub.clock.now().getTime() - 120_000)])) await snapshot(hub, r.id);
   let completed = 0;
   for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'running'`)) if (await completeIfDone(hub, r.id)) completed++;
   const registerEvents = hub.config.registerEventMessages ? await sendRegisterEventMessages(hub) : 0;

@@ -27,6 +27,8 @@ export interface Campaign {
   updatedAt: string;
   approval: { required: boolean; requestedBy: number | null; requestedAt: string | null; approvedBy: number | null; approvedAt: string | null };
   launchedAt: string | null;
+  /** When the audience snapshot was complete; null before launch and while it is being taken. */
+  snapshotAt: string | null;
   completedAt: string | null;
   cancelledAt: string | null;
   audienceSize: number | null;
@@ -58,6 +60,7 @@ export function campaignFromRow(r: Record<string, any>): Campaign {
       approvedBy: r.approved_by, approvedAt: iso(r.approved_at),
     },
     launchedAt: iso(r.launched_at),
+    snapshotAt: iso(r.snapshot_at),
     completedAt: iso(r.completed_at),
     cancelledAt: iso(r.cancelled_at),
     audienceSize: r.audience_size,
