@@ -125,6 +125,25 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     expect(rig.em.twilio.ledger.countFor('+4790000002')).toBe(1);
   });
 
+  test('the preview counts what the launch does, a member\'s preferred channel first', async () => {
+    const org5 = await createOrg(rig.hub.db);
+    const plain = await insertMember(rig.hub.db, { clubId: org5.clubId, phone: '+4790000301' });
+    const prefersSms = await insertMember(rig.hub.db, { clubId: org5.clubId, phone: '+4790000302' });
+    await rig.hub.db.query(`INSERT INTO member_channel_preferences (member_id, channel) VALUES ($1, 'sms')`, [prefersSms.id]);
+    const noEmail = await insertMember(rig.hub.db, { clubId: org5.clubId, email: null, phone: '+4790000303' });
+    const body = { category: 'campaign', channels: ['email', 'sms'], audience: { all: [{ club: [org5.clubId] }] } };
+    const preview = await api(rig, comms, 'POST', '/audiences/preview', body);
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ total: 3, byChannel: { email: 1, sms: 2 }, unreachable: 0 });
+    const id = (await api(rig, comms, 'POST', '/campaigns', { ...body, name: 'Kanal', templates: await templatesFor(rig, 'campaign', ['email', 'sms']), links: LINKS })).body.id;
+    await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
+    await finished(rig, id);
+    const log = await rows(rig, id);
+    expect(Object.fromEntries(log.map((r) => [r.member_number, r.channel]))).toEqual({
+      [plain.memberNumber]: 'email', [prefersSms.memberNumber]: 'sms', [noEmail.memberNumber]: 'sms',
+    });
+  });
+
   test('a member who opts out between the snapshot and the send is skipped, not sent', async () => {
     await rig.workers!.close();
     rig.workers = null;
