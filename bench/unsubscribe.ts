@@ -11,7 +11,7 @@
  *   (2) saturation: 10,000 POSTs as fast as 200 connections allow.
  * ledger_rows = new consent_events rows over both parts; it must equal the request count.
  * Env: BENCH_DATABASE_URL (default: DATABASE_URL's server, database budstikke_bench_unsubscribe),
- * BENCH_STEADY_RATE, BENCH_STEADY_SECONDS, BENCH_SATURATION_REQUESTS.
+ * BENCH_STEADY_RATE, BENCH_STEADY_SECONDS, BENCH_SATURATION_REQUESTS, BENCH_CONNECTIONS (default 200).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -26,7 +26,7 @@ import { signLinkToken } from '../src/consent';
 const RATE = Number(process.env.BENCH_STEADY_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
 const SATURATION = Number(process.env.BENCH_SATURATION_REQUESTS ?? 10000);
-const CONNECTIONS = 200;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
 
 function benchDbUrl(): string {
   if (process.env.BENCH_DATABASE_URL) return process.env.BENCH_DATABASE_URL;
