@@ -321,7 +321,14 @@ describe('scheduling with BullMQ', () => {
       const done = new Promise<void>((resolve) => worker.on('completed', (j) => { if (j.id === job.id) resolve(); }));
       await job.promote();
       await done;
-      const view = (await call('GET', `/ballots/${b.id}`, comms)).json;
+      // The minutely sweep may be advancing the same ballot at this moment (its row lock makes the
+      // promoted job skip it): wait for whichever of the two launched it.
+      let view: any;
+      for (let i = 0; i < 100; i++) {
+        view = (await call('GET', `/ballots/${b.id}`, comms)).json;
+        if (view.notifications[0]?.state === 'launched') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       expect(view).toMatchObject({ state: 'open', roll: { size: 1, cutoffAt: '2026-02-03T09:00:00+01:00' } });
       expect(view.notifications[0]).toMatchObject({ kind: 'opened', state: 'launched', channels: ['email', 'sms', 'letter'] });
       expect(specs.map((s) => s.template)).toEqual(['ballot_opened']);

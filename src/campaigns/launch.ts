@@ -126,7 +126,7 @@ async function snapshot(hub: Hub, id: number): Promise<number> {
   const bounds = await hub.db.one(`SELECT COALESCE(min(id), 0) AS lo, COALESCE(max(id), 0) AS hi FROM members`);
   for (let lo = Number(bounds!.lo); lo <= Number(bounds!.hi); lo += SNAPSHOT_STEP) {
     const batches = await tx(hub, async (db) => {
-      const row = (await db.query(`SELECT state, next_batch FROM campaigns WHERE id = $1 FOR UPDATE`, [id])).rows[0];
+      const row = (await db.query(`SELECT state, next_batch FROM campaigns WHERE id = $1 FOR NO KEY UPDATE`, [id])).rows[0];
       if (!row || row.state === 'cancelled') return null;
       const c = await loadCampaign(db, id);
       const includeResigned = c.kind === 'register_event';

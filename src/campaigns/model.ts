@@ -68,7 +68,9 @@ export function campaignFromRow(r: Record<string, any>): Campaign {
 }
 
 export async function loadCampaign(db: Queryable, id: number, opts: { forUpdate?: boolean } = {}): Promise<Campaign> {
-  const { rows } = await db.query(`SELECT * FROM campaigns WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  // NO KEY UPDATE: a ballot notification that references the campaign (a key-share lock, held
+  // while the ballot's transaction launches it) must not block the launch.
+  const { rows } = await db.query(`SELECT * FROM campaigns WHERE id = $1${opts.forUpdate ? ' FOR NO KEY UPDATE' : ''}`, [id]);
   if (!rows[0]) throw Problem.notFound(`No campaign ${id}.`);
   return campaignFromRow(rows[0]);
 }

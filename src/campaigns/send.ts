@@ -94,6 +94,9 @@ async function recheck(hub: Hub, c: Campaign, channel: Channel, rows: { id: numb
 /** The merge fields of one member in this campaign: register fields, signed links, campaign links, ballot fields. */
 async function fieldsMaker(hub: Hub, c: Campaign, cat: CategoryRow, channel: Channel): Promise<(r: RecipientData) => MergeFields> {
   const ballot = c.kind === 'ballot' ? await ballotFieldsForCampaign(hub.db, c.id) : null;
+  // The ballot's own transaction links the notification to the campaign as it launches it: until
+  // that commits, wait (the job is retried) rather than send a ballot message without its link.
+  if (c.kind === 'ballot' && !ballot) throw new Error(`campaign ${c.id}: its ballot notification is not committed yet`);
   return (r) => {
     const claims = { memberId: r.memberId, campaignId: c.id, channel, category: c.category };
     return {
