@@ -163,6 +163,28 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     expect(rig.em.sendgrid.ledger.countFor(`${leave.memberNumber.toLowerCase()}@example.no`)).toBe(0);
   });
 
+  test('a member erased while the campaign runs gets nothing; the counts keep the row', async () => {
+    await rig.workers!.close();
+    rig.workers = null;
+    const org6 = await createOrg(rig.hub.db);
+    const keep = await insertMember(rig.hub.db, { clubId: org6.clubId });
+    const gone = await insertMember(rig.hub.db, { clubId: org6.clubId, email: 'slettet@example.no' });
+    const id = (await api(rig, comms, 'POST', '/campaigns', {
+      name: 'Sletting', category: 'campaign', channels: ['email'], templates: await templatesFor(rig, 'campaign', ['email']),
+      audience: { all: [{ club: [org6.clubId] }] }, links: LINKS,
+    })).body.id;
+    await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
+    const admin = (await staffWithToken(rig.hub, 'admin')).auth;
+    const erased = await api(rig, admin, 'POST', `/members/${gone.memberNumber}/erase`, { reason: 'Medlemmet ba om sletting' });
+    expect(erased.status).toBe(200);
+    await rig.startWorkers();
+    await finished(rig, id);
+    expect(rig.em.sendgrid.ledger.countFor('slettet@example.no')).toBe(0);
+    expect(rig.em.sendgrid.ledger.countFor(`${keep.memberNumber.toLowerCase()}@example.no`)).toBe(1);
+    const progress = (await api(rig, comms, 'GET', `/campaigns/${id}`)).body.progress;
+    expect(progress.total).toBe(2);
+  });
+
   test('four eyes above the threshold; illegal transitions are 409; cancel marks the rest cancelled', async () => {
     const org2 = await createOrg(rig.hub.db);
     for (let i = 0; i < 60; i++) await insertMember(rig.hub.db, { branchId: org2.branchId });
