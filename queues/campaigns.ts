@@ -2,7 +2,7 @@ import { Queue, Worker, DelayedError, RateLimitError, type Job, type JobsOptions
 import type { Hub } from '../src/hub';
 import type { Channel } from '../src/consent';
 import { isProviderError } from '../src/providers';
-import { sendEmailBatch, sendLetterBatch, fanOutSmsBatch, sendSmsMessage, QuietHours, CampaignPaused } from '../src/campaigns/send';
+import { sendEmailBatch, sendLetterBatch, fanOutSmsBatch, sendSmsMessage, QuietHours } from '../src/campaigns/send';
 import { runCampaignSweep, reconcileCampaigns, launchDueCampaign } from '../src/campaigns/launch';
 import { registerFallbackListener } from '../src/campaigns/fallback';
 
@@ -108,8 +108,9 @@ export async function scheduleLaunch(hub: Hub, campaignId: number, at: Date): Pr
 
 /**
  * What a send job does with a failure: a 429 pauses the whole queue for the provider's reset
- * time and puts the job back (the batch is not dropped and counts no attempt); quiet hours and a
- * paused campaign delay it; anything else is thrown for BullMQ's backoff.
+ * time and puts the job back (the batch is not dropped and counts no attempt); quiet hours delay
+ * it (a paused campaign's jobs just end: resume enqueues them again); anything else is thrown for
+ * BullMQ's backoff.
  */
 async function handle<T>(worker: () => Worker<any>, job: Job<T>, token: string | undefined, run: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -119,7 +120,7 @@ async function handle<T>(worker: () => Worker<any>, job: Job<T>, token: string |
       await worker().rateLimit(Math.max(100, err.retryAfterMs ?? 1000));
       throw new RateLimitError();
     }
-    if (err instanceof QuietHours || err instanceof CampaignPaused) {
+    if (err instanceof QuietHours) {
       await job.moveToDelayed(err.until.getTime(), token);
       throw new DelayedError();
     }

@@ -16,10 +16,6 @@ import { enqueueSmsMessages, type BatchJob, type SmsMessageJob } from '../../que
 export class QuietHours extends Error {
   constructor(readonly until: Date) { super(`SMS quiet hours until ${until.toISOString()}`); }
 }
-/** Thrown to hold a job while its campaign is paused (kept for callers that prefer waiting). */
-export class CampaignPaused extends Error {
-  constructor(readonly until: Date) { super('campaign paused'); }
-}
 
 /** Reasons after which the next channel is tried: this channel cannot carry it, the member may still be reached. */
 const FALL_THROUGH = new Set(['no_address', 'suppressed', 'channel_not_allowed']);

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Hub } from '../hub';
 import type { Queryable } from '../db';
 import type { Staff } from '../auth';
-import { audit, type AuditAction } from '../audit';
+import { audit } from '../audit';
 import { Problem } from '../errors';
 import { eraseBallotRoll } from '../ballots';
 import { counts, eraseMembersTx, type ErasureResult } from './erase';
@@ -249,7 +249,7 @@ export async function markStrikeEnded(hub: Hub, staff: Staff, campaignId: number
     if (!exists) throw Problem.notFound(`No campaign ${campaignId}.`);
     throw Problem.unprocessable('Only a strike campaign can be marked as ended.', [{ field: 'params.id', message: `campaign ${campaignId} is in category ${exists.category}, not strike` }]);
   }
-  await audit(hub.db, { staff, action: 'campaign.strike_ended' as AuditAction, detail: { campaignId, strikeEndedAt: c.strike_ended_at } });
+  await audit(hub.db, { staff, action: 'campaign.strike_ended', detail: { campaignId, strikeEndedAt: c.strike_ended_at } });
   const out = { campaignId, strikeEndedAt: new Date(c.strike_ended_at).toISOString(), recipientsErased: c.recipients_erased_at !== null, sendLogRows: 0, otherRows: 0 };
   if (out.recipientsErased) return out;
   if (ACTIVE_CAMPAIGN_STATES.includes(c.state)) {
