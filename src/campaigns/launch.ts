@@ -11,10 +11,6 @@ import { enqueueBatches, scheduleLaunch } from '../../queues/campaigns';
 
 const BATCH = 1000;
 
-async function tx<T>(hub: Hub, fn: (c: Queryable) => Promise<T>): Promise<T> {
-  return hub.db.tx(fn);
-}
-
 /** How many active members the audience holds (for the four-eyes threshold). */
 export async function audienceSize(db: Queryable, audience: unknown): Promise<number> {
   const params: unknown[] = [];
@@ -32,7 +28,7 @@ export interface LaunchResult { campaign: Campaign; approvalRequired: boolean; r
  * (`startCampaign` is idempotent), and a 409 through the API.
  */
 export async function launchCampaign(hub: Hub, id: number, staff: Staff | null): Promise<LaunchResult> {
-  const out = await tx(hub, async (db) => {
+  const out = await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'schedule');
     if (c.kind === 'campaign' && !c.approval.approvedAt) {
@@ -54,7 +50,7 @@ export async function launchCampaign(hub: Hub, id: number, staff: Staff | null):
 
 /** Four eyes: another staff user than the one who asked approves, and the launch goes on. */
 export async function approveCampaign(hub: Hub, id: number, staff: Staff): Promise<LaunchResult> {
-  await tx(hub, async (db) => {
+  await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'approve');
     if (!c.approval.requestedAt) throw Problem.conflict(`Campaign ${id} has not asked for approval.`);
@@ -98,7 +94,7 @@ export const SNAPSHOT_STEP = 100_000;
  * what is pending; it never logs a member twice.
  */
 export async function startCampaign(hub: Hub, id: number): Promise<number> {
-  const c = await tx(hub, async (db) => {
+  const c = await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     if (c.state === 'running' || c.state === 'completed' || c.state === 'paused' || c.state === 'cancelled') return c;
     assertTransition(c, 'start');
@@ -125,7 +121,7 @@ export async function startCampaign(hub: Hub, id: number): Promise<number> {
 async function snapshot(hub: Hub, id: number): Promise<number> {
   const bounds = await hub.db.one(`SELECT COALESCE(min(id), 0) AS lo, COALESCE(max(id), 0) AS hi FROM members`);
   for (let lo = Number(bounds!.lo); lo <= Number(bounds!.hi); lo += SNAPSHOT_STEP) {
-    const batches = await tx(hub, async (db) => {
+    const batches = await hub.db.tx(async (db) => {
       const row = (await db.query(`SELECT state, next_batch FROM campaigns WHERE id = $1 FOR NO KEY UPDATE`, [id])).rows[0];
       if (!row || row.state === 'cancelled') return null;
       const c = await loadCampaign(db, id);
@@ -195,7 +191,7 @@ export async function completeIfDone(hub: Hub, id: number): Promise<boolean> {
 }
 
 export async function pauseCampaign(hub: Hub, id: number, staff: Staff): Promise<Campaign> {
-  return tx(hub, async (db) => {
+  return hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'pause');
     await db.query(`UPDATE campaigns SET state = 'paused', updated_at = now() WHERE id = $1`, [id]);
@@ -205,7 +201,7 @@ export async function pauseCampaign(hub: Hub, id: number, staff: Staff): Promise
 }
 
 export async function resumeCampaign(hub: Hub, id: number, staff: Staff): Promise<Campaign> {
-  await tx(hub, async (db) => {
+  await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'resume');
     await db.query(`UPDATE campaigns SET state = 'running', updated_at = now() WHERE id = $1`, [id]);
@@ -217,7 +213,7 @@ export async function resumeCampaign(hub: Hub, id: number, staff: Staff): Promis
 
 /** Cancels: what has not left is marked cancelled; what a worker is sending right now finishes. */
 export async function cancelCampaign(hub: Hub, id: number, staff: Staff | null): Promise<Campaign> {
-  return tx(hub, async (db) => {
+  return hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'cancel');
     await db.query(`UPDATE campaigns SET state = 'cancelled', cancelled_at = $2, updated_at = now() WHERE id = $1`, [id, hub.clock.now()]);
