@@ -124,15 +124,24 @@ async function markFailed(hub: Hub, c: Campaign, channel: Channel, rows: { id: n
   await fallBack(hub, c, rows.map((r) => ({ id: r.id, memberId: r.memberId, channel, reason })));
 }
 
-/** Email: one SendGrid request per language group, up to 1000 personalizations, each member alone in their To. */
-export async function sendEmailBatch(hub: Hub, job: BatchJob): Promise<BatchResult> {
+/** A batch ready to go: its campaign sends, and consent was re-checked for its rows; else the job's result. */
+async function openBatch(hub: Hub, job: BatchJob):
+  Promise<{ c: Campaign; cat: CategoryRow; allowed: { id: number; memberId: number; decision: Decision }[]; skipped: number } | BatchResult> {
   const c = await loadCampaign(hub.db, job.campaignId);
   const g = await gate(hub, c, job);
   if (g !== 'send') return { sent: 0, skipped: 0, failed: 0, idle: c.state };
   const rows = await pending(hub, job);
   if (!rows.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped: 0, failed: 0 }; }
   const cat = (await loadCategory(hub.db, c.category))!;
-  const { allowed, skipped } = await recheck(hub, c, 'email', rows);
+  const { allowed, skipped } = await recheck(hub, c, job.channel, rows);
+  return { c, cat, allowed, skipped };
+}
+
+/** Email: one SendGrid request per language group, up to 1000 personalizations, each member alone in their To. */
+export async function sendEmailBatch(hub: Hub, job: BatchJob): Promise<BatchResult> {
+  const o = await openBatch(hub, job);
+  if (!('c' in o)) return o;
+  const { c, cat, allowed, skipped } = o;
   let sent = 0;
   let failed = 0;
   if (allowed.length) {
@@ -258,13 +267,9 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
  * address list, the distributor's CSV; logged as sent at hand-off, when the file is complete.
  */
 export async function sendLetterBatch(hub: Hub, job: BatchJob, jobId: string): Promise<BatchResult & { file?: string }> {
-  const c = await loadCampaign(hub.db, job.campaignId);
-  const g = await gate(hub, c, job);
-  if (g !== 'send') return { sent: 0, skipped: 0, failed: 0, idle: c.state };
-  const rows = await pending(hub, job);
-  if (!rows.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped: 0, failed: 0 }; }
-  const cat = (await loadCategory(hub.db, c.category))!;
-  const { allowed, skipped } = await recheck(hub, c, 'letter', rows);
+  const o = await openBatch(hub, job);
+  if (!('c' in o)) return o;
+  const { c, cat, allowed, skipped } = o;
   if (!allowed.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped, failed: 0 }; }
   const data = await loadRecipientData(hub.db, allowed.map((a) => a.memberId));
   const dir = path.resolve(hub.config.letterOutputDir, `campaign-${c.id}`);
