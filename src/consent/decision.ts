@@ -168,25 +168,29 @@ export async function decideBatch(
   if (memberIds.length > 1000) throw new Error('decideBatch takes at most 1000 members');
   const out = new Map<number, Decision>();
   if (memberIds.length === 0) return out;
+  // The category's columns come on the first row only: parsing its channel array on each of a
+  // thousand rows per batch was measurable at a million recipients.
   const { rows } = await db.query(
     `SELECT ids.id AS req_id, m.id, m.status, m.email, m.phone, m.street, m.postcode, pc.place,
             cs.granted AS choice,
             (SELECT count(*) > 0 FROM suppressions s
               WHERE s.channel = $3 AND s.lifted_at IS NULL
                 AND s.address = CASE $3 WHEN 'email' THEN lower(btrim(m.email)) WHEN 'sms' THEN m.phone END) AS suppressed,
-            mc.code AS c_code, mc.declinable AS c_declinable, mc.default_on AS c_default_on, mc.channels AS c_channels
-       FROM unnest($1::bigint[]) AS ids(id)
+            CASE WHEN ids.ord = 1 THEN mc.code END AS c_code, CASE WHEN ids.ord = 1 THEN mc.declinable END AS c_declinable,
+            CASE WHEN ids.ord = 1 THEN mc.default_on END AS c_default_on, CASE WHEN ids.ord = 1 THEN mc.channels END AS c_channels
+       FROM unnest($1::bigint[]) WITH ORDINALITY AS ids(id, ord)
        LEFT JOIN members m ON m.id = ids.id
        LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
        LEFT JOIN message_categories mc ON mc.code = $2
        LEFT JOIN consent_state cs ON cs.member_id = m.id AND cs.category = $2 AND cs.channel = $3`,
     [memberIds, category, channel],
   );
+  const first = rows.find((r) => r.c_code !== null);
+  const cat: CategoryFacts | null = first
+    ? { code: first.c_code, declinable: first.c_declinable, defaultOn: first.c_default_on, channels: first.c_channels } : null;
   for (const r of rows) {
     const id = Number(r.req_id);
     if (r.id === null) { out.set(id, { allowed: false, reason: 'unknown_member', address: null }); continue; }
-    const cat: CategoryFacts | null = r.c_code === null ? null
-      : { code: r.c_code, declinable: r.c_declinable, defaultOn: r.c_default_on, channels: r.c_channels };
     out.set(id, decideFacts(cat, channel, {
       status: r.status, email: r.email, phone: r.phone, street: r.street, postcode: r.postcode, place: r.place,
       choice: r.choice, suppressed: r.suppressed,
