@@ -25,7 +25,8 @@ export interface CampaignInput {
   idempotencyKey?: string | null;
 }
 
-const CONTENT_OF: Record<Channel, 'mjml' | 'sms' | 'letter'> = { email: 'mjml', sms: 'sms', letter: 'letter' };
+/** Where a template version keeps each channel's content. */
+export const CONTENT_OF: Record<Channel, 'mjml' | 'sms' | 'letter'> = { email: 'mjml', sms: 'sms', letter: 'letter' };
 
 async function resolveVersion(db: Queryable, ref: TemplateRef): Promise<TemplateVersion> {
   if (typeof ref === 'number') return loadTemplateVersion(db, ref);

@@ -223,12 +223,19 @@ export async function cancelCampaign(hub: Hub, id: number, staff: Staff | null):
   });
 }
 
+/** Scheduled campaigns whose send_at has come are started; returns how many. */
+async function startDue(hub: Hub): Promise<number> {
+  let started = 0;
+  for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'scheduled' AND send_at <= $1`, [hub.clock.now()])) {
+    if ((await launchDueCampaign(hub, r.id)).started) started++;
+  }
+  return started;
+}
+
 /** On worker start: campaigns due or running get their jobs again (a restarted Redis loses none). */
 export async function reconcileCampaigns(hub: Hub): Promise<{ started: number; enqueued: number }> {
-  let started = 0;
+  const started = await startDue(hub);
   let enqueued = 0;
-  const due = await hub.db.many(`SELECT id FROM campaigns WHERE state = 'scheduled' AND send_at <= $1`, [hub.clock.now()]);
-  for (const r of due) { await launchDueCampaign(hub, r.id); started++; }
   const later = await hub.db.many(`SELECT id, send_at FROM campaigns WHERE state = 'scheduled' AND send_at > $1`, [hub.clock.now()]);
   for (const r of later) await scheduleLaunch(hub, r.id, r.send_at);
   const running = await hub.db.many(`SELECT id, state, snapshot_at FROM campaigns WHERE state IN ('running', 'paused')`);
@@ -241,10 +248,7 @@ export async function reconcileCampaigns(hub: Hub): Promise<{ started: number; e
 
 /** Every 30 s: start what is due, continue interrupted snapshots, finish what is done, send the register's event messages. */
 export async function runCampaignSweep(hub: Hub): Promise<{ started: number; completed: number; registerEvents: number }> {
-  let started = 0;
-  for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'scheduled' AND send_at <= $1`, [hub.clock.now()])) {
-    if ((await launchDueCampaign(hub, r.id)).started) started++;
-  }
+  const started = await startDue(hub);
   // A snapshot whose process died (the launch request's, say) is continued by the next sweep.
   for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state IN ('running', 'paused') AND snapshot_at IS NULL AND updated_at < $1`,
     [new Date(hub.clock.now().getTime() - 120_000)])) await snapshot(hub, r.id);

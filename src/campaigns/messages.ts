@@ -3,7 +3,7 @@ import type { Staff } from '../auth';
 import { Problem } from '../errors';
 import type { Channel } from '../consent';
 import { loadLatestVersionByKey, loadTemplateVersionOf, type TemplateVersion } from '../render';
-import { createCampaign, type CampaignInput } from './create';
+import { createCampaign, CONTENT_OF, type CampaignInput } from './create';
 import { loadCampaign, loadCategory, campaignFromRow, type Campaign } from './model';
 import { startCampaign } from './launch';
 
@@ -22,7 +22,6 @@ export interface SingleMessageInput {
 }
 
 const ORDER: Channel[] = ['email', 'sms', 'letter'];
-const CONTENT_OF: Record<Channel, 'mjml' | 'sms' | 'letter'> = { email: 'mjml', sms: 'sms', letter: 'letter' };
 
 function channelsFor(v: TemplateVersion, allowed: Channel[], wanted?: Channel[]): Channel[] {
   return (wanted ?? ORDER).filter((ch) => allowed.includes(ch) && v.languages.nb[CONTENT_OF[ch]]);

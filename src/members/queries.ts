@@ -3,6 +3,16 @@ import type { Staff } from '../auth/staff';
 import { memberScopeSql } from './scope';
 import { Problem } from '../errors';
 
+/** What a member (alias `m`) is linked to: postal place, municipality, county, workplace, employer, branch, club. */
+export const MEMBER_JOINS = `
+    LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
+    LEFT JOIN municipalities mu ON mu.number = m.municipality_number
+    LEFT JOIN counties co ON co.code = m.county_code
+    LEFT JOIN workplaces w ON w.id = m.workplace_id
+    LEFT JOIN employers e ON e.id = w.employer_id
+    LEFT JOIN branches b ON b.id = m.branch_id
+    LEFT JOIN clubs c ON c.id = m.club_id`;
+
 /** The register fields of a member, with names of what they are linked to. */
 export const MEMBER_SELECT = `
   SELECT m.id, m.member_number, m.first_name, m.last_name, m.email, m.phone, m.street, m.postcode,
@@ -12,14 +22,7 @@ export const MEMBER_SELECT = `
          b.code AS branch_code, b.name AS branch, c.code AS club_code, c.name AS club,
          COALESCE((SELECT array_agg(a.code ORDER BY a.code) FROM member_agreements ma JOIN agreements a ON a.id = ma.agreement_id WHERE ma.member_id = m.id), '{}') AS agreements,
          m.created_at, m.updated_at
-    FROM members m
-    LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
-    LEFT JOIN municipalities mu ON mu.number = m.municipality_number
-    LEFT JOIN counties co ON co.code = m.county_code
-    LEFT JOIN workplaces w ON w.id = m.workplace_id
-    LEFT JOIN employers e ON e.id = w.employer_id
-    LEFT JOIN branches b ON b.id = m.branch_id
-    LEFT JOIN clubs c ON c.id = m.club_id`;
+    FROM members m ${MEMBER_JOINS}`;
 
 export interface MemberView {
   id: number;

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db';
+import { MEMBER_JOINS } from '../members';
 import { mergeFieldsFromMember, type Lang, type MergeFields } from './fields';
 
 /** What the renderers need of a member, loaded for a whole batch in one query. */
@@ -26,14 +27,8 @@ export const RECIPIENT_SELECT = `
   b.name AS branch, c.name AS club,
   (SELECT string_agg(a.name, ', ' ORDER BY a.name) FROM member_agreements ma JOIN agreements a ON a.id = ma.agreement_id WHERE ma.member_id = m.id) AS agreement`;
 
-export const RECIPIENT_JOINS = `
-  LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
-  LEFT JOIN municipalities mu ON mu.number = m.municipality_number
-  LEFT JOIN counties co ON co.code = m.county_code
-  LEFT JOIN workplaces w ON w.id = m.workplace_id
-  LEFT JOIN employers e ON e.id = w.employer_id
-  LEFT JOIN branches b ON b.id = m.branch_id
-  LEFT JOIN clubs c ON c.id = m.club_id`;
+/** The register's own joins (src/members), which RECIPIENT_SELECT reads from. */
+export const RECIPIENT_JOINS = MEMBER_JOINS;
 
 export function recipientFromRow(r: Record<string, any>): RecipientData {
   return {
