@@ -7,7 +7,8 @@ export type AuditAction =
   | 'audience.preview' | 'campaign.create' | 'campaign.update' | 'campaign.approve' | 'campaign.launch' | 'campaign.pause' | 'campaign.resume'
   | 'campaign.cancel' | 'campaign.test_send' | 'campaign.strike_ended' | 'message.send'
   | 'ballot.roll_freeze' | 'ballot.roll_export'
-  | 'token.create' | 'user.create' | 'retention.sweep' | 'audit.view';
+  | 'token.create' | 'user.create' | 'retention.sweep' | 'audit.view'
+  | 'template.copy' | 'audit.export' | 'user.password_set' | 'token.list' | 'print_run.download' | 'print_run.handed_over';
 
 /** Writes one audit row. Pass the transaction's client when the audited change is in one. */
 export async function audit(db: Queryable, e: {

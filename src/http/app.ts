@@ -15,6 +15,7 @@ import { registerBallotRoutes } from '../ballots';
 import { registerPrivacyRoutes } from '../privacy';
 import { registerAudienceRoutes } from '../audience';
 import { registerCampaignRoutes } from '../campaigns';
+import { registerVocabularyRoutes } from '../vocabulary/routes';
 
 export interface AppOptions {
   metrics?: Metrics;
@@ -31,6 +32,7 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerPrivacyRoutes,
   registerCampaignRoutes,
   registerAudienceRoutes,
+  registerVocabularyRoutes,
 ];
 
 /** Mounts outside /api (webhooks, member pages, staff web pages), each given the app. */
