@@ -11,6 +11,7 @@ import { createEmailProvider, createSmsProvider } from '../providers';
 import { normalisePhone } from '../members';
 import { createCampaignOnce, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
 import { assertLaunchable, refusePastSendAt } from './guards';
+import { campaignReview } from './review';
 import { loadCampaign, loadCategory, templateVersion, campaignFromRow, type Campaign } from './model';
 import { launchCampaign, approveCampaign, pauseCampaign, resumeCampaign, cancelCampaign } from './launch';
 import { sendSingleMessage } from './messages';
@@ -137,6 +138,14 @@ export function registerCampaignRoutes(api: Api): void {
   api.get('/campaigns/:id', {
     summary: 'A campaign with its progress per state and channel', roles: [...READ], tags: ['campaigns'], params: idParam,
   }, async ({ hub, staff, params }) => withProgress(hub, await visibleCampaign(hub, staff, params.id)));
+
+  api.get('/campaigns/:id/review', {
+    summary: 'What staff and the approver see before launch: audience in words with counts and a sample, content per channel and language, fallback languages, overlapping sends of the same template, who asked and approved',
+    roles: [...READ], tags: ['campaigns'], params: idParam,
+  }, async ({ hub, staff, params }) => {
+    const c = await visibleCampaign(hub, staff, params.id);
+    return { campaign: await withProgress(hub, c), review: await campaignReview(hub, staff, c) };
+  });
 
   api.patch('/campaigns/:id', {
     summary: 'Change a draft campaign', roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object(campaignFields).min(1),

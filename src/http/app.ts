@@ -16,6 +16,7 @@ import { registerPrivacyRoutes } from '../privacy';
 import { registerAudienceRoutes } from '../audience';
 import { registerCampaignRoutes } from '../campaigns';
 import { registerVocabularyRoutes } from '../vocabulary/routes';
+import { registerWebRoutes } from '../web/routes';
 
 export interface AppOptions {
   metrics?: Metrics;
@@ -33,6 +34,7 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerCampaignRoutes,
   registerAudienceRoutes,
   registerVocabularyRoutes,
+  registerWebRoutes,
 ];
 
 /** Mounts outside /api (webhooks, member pages, staff web pages), each given the app. */
