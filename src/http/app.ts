@@ -17,6 +17,7 @@ import { registerAudienceRoutes } from '../audience';
 import { registerCampaignRoutes } from '../campaigns';
 import { registerVocabularyRoutes } from '../vocabulary/routes';
 import { registerWebRoutes } from '../web/routes';
+import { registerStrikeRoutes } from '../strikes';
 
 export interface AppOptions {
   metrics?: Metrics;
@@ -35,6 +36,7 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerAudienceRoutes,
   registerVocabularyRoutes,
   registerWebRoutes,
+  registerStrikeRoutes,
 ];
 
 /** Mounts outside /api (webhooks, member pages, staff web pages), each given the app. */
