@@ -34,7 +34,7 @@ function numberFor(i: number): string {
 
 async function startEmulatorProcess(): Promise<{ child: ChildProcess; twilioUrl: string }> {
   const root = path.join(__dirname, '..');
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/providers/emulators/cli.ts',
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'dev/emulators/cli.ts',
     '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN, '--ledger', 'compact'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'development' } });
   const line = await new Promise<string>((resolve, reject) => {

@@ -1,7 +1,8 @@
 import { SegmentedMessage } from 'sms-segments-calculator';
 import { overSmsLimit, smsLength, SMS_MAX_CHARACTERS } from '../src/segments';
 import { smsInfo } from '../src/render';
-import { createSmsProvider, ProviderError, startTwilioEmulator } from '../src/providers';
+import { createSmsProvider, ProviderError } from '../src/providers';
+import { startTwilioEmulator } from './helpers/emulators';
 
 /**
  * The hub's one SMS counter against Twilio's published calculator (sms-segments-calculator),

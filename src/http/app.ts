@@ -15,6 +15,7 @@ import { registerBallotRoutes } from '../ballots';
 import { registerPrivacyRoutes } from '../privacy';
 import { registerAudienceRoutes } from '../audience';
 import { registerCampaignRoutes } from '../campaigns';
+import { registerStrikeRoutes } from '../strikes';
 
 export interface AppOptions {
   metrics?: Metrics;
@@ -31,6 +32,7 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerPrivacyRoutes,
   registerCampaignRoutes,
   registerAudienceRoutes,
+  registerStrikeRoutes,
 ];
 
 /** Mounts outside /api (webhooks, member pages, staff web pages), each given the app. */
