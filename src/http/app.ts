@@ -15,6 +15,8 @@ import { registerBallotRoutes } from '../ballots';
 import { registerPrivacyRoutes } from '../privacy';
 import { registerAudienceRoutes } from '../audience';
 import { registerCampaignRoutes } from '../campaigns';
+import { registerVocabularyRoutes } from '../vocabulary/routes';
+import { registerWebRoutes } from '../web/routes';
 import { registerStrikeRoutes } from '../strikes';
 
 export interface AppOptions {
@@ -32,6 +34,8 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerPrivacyRoutes,
   registerCampaignRoutes,
   registerAudienceRoutes,
+  registerVocabularyRoutes,
+  registerWebRoutes,
   registerStrikeRoutes,
 ];
 
