@@ -422,11 +422,12 @@ describe('POST /api/audiences/preview', () => {
     // The same through the function (the campaigns part calls it directly).
     const direct = await previewAudience(t.hub, rep.staff, { category: 'campaign', channels: ['email', 'sms', 'letter'], audience: filter });
     expect(direct).toEqual(got);
-    // a representative whose roles have ended sees nobody
+    // a representative whose roles have ended has no access at all any more (issue 13), and in SQL sees nobody
     const ended = pop.find((m) => m.id !== holder.id && m.roles.size === 0)!;
     await t.hub.db.query(`INSERT INTO member_roles (member_id, role, club_id, starts_on, ends_on) VALUES ($1, 'club_board', $2, '2019-01-01', '2020-01-01')`, [ended.id, org.clubId]);
     const old = await staffWithToken(t.hub, 'representative', { memberId: ended.id });
-    const none = await (await post('/api/audiences/preview', { category: 'campaign', channels: ['email'], audience: { all: [] } }, old.auth)).json();
+    expect((await post('/api/audiences/preview', { category: 'campaign', channels: ['email'], audience: { all: [] } }, old.auth)).status).toBe(401);
+    const none = await previewAudience(t.hub, old.staff, { category: 'campaign', channels: ['email'], audience: { all: [] } });
     expect(none).toMatchObject({ total: 0, byChannel: { email: 0 }, unreachable: 0, unreachableReasons: {}, sample: [] });
     const audited = await t.hub.db.one(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'audience.preview' AND actor_user_id = $1`, [rep.staff.id]);
     expect(audited!.n).toBe(1);

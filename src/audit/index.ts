@@ -10,7 +10,10 @@ export type AuditAction =
   | 'token.create' | 'user.create' | 'retention.sweep' | 'audit.view'
   | 'template.copy' | 'audit.export' | 'user.password_set' | 'token.list' | 'print_run.download' | 'print_run.handed_over'
   | 'strike.create' | 'strike.move' | 'strike.phase_create' | 'strike.take_back' | 'strike.members_list' | 'strike.message'
-  | 'strike.export' | 'strike.committee' | 'strike.guards_view' | 'strike.guard_change' | 'strike.guard_share' | 'strike.erase';
+  | 'strike.export' | 'strike.committee' | 'strike.guards_view' | 'strike.guard_change' | 'strike.guard_share' | 'strike.erase'
+  // Access lifecycle and refusals (issue 13)
+  | 'user.disable' | 'user.enable' | 'user.role' | 'token.revoke' | 'session.list' | 'session.revoke' | 'password.change'
+  | 'access.lapsed' | 'access.refused' | 'audience.view' | 'audience.list';
 
 /** Writes one audit row. Pass the transaction's client when the audited change is in one. */
 export async function audit(db: Queryable, e: {

@@ -5,6 +5,8 @@ import type { Staff } from './staff';
 
 export * from './staff';
 export { createApiToken, createStaffUser, hashToken } from './tokens';
+export { staffAccessSql } from './access';
+export { endCredentials, endLapsedAccess } from './lifecycle';
 
 /**
  * Ways a request can prove who it is, tried in order. The API's bearer token is built in;

@@ -4,6 +4,9 @@ import { Problem } from '../errors';
 import { audit } from '../audit';
 import { ROLES } from './staff';
 import { createApiToken, createStaffUser } from './tokens';
+import { endCredentials } from './lifecycle';
+
+const userParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 
 export function registerStaffRoutes(api: Api): void {
   api.get('/me', { summary: 'The signed-in staff user', roles: ['admin', 'communications', 'representative', 'auditor'], tags: ['staff'] },
@@ -18,7 +21,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     body: Joi.object({
-      email: Joi.string().email().required(),
+      email: Joi.string().email().max(254).required(),
       name: Joi.string().max(200).required(),
       role: Joi.string().valid(...ROLES).required(),
       memberNumber: Joi.string().max(20).when('role', { is: 'representative', then: Joi.required() }),
@@ -38,11 +41,67 @@ export function registerStaffRoutes(api: Api): void {
     return user;
   });
 
+  api.patch('/users/:id', {
+    summary: 'Disable or re-enable a staff user, or change their role (audited). Disabling and a role change end the user\'s sessions and API tokens at once.',
+    roles: ['admin'],
+    tags: ['staff'],
+    params: userParam,
+    body: Joi.object({
+      disabled: Joi.boolean(),
+      role: Joi.string().valid(...ROLES),
+      memberNumber: Joi.string().max(20).description('the member holding the tillitsverv (required to make someone a representative)'),
+    }).or('disabled', 'role'),
+  }, async ({ hub, staff, params, body }) => {
+    return hub.db.tx(async (c) => {
+      const u = (await c.query('SELECT id, role, member_id, disabled_at FROM staff_users WHERE id = $1 FOR UPDATE', [params.id])).rows[0];
+      if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+      if (u.id === staff.id && (body.disabled === true || (body.role && body.role !== u.role))) {
+        throw Problem.conflict('You cannot disable yourself or change your own role; ask another administrator.');
+      }
+      let memberId: number | null = u.member_id;
+      if (body.memberNumber) {
+        const m = (await c.query('SELECT id FROM members WHERE member_number = $1', [body.memberNumber])).rows[0];
+        if (!m) throw Problem.badRequest('unknown member', [{ field: 'body.memberNumber', message: `no member ${body.memberNumber}` }]);
+        memberId = m.id;
+      }
+      const role = body.role ?? u.role;
+      if (role === 'representative' && memberId === null) {
+        throw Problem.badRequest('a representative is linked to a member', [{ field: 'body.memberNumber', message: 'required for the representative role' }]);
+      }
+      const disable = body.disabled === true && u.disabled_at === null;
+      const enable = body.disabled === false && u.disabled_at !== null;
+      const roleChanged = role !== u.role || memberId !== u.member_id;
+      await c.query(
+        `UPDATE staff_users SET role = $2, member_id = $3,
+                disabled_at = CASE WHEN $4 THEN now() WHEN $5 THEN NULL ELSE disabled_at END WHERE id = $1`,
+        [u.id, role, memberId, disable, enable]);
+      let ended = { tokens: 0, sessions: 0 };
+      if (disable || roleChanged) ended = await endCredentials(c, u.id);
+      if (disable) await audit(c, { staff, action: 'user.disable', detail: { userId: u.id, ...ended } });
+      if (enable) await audit(c, { staff, action: 'user.enable', detail: { userId: u.id } });
+      if (roleChanged) await audit(c, { staff, action: 'user.role', detail: { userId: u.id, from: u.role, to: role, memberId, ...ended } });
+      const out = (await c.query(`SELECT u.id, u.email, u.name, u.role, m.member_number, u.created_at, u.disabled_at
+                                    FROM staff_users u LEFT JOIN members m ON m.id = u.member_id WHERE u.id = $1`, [u.id])).rows[0];
+      return { ...out, ended };
+    });
+  });
+
+  api.get('/users/:id/tokens', {
+    summary: 'A staff user\'s API tokens (never the token itself)',
+    roles: ['admin'],
+    tags: ['staff'],
+    params: userParam,
+  }, async ({ hub, params }) => {
+    const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
+    if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+    return { items: await hub.db.many('SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE staff_user_id = $1 ORDER BY id', [params.id]) };
+  });
+
   api.post('/users/:id/tokens', {
     summary: 'Create an API token for a staff user (shown once)',
     roles: ['admin'],
     tags: ['staff'],
-    params: Joi.object({ id: Joi.number().integer().required() }),
+    params: userParam,
     body: Joi.object({ name: Joi.string().max(100).required() }),
   }, async ({ hub, staff, params, body, res }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1 AND disabled_at IS NULL', [params.id]);
@@ -53,13 +112,25 @@ export function registerStaffRoutes(api: Api): void {
     return t;
   });
 
+  api.delete('/users/:id/tokens', {
+    summary: 'Revoke all of a staff user\'s API tokens',
+    roles: ['admin'],
+    tags: ['staff'],
+    params: userParam,
+  }, async ({ hub, staff, params }) => {
+    const ended = await endCredentials(hub.db, params.id, { sessions: false });
+    await audit(hub.db, { staff, action: 'token.revoke', detail: { userId: params.id, tokens: ended.tokens } });
+    return ended;
+  });
+
   api.delete('/tokens/:id', {
     summary: 'Revoke an API token',
     roles: ['admin'],
     tags: ['staff'],
     params: Joi.object({ id: Joi.number().integer().required() }),
-  }, async ({ hub, params }) => {
-    const r = await hub.db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [params.id]);
+  }, async ({ hub, staff, params }) => {
+    const r = await hub.db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING staff_user_id', [params.id]);
     if (!r.rowCount) throw Problem.notFound(`No active token ${params.id}.`);
+    await audit(hub.db, { staff, action: 'token.revoke', detail: { userId: r.rows[0].staff_user_id, tokenId: params.id } });
   });
 }

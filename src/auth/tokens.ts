@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import type { Db, Queryable } from '../db';
 import { staffFromRow, type Staff } from './staff';
+import { staffAccessSql } from './access';
+import { endLapsedAccess } from './lifecycle';
 
 const PREFIX = 'bst_';
 
@@ -20,11 +22,15 @@ export async function staffForToken(db: Db, token: string): Promise<Staff | null
   const row = await db.one(
     `UPDATE api_tokens t SET last_used_at = now()
        FROM staff_users u
-      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.staff_user_id AND u.disabled_at IS NULL
+      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.staff_user_id AND ${staffAccessSql('u')}
       RETURNING u.id, u.email, u.name, u.role, u.member_id`,
     [hashToken(token)],
   );
-  return row ? staffFromRow(row) : null;
+  if (row) return staffFromRow(row);
+  // A live token of a user who may no longer act (disabled, tillitsverv ended, member resigned): end it now.
+  const lapsed = await db.one('SELECT staff_user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [hashToken(token)]);
+  if (lapsed) await endLapsedAccess(db, lapsed.staff_user_id);
+  return null;
 }
 
 export async function createStaffUser(db: Queryable, u: { email: string; name: string; role: string; memberId?: number | null; passwordHash?: string | null }): Promise<Staff> {

@@ -18,6 +18,7 @@ import { registerAudienceRoutes } from '../audience';
 import { registerCampaignRoutes } from '../campaigns';
 import { registerVocabularyRoutes } from '../vocabulary/routes';
 import { registerWebRoutes } from '../web/routes';
+import { registerSessionRoutes } from '../web/session-routes';
 import { registerStrikeRoutes } from '../strikes';
 
 export interface AppOptions {
@@ -46,6 +47,7 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerAudienceRoutes,
   registerVocabularyRoutes,
   registerWebRoutes,
+  registerSessionRoutes,
   registerStrikeRoutes,
 ];
 

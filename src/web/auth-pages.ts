@@ -88,7 +88,7 @@ export function registerAuthPages(router: express.Router, hub: Hub): void {
       return;
     }
     await destroySession(hub, req, null); // a new session id at sign-in (no fixation)
-    await createSession(hub, res, staff);
+    await createSession(hub, res, staff, req.headers['user-agent']);
     clearCookie(hub, res, LOGIN_COOKIE);
     hub.log.info({ staffUserId: staff.id }, 'staff signed in');
     res.redirect(303, next);

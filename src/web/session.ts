@@ -4,7 +4,7 @@ import argon2 from 'argon2';
 import type { Hub } from '../hub';
 import type { Db, Queryable } from '../db';
 import { Problem } from '../errors';
-import { staffFromRow, type Staff } from '../auth';
+import { endCredentials, endLapsedAccess, staffAccessSql, staffFromRow, type Staff } from '../auth';
 
 /** Session lifetime: absolute 12 hours, idle 2 hours. */
 const ABSOLUTE_MS = 12 * 3600_000;
@@ -20,15 +20,23 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 /**
- * Sets a staff user's password (argon2id) and ends their open sessions. Used by
- * `npm run set-password` and the demo seed.
+ * Sets a staff user's password (argon2id) and ends their sessions: all of them, or all but the
+ * one the user changed it from (`keepSessionHash`); their API tokens too when `endTokens`.
+ * Used by the password routes, `npm run set-password` and the demo seed.
  */
-export async function setPassword(db: Queryable, userId: number, password: string): Promise<void> {
+export async function setPassword(db: Queryable, userId: number, password: string,
+  o: { keepSessionHash?: Buffer | null; endTokens?: boolean } = {}): Promise<{ tokens: number; sessions: number }> {
   if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
   const hash = await hashPassword(password);
   const r = await db.query('UPDATE staff_users SET password_hash = $2, password_changed_at = now() WHERE id = $1', [userId, hash]);
   if (!r.rowCount) throw new Error(`no staff user ${userId}`);
-  await db.query('DELETE FROM web_sessions WHERE staff_user_id = $1', [userId]);
+  return endCredentials(db, userId, { tokens: o.endTokens ?? false, sessions: true, exceptSessionHash: o.keepSessionHash ?? null });
+}
+
+/** The stored hash of the request's session id (to keep that one session), or null. */
+export function sessionHashOf(hub: Hub, req: Request): Buffer | null {
+  const sid = unsign(hub, readCookies(req)[cookieName(hub, SESSION_COOKIE)]);
+  return sid ? sha256(sid) : null;
 }
 
 let dummyHash: Promise<string> | null = null;
@@ -36,7 +44,7 @@ let dummyHash: Promise<string> | null = null;
 /** The staff user for an email and password, or null. Takes the same time whether or not the email exists. */
 export async function verifyLogin(db: Db, email: string, password: string): Promise<Staff | null> {
   const row = await db.one(
-    'SELECT id, email, name, role, member_id, password_hash FROM staff_users WHERE email = lower($1) AND disabled_at IS NULL',
+    `SELECT u.id, u.email, u.name, u.role, u.member_id, u.password_hash FROM staff_users u WHERE u.email = lower($1) AND ${staffAccessSql('u')}`,
     [email.trim()],
   );
   if (!row?.password_hash) {
@@ -116,13 +124,13 @@ export interface Session {
 
 export const SESSION_COOKIE = 'bst_sid';
 
-export async function createSession(hub: Hub, res: Response, staff: Staff): Promise<Session> {
+export async function createSession(hub: Hub, res: Response, staff: Staff, userAgent?: string): Promise<Session> {
   const sid = crypto.randomBytes(32).toString('base64url');
   const csrf = crypto.randomBytes(32).toString('base64url');
   const now = hub.clock.now();
   await hub.db.query(
-    'INSERT INTO web_sessions (id_hash, staff_user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)',
-    [sha256(sid), staff.id, csrf, now, new Date(now.getTime() + ABSOLUTE_MS)],
+    'INSERT INTO web_sessions (id_hash, staff_user_id, csrf_token, created_at, last_seen_at, expires_at, user_agent) VALUES ($1, $2, $3, $4, $4, $5, $6)',
+    [sha256(sid), staff.id, csrf, now, new Date(now.getTime() + ABSOLUTE_MS), userAgent ? userAgent.slice(0, 200) : null],
   );
   // Opportunistic clean-up of expired sessions.
   await hub.db.query('DELETE FROM web_sessions WHERE expires_at < $1', [now]);
@@ -143,9 +151,14 @@ export async function loadSession(hub: Hub, req: Request): Promise<Session | nul
     const row = await hub.db.one(
       `SELECT s.csrf_token, s.last_seen_at, u.id, u.email, u.name, u.role, u.member_id
          FROM web_sessions s JOIN staff_users u ON u.id = s.staff_user_id
-        WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.disabled_at IS NULL`,
+        WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND ${staffAccessSql('u')}`,
       [sha256(sid), now, new Date(now.getTime() - IDLE_MS)],
     );
+    if (!row) {
+      // A session of a user who may no longer act (disabled, tillitsverv ended, resigned) ends now, with their tokens.
+      const lapsed = await hub.db.one('SELECT staff_user_id FROM web_sessions WHERE id_hash = $1', [sha256(sid)]);
+      if (lapsed) await endLapsedAccess(hub.db, lapsed.staff_user_id);
+    }
     if (row) {
       session = { staff: staffFromRow(row), csrf: row.csrf_token };
       if (now.getTime() - new Date(row.last_seen_at).getTime() > 60_000) {

@@ -56,6 +56,8 @@ describe('admin pages in Chromium', () => {
 
   test('create a representative user, give them a password and an API token', async () => {
     const holder = await insertMember(t.hub.db, { firstName: 'Rita', lastName: 'Rep', workplaceId: org.workplaceId });
+    // A representative's access comes from a current tillitsverv (issue 13).
+    await t.hub.db.query(`INSERT INTO member_roles (member_id, role, workplace_id, starts_on) VALUES ($1, 'shop_steward', $2, current_date - 30)`, [holder.id, org.workplaceId]);
     const page = await b.newPage();
     await signIn(page, api.url, admin, '/app/users');
     await page.locator('#users-table').waitFor();

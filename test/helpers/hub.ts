@@ -75,7 +75,26 @@ export async function startApi(hub: Hub): Promise<{ url: string; server: http.Se
 
 /** A staff user with a bearer token. */
 export async function staffWithToken(hub: Hub, role: Role, opts: { memberId?: number; email?: string } = {}): Promise<{ staff: Staff; token: string; auth: { authorization: string } }> {
+  if (role === 'representative' && opts.memberId) await ensureTillitsverv(hub, opts.memberId);
   const staff = await createStaffUser(hub.db, { email: opts.email ?? `${role}-${crypto.randomBytes(3).toString('hex')}@test.example`, name: `Test ${role}`, role, memberId: opts.memberId ?? null });
   const { token } = await createApiToken(hub.db, staff.id, 'test');
   return { staff, token, auth: { authorization: `Bearer ${token}` } };
+}
+
+/**
+ * A representative's access comes from a current tillitsverv (issue 13). A member who has never
+ * held any role gets one here — shop steward for their own workplace, club or branch (a new
+ * branch when they belong to none) — so a test that needs "a representative" gets a working
+ * one. A member with roles on record (ended ones included) is left as the test made them.
+ */
+export async function ensureTillitsverv(hub: Hub, memberId: number): Promise<void> {
+  const has = await hub.db.one('SELECT 1 FROM member_roles WHERE member_id = $1', [memberId]);
+  if (has) return;
+  const m = await hub.db.one('SELECT workplace_id, club_id, branch_id FROM members WHERE id = $1', [memberId]);
+  if (!m) return;
+  let { workplace_id: w, club_id: c, branch_id: b } = m;
+  if (!w && !c && !b) b = (await hub.db.one(`INSERT INTO branches (code, name) VALUES ($1, 'Testavdeling') RETURNING id`, [`TV${memberId}`]))!.id;
+  if (w) { c = null; b = null; } else if (c) b = null;
+  await hub.db.query(`INSERT INTO member_roles (member_id, role, workplace_id, club_id, branch_id, starts_on) VALUES ($1, 'shop_steward', $2, $3, $4, current_date - 30)`,
+    [memberId, w, c, b]);
 }
