@@ -6,7 +6,6 @@ import { createOrg, insertMember } from './helpers/fixtures';
  * language they do not change, repeated submits make one template / campaign / launch, an empty
  * audience and a send time in the past are refused, the vocabulary is served to the pages.
  */
-jest.setTimeout(60_000);
 
 const NB = { subject: 'Hei {{firstName}}', mjml: '<mj-section><mj-column><mj-text><p>Hei {{firstName}}, bokmål.</p></mj-text></mj-column></mj-section>', sms: 'Hei {{firstName}}, bokmål.', letter: null };
 const NN = { subject: 'Hei {{firstName}} (nn)', mjml: '<mj-section><mj-column><mj-text><p>Hei {{firstName}}, nynorsk.</p></mj-text></mj-column></mj-section>', sms: 'Hei {{firstName}}, nynorsk.', letter: null };

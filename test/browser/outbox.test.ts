@@ -11,7 +11,6 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * member sees it; the member opens its unsubscribe link, leaves with one click, and the next
  * newsletter campaign skips them.
  */
-jest.setTimeout(180_000);
 
 const LINKS = { read: 'https://forbund.example/nyhetsbrev' };
 
