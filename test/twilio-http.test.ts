@@ -1,4 +1,5 @@
-import { createSmsProvider, ProviderError, startTwilioEmulator, type TwilioEmulator } from '../src/providers';
+import { createSmsProvider, ProviderError } from '../src/providers';
+import { startTwilioEmulator, type TwilioEmulator } from '../dev/emulators';
 import { formEncode } from '../src/providers/twilio-http';
 
 /** The undici client the twilio SDK sends through (src/providers/twilio-http.ts): bytes, failures, no retries. */
