@@ -92,7 +92,8 @@ export async function ensureTillitsverv(hub: Hub, memberId: number): Promise<voi
   if (has) return;
   const m = await hub.db.one('SELECT workplace_id, club_id, branch_id FROM members WHERE id = $1', [memberId]);
   if (!m) return;
-  let { workplace_id: w, club_id: c, branch_id: b } = m;
+  const w = m.workplace_id;
+  let { club_id: c, branch_id: b } = m;
   if (!w && !c && !b) b = (await hub.db.one(`INSERT INTO branches (code, name) VALUES ($1, 'Testavdeling') RETURNING id`, [`TV${memberId}`]))!.id;
   if (w) { c = null; b = null; } else if (c) b = null;
   await hub.db.query(`INSERT INTO member_roles (member_id, role, workplace_id, club_id, branch_id, starts_on) VALUES ($1, 'shop_steward', $2, $3, $4, current_date - 30)`,
