@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import type { Hub } from '../hub';
 import type { Role, Staff } from '../auth';
 import { html } from './html';
 import { page } from './layout';
+import { normaliseEmail, recordFailure, recordSuccess, throttleWait } from './throttle';
 import {
   clearCookie, cookieName, createSession, csrfMatches, destroySession, loadSession, readCookies, setCookie, signedValue, unsign,
   verifyLogin, type Session,
@@ -12,9 +12,6 @@ import {
 
 const LOGIN_COOKIE = 'bst_login';
 const WINDOW_MS = 15 * 60_000;
-
-/** Sign-in attempts allowed per window, per client IP and per email address. */
-export const LOGIN_LIMITS = { perIp: 30, perEmail: 8, windowMs: WINDOW_MS };
 
 function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(app|dev)(\/|\?|$)/.test(next) && !next.startsWith('//') ? next : '/app';
@@ -55,38 +52,37 @@ export function registerAuthPages(router: express.Router, hub: Hub): void {
     res.type('html').send(loginPage(hub, { token: loginToken(hub, req, res), next: safeNext(req.query.next) }));
   });
 
-  const tooMany = (req: Request, res: Response) => {
-    res.status(429).type('html').send(loginPage(hub, {
-      token: loginToken(hub, req, res), next: safeNext(req.body?.next), email: String(req.body?.email ?? ''),
-      error: 'For mange innloggingsforsøk. Vent et kvarter og prøv igjen.',
-    }));
-  };
-  const perIp = rateLimit({ windowMs: WINDOW_MS, limit: LOGIN_LIMITS.perIp, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooMany });
-  const perEmail = rateLimit({
-    windowMs: WINDOW_MS,
-    limit: LOGIN_LIMITS.perEmail,
-    standardHeaders: false,
-    legacyHeaders: false,
-    keyGenerator: (req) => `email:${String(req.body?.email ?? '').trim().toLowerCase()}`,
-    handler: tooMany,
-  });
-
-  router.post('/login', perIp, perEmail, async (req, res) => {
+  // Growing delays per email, per email and address, and per address (./throttle.ts), never a lockout.
+  router.post('/login', async (req, res) => {
     const token = unsign(hub, readCookies(req)[cookieName(hub, LOGIN_COOKIE)]);
-    const email = String(req.body?.email ?? '').slice(0, 200);
+    const rawEmail = typeof req.body?.email === 'string' ? req.body.email : '';
+    const email = normaliseEmail(rawEmail);
+    const shown = (email ?? rawEmail.trim()).slice(0, 254);
     const password = String(req.body?.password ?? '').slice(0, 1000);
     const next = safeNext(req.body?.next);
+    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     if (!token || typeof req.body?._csrf !== 'string' || req.body._csrf !== token) {
-      res.status(403).type('html').send(loginPage(hub, { token: loginToken(hub, req, res), next, email, error: 'Skjemaet var utløpt. Prøv igjen.' }));
+      res.status(403).type('html').send(loginPage(hub, { token: loginToken(hub, req, res), next, email: shown, error: 'Skjemaet var utløpt. Prøv igjen.' }));
+      return;
+    }
+    const wait = await throttleWait(hub, email, ip);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      res.status(429).set('Retry-After', String(seconds)).type('html').send(loginPage(hub, {
+        token, next, email: shown,
+        error: `For mange mislykkede forsøk. Vent ${seconds} sekund${seconds === 1 ? '' : 'er'} og prøv igjen.`,
+      }));
       return;
     }
     const staff = email && password ? await verifyLogin(hub.db, email, password) : null;
-    await hub.db.query('INSERT INTO web_login_attempts (email, ok) VALUES (lower($1), $2)', [email, !!staff]);
+    await hub.db.query('INSERT INTO web_login_attempts (email, ok) VALUES ($1, $2)', [(email ?? '(ugyldig)').slice(0, 254), !!staff]);
     if (!staff) {
+      await recordFailure(hub, email, ip);
       hub.log.info({ ok: false }, 'staff sign-in failed');
-      res.status(401).type('html').send(loginPage(hub, { token, next, email, error: 'Feil e-postadresse eller passord.' }));
+      res.status(401).type('html').send(loginPage(hub, { token, next, email: shown, error: 'Feil e-postadresse eller passord.' }));
       return;
     }
+    await recordSuccess(hub, email!, ip);
     await destroySession(hub, req, null); // a new session id at sign-in (no fixation)
     await createSession(hub, res, staff, req.headers['user-agent']);
     clearCookie(hub, res, LOGIN_COOKIE);
