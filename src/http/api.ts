@@ -3,6 +3,7 @@ import Joi from 'joi';
 import type { Hub } from '../hub';
 import { Problem, type FieldError } from '../errors';
 import { resolveStaff, type Role, type Staff } from '../auth';
+import { findNationalId, NATIONAL_ID_MESSAGE } from '../members/national-id';
 
 export interface RouteSpec {
   summary: string;
@@ -50,6 +51,16 @@ export function assertNoControlCharacters(value: unknown, where: string, strict 
     }
   };
   walk(value, where, 0);
+}
+
+/**
+ * No national identity number is stored anywhere: a checksum-valid fødselsnummer or d-nummer in
+ * any string of a request is refused (400 naming the field), before any handler sees it. The
+ * value itself is never echoed.
+ */
+export function assertNoNationalId(value: unknown, where: string): void {
+  const path = findNationalId(value, where);
+  if (path) throw Problem.badRequest(`${path} ${NATIONAL_ID_MESSAGE}; nothing was done.`, [{ field: path, message: NATIONAL_ID_MESSAGE }]);
 }
 
 /** An AbortSignal that fires when the client goes away before the response is finished. */
@@ -123,6 +134,9 @@ export class Api {
       assertNoControlCharacters(req.params, 'params', true);
       assertNoControlCharacters(req.query, 'query', true);
       if (bytes !== undefined) assertNoControlCharacters(req.body, 'body');
+      assertNoNationalId(req.params, 'params');
+      assertNoNationalId(req.query, 'query');
+      if (bytes !== undefined) assertNoNationalId(req.body, 'body');
       const params = validatePart(spec.params ?? EMPTY, req.params, 'params');
       const query = validatePart(spec.query ?? EMPTY, req.query, 'query');
       const body = spec.body ? validatePart(spec.body, req.body, 'body') : undefined;

@@ -53,8 +53,9 @@ function fold(s: string): string {
  */
 export function isNationalIdHeader(h: string): boolean {
   const f = fold(h);
-  if (['fnr', 'fodselsnr', 'dnr', 'dnummer', 'pnr', 'personnr', 'ssn', 'nin', 'hnr', 'hnummer'].includes(f)) return true;
-  return /fodselsn|fodselsnr|personn|personalid|personnummer|dnummer|nationalid|identitynumber|socialsecurity/.test(f);
+  if (['fnr', 'fodselsnr', 'dnr', 'dnummer', 'pnr', 'personnr', 'ssn', 'nin', 'hnr', 'hnummer', 'idnr', 'idno', 'idnumber', 'pin',
+    'persnr', 'personid', 'fodnr', 'fnummer', 'birthno', 'birthnr', 'birthnumber', 'personalno', 'personalnr', 'personalnumber', 'socsec'].includes(f)) return true;
+  return /fodselsn|fodselsnr|personn|personal(id|no|nr|number|code|identity)|personnummer|dnummer|nationalid|nationalinsurance|identitynumber|identificationnumber|socialsecurity|birthn(o|r|umber)|folkeregister(id|nummer|nr)|personidentitet|personidentifikator/.test(f);
 }
 
 export function fieldForHeader(h: string): ImportField | undefined {

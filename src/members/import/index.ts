@@ -11,6 +11,7 @@ import { decodeSource, sniffDelimiter, type Encoding } from './decode';
 import { fieldForHeader, isNationalIdHeader, type ImportField } from './fields';
 import { loadReference, validateRow, type Getter, type Reference } from './validate';
 import { COPY_SQL, createStage, mergeStage } from './merge';
+import { redactNationalIds } from '../national-id';
 
 export { HEADER_ALIASES, type ImportField } from './fields';
 export { normalisePhone } from './phone';
@@ -81,7 +82,10 @@ interface Rows {
 async function csvRows(data: AsyncIterable<Buffer | string>): Promise<Rows> {
   const decoded = await decodeSource(data);
   if (!decoded.head.trim()) throw Problem.badRequest('The file is empty; nothing was imported.');
-  const delimiter = sniffDelimiter(decoded.head);
+  // Old Mac exports end lines with CR alone: read them as line breaks (a file whose first line ends
+  // in CR without LF has no LF at all, or it would not be CR-only).
+  const crOnly = decoded.head.includes('\r') && !decoded.head.includes('\n');
+  const delimiter = sniffDelimiter(crOnly ? decoded.head.replace(/\r/g, '\n') : decoded.head);
   const reader = new CsvReader(delimiter);
   const warnings: string[] = [];
 
@@ -91,7 +95,7 @@ async function csvRows(data: AsyncIterable<Buffer | string>): Promise<Rows> {
     let width = 0;
     let n = 0;
     let final = false;
-    const chunks = decoded.text[Symbol.asyncIterator]();
+    const chunks = (crOnly ? crToLf(decoded.text) : decoded.text)[Symbol.asyncIterator]();
     try {
       while (!final) {
         const next = await chunks.next();
@@ -118,6 +122,10 @@ async function csvRows(data: AsyncIterable<Buffer | string>): Promise<Rows> {
     if (n === 0) throw Problem.badRequest('The file is empty; nothing was imported.');
   }
   return { batches: batches(), index, warnings, format: 'csv', get encoding() { return decoded.encoding; }, delimiter } as Rows;
+}
+
+async function* crToLf(text: AsyncIterable<string>): AsyncGenerator<string> {
+  for await (const chunk of text) yield chunk.replace(/\r/g, '\n');
 }
 
 function asFileProblem(err: any): Problem {
@@ -284,8 +292,9 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
       updated: merged.updated,
       unchanged: accepted - merged.inserted - merged.updated,
       rejected,
-      warnings: [...input.warnings],
-      errors: errors.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field)),
+      // Reports never repeat a value that looks like a national identity number (a header, a code…).
+      warnings: input.warnings.map(redactNationalIds),
+      errors: errors.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field)).map((e) => ({ ...e, message: redactNationalIds(e.message) })),
     };
     const listed = errors.length;
     const totalErrorsKnown = rejected;

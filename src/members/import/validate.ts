@@ -3,8 +3,9 @@ import type { FieldError } from '../../errors';
 import { isValidOrgNumber } from '../org-number';
 import {
   MEMBER_NUMBER, parseBoolean, parseCategory, parseDate, parseEmail, parseLanguage, parseReason, parseStatus,
-  type ImportField,
+  HEADER_ALIASES, type ImportField,
 } from './fields';
+import { containsNationalId, NATIONAL_ID_MESSAGE } from '../national-id';
 import { normalisePhone } from './phone';
 
 /** The register's reference data an import row is checked against, read once per import. */
@@ -107,9 +108,19 @@ const ctx = new RowCtx();
 /** Shared, empty while a row is fine; a row's first error gets it its own array. */
 const NO_ERRORS: FieldError[] = [];
 
+const ALL_FIELDS = Object.keys(HEADER_ALIASES) as ImportField[];
+
 export function validateRow(get: Getter, row: number, ref: Reference): Validated {
   const c = ctx;
   c.errors = NO_ERRORS; c.row = row; c.get = get; c.given = 0;
+
+  // No national identity number in any field, whatever its column is called: the row is refused,
+  // naming the field, and none of its values is echoed in any other message.
+  for (const f of ALL_FIELDS) {
+    const v = get(f);
+    if (v !== undefined && v.length >= 11 && containsNationalId(v)) c.err(f, `${f} ${NATIONAL_ID_MESSAGE}`);
+  }
+  if (c.errors.length) return { errors: c.errors };
 
   const memberNumber = c.text('member_number') ?? '';
   if (!memberNumber) c.err('member_number', 'member_number is missing');
