@@ -86,11 +86,11 @@ describe('filter size limits', () => {
 });
 
 describe('the preview is bounded in time', () => {
-  /** Holds an exclusive lock on members so the preview's query waits inside PostgreSQL, as a slow one would. */
+  /** Holds an exclusive lock on a table only the preview's query reads, so it waits inside PostgreSQL as a slow one would. */
   async function lockMembers() {
     const c = await t.hub.db.pool.connect();
     await c.query('BEGIN');
-    await c.query('LOCK TABLE members IN ACCESS EXCLUSIVE MODE');
+    await c.query('LOCK TABLE member_channel_preferences IN ACCESS EXCLUSIVE MODE');
     return { release: async () => { await c.query('ROLLBACK'); c.release(); } };
   }
 
@@ -111,7 +111,7 @@ describe('the preview is bounded in time', () => {
     const auth = (await staffWithToken(slow.hub, 'admin')).auth;
     const c = await slow.hub.db.pool.connect();
     await c.query('BEGIN');
-    await c.query('LOCK TABLE members IN ACCESS EXCLUSIVE MODE');
+    await c.query('LOCK TABLE member_channel_preferences IN ACCESS EXCLUSIVE MODE');
     const dbName = new URL(slow.config.databaseUrl).pathname.slice(1);
     const running = () => slow.hub.db.many(
       `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE '%WITH aud AS MATERIALIZED%' AND pid <> pg_backend_pid()`, [dbName]);

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { stringify } from 'csv-stringify/sync';
+import { csvObjects } from '../csv';
 import type { Hub } from '../hub';
 import type { Queryable } from '../db';
 import type { Staff } from '../auth';
@@ -146,7 +146,7 @@ export async function exportRoll(hub: Hub, staff: Staff, id: number, opts: { fie
   if (fields.includes('email')) header.push('email');
   if (fields.includes('phone')) header.push('phone');
   if (fields.includes('address')) header.push('street', 'postcode', 'place');
-  const plaintext = Buffer.from(stringify(rows, { header: true, columns: header, record_delimiter: 'windows' }), 'utf8');
+  const plaintext = Buffer.from(csvObjects(rows, header, { recordDelimiter: 'windows' }), 'utf8');
   const stamp = hub.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const filename = `manntall-${id}-${stamp}.csv`;
   let armored: string;

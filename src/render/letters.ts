@@ -3,7 +3,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import PDFDocument from 'pdfkit';
 import { DateTime } from 'luxon';
-import { stringify } from 'csv-stringify/sync';
+import { csvRows } from '../csv';
 import type { Config } from '../config';
 import { ROOT } from '../paths';
 import { checkMergeTemplate, compileFast, hb, type Lang, type MergeFields, type MergeFn, type TemplateError } from './fields';
@@ -364,7 +364,7 @@ export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, 
   const pdfOut = fs.createWriteStream(pdfPath);
   doc.pipe(pdfOut);
   const csvOut = fs.createWriteStream(manifestPath);
-  csvOut.write(stringify([['sequence', 'member_number', 'name', 'postcode', 'place', 'first_page', 'last_page', 'pages']]));
+  csvOut.write(csvRows([['sequence', 'member_number', 'name', 'postcode', 'place', 'first_page', 'last_page', 'pages']]));
   const pdfDone = once(pdfOut, 'finish');
 
   let page = 0;
@@ -390,7 +390,7 @@ export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, 
         postcode: r.postcode, place: r.place, firstPage: page + 1, lastPage: page + pages, pages,
       };
       page += pages;
-      if (!csvOut.write(stringify([[entry.sequence, entry.memberNumber, entry.name, entry.postcode, entry.place, entry.firstPage, entry.lastPage, entry.pages]]))) {
+      if (!csvOut.write(csvRows([[entry.sequence, entry.memberNumber, entry.name, entry.postcode, entry.place, entry.firstPage, entry.lastPage, entry.pages]]))) {
         await once(csvOut, 'drain');
       }
       if (opts.onLetter) await opts.onLetter(entry);
@@ -431,7 +431,7 @@ export interface AddressListEntry {
 export async function writeAddressList(entries: AddressListEntry[] | AsyncIterable<AddressListEntry>, outPath: string): Promise<{ path: string; rows: number }> {
   await fs.promises.mkdir(path.dirname(outPath), { recursive: true });
   const out = fs.createWriteStream(outPath);
-  out.write(stringify([['member_number', 'name', 'address', 'address2', 'postcode', 'place', 'country']]));
+  out.write(csvRows([['member_number', 'name', 'address', 'address2', 'postcode', 'place', 'country']]));
   const source = Array.isArray(entries) ? [...entries].sort(byPostcode) : entries;
   let rows = 0;
   let prev: AddressListEntry | null = null;
@@ -440,7 +440,7 @@ export async function writeAddressList(entries: AddressListEntry[] | AsyncIterab
       if (prev && !Array.isArray(entries) && byPostcode(prev, e) > 0) throw new Error(`address list entries must come in postcode order (${prev.postcode} came before ${e.postcode})`);
       prev = e;
       const lines = e.addressLines.map(oneLine).filter(Boolean);
-      const ok = out.write(stringify([[e.memberNumber, oneLine(e.name), lines[0] ?? '', lines.slice(1).join(', '), e.postcode, oneLine(e.place).toUpperCase(), e.country ?? '']]));
+      const ok = out.write(csvRows([[e.memberNumber, oneLine(e.name), lines[0] ?? '', lines.slice(1).join(', '), e.postcode, oneLine(e.place).toUpperCase(), e.country ?? '']]));
       rows++;
       if (!ok) await once(out, 'drain');
     }

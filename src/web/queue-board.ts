@@ -62,7 +62,10 @@ export function registerQueueBoard(app: express.Express, hub: Hub): void {
         const site = req.headers['sec-fetch-site'];
         const origin = req.headers.origin;
         const host = req.headers.host;
-        const sameOrigin = site ? site === 'same-origin' : !!origin && !!host && new URL(origin).host === host;
+        // `Origin: null` (sandboxed frames, file:// pages) or any unparsable origin is simply not this one: 403, never a 500.
+        let originHost: string | null = null;
+        try { originHost = origin && origin !== 'null' ? new URL(origin).host : null; } catch { originHost = null; }
+        const sameOrigin = site ? site === 'same-origin' : !!originHost && !!host && originHost === host;
         if (!sameOrigin) { res.status(403).type('text').send('Endringer må komme fra denne siden.'); return; }
       }
       await discover();
