@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { Hub } from '../hub';
 import { Problem } from '../errors';
 import { Api } from './api';
+import { methodNotAllowed } from './methods';
 import { createMetrics, type Metrics } from '../metrics';
 import { pingRedis } from '../redis';
 import { registerMemberRoutes } from '../members/routes';
@@ -110,6 +111,7 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
   });
   app.use('/api', api.router);
 
+  app.use(methodNotAllowed(() => (app as unknown as { router: { stack: unknown[] } }).router.stack));
   app.use((req, _res, next) => next(Problem.notFound(`No route for ${req.method} ${req.path}.`)));
   app.use((err: any, req: Request, res: Response, _next: NextFunction) => {
     let p: Problem;
