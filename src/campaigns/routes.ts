@@ -38,6 +38,11 @@ const campaignFields = {
   sendAt: Joi.date().iso().allow(null),
   links,
   printMode: Joi.string().valid('letters', 'address_list'),
+  // Optional email delivery window: spread over N minutes, or at most N emails an hour (src/campaigns/window.ts).
+  deliveryWindow: Joi.alternatives(
+    Joi.object({ minutes: Joi.number().integer().min(1).max(7 * 24 * 60).required() }),
+    Joi.object({ perHour: Joi.number().integer().min(1).max(10_000_000).required() }),
+  ).allow(null),
 };
 
 function templatesOf(body: any): Partial<Record<Channel, TemplateRef>> | undefined {
@@ -157,7 +162,9 @@ export function registerCampaignRoutes(api: Api): void {
     }, async ({ hub, staff, params, res }) => {
       if (action === 'launch' || action === 'approve') {
         const r = action === 'launch' ? await launchCampaign(hub, params.id, staff) : await approveCampaign(hub, params.id, staff);
-        if (r.approvalRequired) res.status(202);
+        // 202 Accepted: the audience is taken by a queue job after this answer (campaign.snapshot
+        // shows how far it has come), or a second staff user must approve first.
+        res.status(202);
         return { campaign: await withProgress(hub, r.campaign), approvalRequired: r.approvalRequired };
       }
       const c = action === 'pause' ? await pauseCampaign(hub, params.id, staff)
