@@ -1,6 +1,7 @@
 import { Worker, type Queue } from 'bullmq';
 import type { Hub } from '../src/hub';
 import { runRetentionSweep, type SweepReport } from '../src/privacy';
+import { sweepEndedStrikes } from '../src/strikes';
 import { RETENTION_QUEUE, retentionQueue, upsertRetentionSchedule, type RetentionJobData } from './retention';
 import { watchQueues } from './watchdog';
 
@@ -17,7 +18,16 @@ export async function startRetentionScheduler(hub: Hub, opts: { pattern?: string
 }> {
   const queue = retentionQueue<SweepReport>(hub);
   await upsertRetentionSchedule(queue, opts.pattern);
-  const worker = new Worker<RetentionJobData, SweepReport>(RETENTION_QUEUE, () => runRetentionSweep(hub), {
+  // The strikes' rule runs after the privacy sweep (src/strikes depends on src/privacy, not the reverse).
+  const sweep = async (): Promise<SweepReport> => {
+    const report = await runRetentionSweep(hub);
+    if (!report.skipped) {
+      const strikes = await sweepEndedStrikes(hub);
+      if (strikes.rows || strikes.campaigns) hub.log.info(strikes, 'retention: ended strikes erased');
+    }
+    return report;
+  };
+  const worker = new Worker<RetentionJobData, SweepReport>(RETENTION_QUEUE, sweep, {
     connection: hub.redis(),
     prefix: hub.config.queuePrefix,
     concurrency: 1,

@@ -4,11 +4,11 @@ import { ensureDatabase } from './db';
 import { migrate } from './db/migrate';
 import { pingRedis } from './redis';
 import { createHub, closeHub, type Hub } from './hub';
-import { buildApp } from './http/app';
+import { buildApp, buildMetricsApp } from './http/app';
 import { createMetrics } from './metrics';
 import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
-import { startEmulators, withEmulators, type Emulators } from './providers';
+import { loadDevEmulators, type DevEmulatorsHandle } from './dev-emulators';
 import { registerFallbackListener } from './campaigns';
 import { startCampaignWorkers } from '../queues/campaigns.worker';
 import { startBallotWorkers } from '../queues/ballots.worker';
@@ -48,16 +48,15 @@ async function checkServices(config: Config): Promise<void> {
 export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; server?: http.Server; stop: () => Promise<void> }> {
   await checkServices(config);
   // Development: in-process SendGrid and Twilio emulators, unless real (or external emulator) URLs are set.
-  let emulators: Emulators | undefined;
-  if (mode === 'all' && config.emulators && !config.sendgrid.baseUrl && !config.twilio.baseUrl) {
-    emulators = await startEmulators({
-      hubUrl: `http://127.0.0.1:${config.port}`,
-      sendgrid: { apiKey: config.sendgrid.apiKey },
-      twilio: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
-    });
-    config = withEmulators(config, emulators);
+  // They live in dev/emulators and are loaded only here, never in production (see src/dev-emulators.ts).
+  let emulators: DevEmulatorsHandle | undefined;
+  if (mode === 'all' && config.emulators && config.nodeEnv !== 'production' && !config.sendgrid.baseUrl && !config.twilio.baseUrl) {
+    emulators = await loadDevEmulators(config).startForHub(config);
+    config = emulators.config;
   }
-  const hub = createHub(config);
+  // Worker processes run long set-based jobs (snapshots, retention) under their own limits; the
+  // API (and the development all-in-one) gets the statement timeout.
+  const hub = createHub(config, { statementTimeoutMs: mode === 'worker' ? 0 : config.dbStatementTimeoutMs });
   if (emulators) hub.onClose(() => emulators!.close());
   await migrate(hub.db);
   const templates = await syncBuiltInTemplates(hub);
@@ -74,7 +73,13 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
       }
     }
     registerFallbackListener(hub);
-    const app = buildApp(hub, { metrics: createMetrics(true) });
+    const metrics = createMetrics(true);
+    const app = buildApp(hub, { metrics });
+    if (config.metrics.port) {
+      const internal = buildMetricsApp(hub, metrics).listen(config.metrics.port);
+      internal.on('error', (err: any) => fatal(`cannot listen on METRICS_PORT ${config.metrics.port} (${err.code ?? err.message})`));
+      hub.onClose(() => new Promise<void>((r) => internal.close(() => r())));
+    }
     server = await new Promise<http.Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));
       s.on('error', reject);
@@ -88,7 +93,7 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
   if (server) {
     process.stdout.write(`${seededLine}\nBudstikke is running at ${config.publicBaseUrl}/app (mode: ${mode})\n`);
     if (config.demoSeed) process.stdout.write(`Sign in as admin@budstikke.example (or kommunikasjon@, revisor@, tillitsvalgt.klubb@ …) with the password ${DEMO_PASSWORD}\n`);
-    if (emulators) process.stdout.write(`Provider emulators: SendGrid ${emulators.sendgrid.url}, Twilio ${emulators.twilio.url}; what they accepted: ${config.publicBaseUrl}/dev/outbox\n`);
+    if (emulators) process.stdout.write(`${emulators.describe}; what they accepted: ${config.publicBaseUrl}/dev/outbox\n`);
   } else {
     process.stdout.write(`Budstikke workers running (queue prefix ${config.queuePrefix})\n`);
   }

@@ -4,7 +4,6 @@ import { loadLatestVersionByKey } from '../src/render';
 import { createCampaign, startCampaign, loadCampaign } from '../src/campaigns';
 import { campaignRig, until, TWILIO_SERVICE, TWILIO_SID, TWILIO_TOKEN, type CampaignRig } from './helpers/campaign';
 
-jest.setTimeout(300_000);
 
 const ROOT = path.resolve(__dirname, '..');
 const RECIPIENTS = 20_000;

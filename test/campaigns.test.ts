@@ -8,7 +8,6 @@ import { campaignQueues } from '../queues/campaigns';
 import { staffWithToken } from './helpers/hub';
 import { createOrg, insertMember, type Org } from './helpers/fixtures';
 
-jest.setTimeout(120_000);
 
 /** Every campaign link the built-in templates use. */
 const LINKS = { action: 'https://forbund.example/a', read: 'https://forbund.example/r', payment: 'https://forbund.example/p', info: 'https://forbund.example/i' };

@@ -6,10 +6,10 @@ import readline from 'node:readline';
 import twilio from 'twilio';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import type { SendgridMailBody as RenderedMailBody } from '../src/render';
+import { createEmailProvider, createSmsProvider, ProviderError, smsLength, type SendgridMailBody } from '../src/providers';
 import {
-  createEmailProvider, createSmsProvider, ProviderError, smsLength, sendInboundSms, startEmulators,
-  startSendgridEmulator, startTwilioEmulator, type SendgridMailBody, type SendgridEmulator, type TwilioEmulator,
-} from '../src/providers';
+  sendInboundSms, startEmulators, startSendgridEmulator, startTwilioEmulator, type SendgridEmulator, type TwilioEmulator,
+} from '../dev/emulators';
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 const AUTH_TOKEN = 'test-auth-token-0123456789';
@@ -358,13 +358,13 @@ const _rendererBodyFits = (b: RenderedMailBody): SendgridMailBody => b;
 
 describe('SMS length', () => {
   test('GSM-7 with æøå, double-counted extension characters, UCS-2 for emoji and curly quotes', () => {
-    expect(smsLength('Hei på deg, Ærlig Østen Åse')).toEqual({ encoding: 'GSM-7', units: 27, segments: 1 });
+    expect(smsLength('Hei på deg, Ærlig Østen Åse')).toMatchObject({ encoding: 'GSM-7', units: 27, segments: 1 });
     expect(smsLength('a'.repeat(160)).segments).toBe(1);
     expect(smsLength('a'.repeat(161)).segments).toBe(2);
-    expect(smsLength('€'.repeat(80))).toEqual({ encoding: 'GSM-7', units: 160, segments: 1 });
+    expect(smsLength('€'.repeat(80))).toMatchObject({ encoding: 'GSM-7', units: 160, segments: 1 });
     expect(smsLength('€'.repeat(81)).segments).toBe(2);
-    expect(smsLength('Hei “medlem”')).toEqual({ encoding: 'UCS-2', units: 12, segments: 1 });
-    expect(smsLength('🎉'.repeat(35))).toEqual({ encoding: 'UCS-2', units: 70, segments: 1 });
+    expect(smsLength('Hei “medlem”')).toMatchObject({ encoding: 'UCS-2', units: 12, segments: 1 });
+    expect(smsLength('🎉'.repeat(35))).toMatchObject({ encoding: 'UCS-2', units: 70, segments: 1 });
     expect(smsLength('🎉'.repeat(36)).segments).toBe(2);
   });
 
@@ -396,7 +396,7 @@ describe('startEmulators and the separate-process CLI', () => {
 
   test('cli.ts prints its URLs as JSON and serves requests', async () => {
     const root = path.join(__dirname, '..');
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/providers/emulators/cli.ts',
+    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'dev/emulators/cli.ts',
       '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {

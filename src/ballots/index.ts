@@ -22,4 +22,5 @@ export { ballotAudience, ballotMergeData, ballotFieldsForCampaign, votingUrlFor,
 export { syncBallotJobs, reconcileBallotJobs, dueBallots, desiredWakeups } from './schedule';
 export { planNotifications, planRecipients, type NotificationPlan } from './plan';
 export { parseOsloTime, osloIso } from './time';
+export { readProviderKey, encryptFor, type ProviderKey } from './pgp';
 export type { EligibilityRule } from './eligibility';

@@ -5,7 +5,7 @@
  * messages are campaigns of one member.
  */
 export { type Campaign, type CampaignState, type CampaignKind, loadCampaign, quietUntil } from './model';
-export { createCampaign, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
+export { createCampaign, createCampaignOnce, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
 export {
   launchCampaign, approveCampaign, startCampaign, pauseCampaign, resumeCampaign, cancelCampaign, enqueuePending, completeIfDone,
   launchDueCampaign, audienceSize, type LaunchResult,
@@ -16,3 +16,4 @@ export { planWindow, type DeliveryWindow, type WindowPlan } from './window';
 export { sendSingleMessage, sendRegisterEventMessages, type SingleMessageInput } from './messages';
 export { fallBack, registerFallbackListener } from './fallback';
 export { registerCampaignRoutes } from './routes';
+export { assertLaunchable, refusePastSendAt } from './guards';

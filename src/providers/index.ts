@@ -1,6 +1,6 @@
 /**
  * Providers: the SendGrid and Twilio adapters the campaign workers call, their one error type,
- * SMS length counting, and (for development, tests and benchmarks only) the loopback emulators.
+ * SMS length counting (the loopback emulators are development-only code in dev/emulators).
  */
 export { ProviderError, isProviderError, type ProviderErrorKind, type ProviderErrorDetail } from './errors';
 export {
@@ -11,5 +11,4 @@ export {
   createSmsProvider, classifyTwilioError, TWILIO_INVALID_NUMBER_CODES, TWILIO_OPTED_OUT_CODE,
   type SmsProvider, type SmsProviderOptions, type SmsSendInput, type SmsSendResult,
 } from './sms';
-export { smsLength, type SmsLength, type SmsEncoding } from './segments';
-export * from './emulators';
+export { smsLength, overSmsLimit, SMS_MAX_CHARACTERS, type SmsLength, type SmsEncoding } from './segments';

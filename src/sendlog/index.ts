@@ -131,3 +131,4 @@ export function onSendLogFinal(hub: object, fn: FinalListener): void {
 export function sendLogFinalListeners(hub: object): FinalListener[] {
   return listeners.get(hub) ?? [];
 }
+export * from './events';

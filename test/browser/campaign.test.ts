@@ -11,7 +11,6 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * another browser context; pause and resume on a phone-sized campaign page. The SendGrid and
  * Twilio emulators and the BullMQ workers run, so the messages really go out.
  */
-jest.setTimeout(180_000);
 
 const THRESHOLD = 4;
 
