@@ -30,6 +30,7 @@ export async function startBallotWorkers(hub: Hub, opts: { gateway?: CampaignGat
     concurrency: 4,
   });
   worker.on('failed', (job, err) => hub.log.warn({ jobId: job?.id, err: err.message }, 'ballot job failed'));
+  worker.on('error', (err) => hub.log.warn({ err: err.message }, 'ballot worker error'));
   await watchQueues(hub, 'ballots', () => reconcileBallotJobs(hub));
   let closed = false;
   const close = async () => { if (!closed) { closed = true; await worker.close(); } };

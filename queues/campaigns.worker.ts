@@ -57,7 +57,11 @@ export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: numbe
     return runCampaignSweep(hub);
   }, { ...base, concurrency: 1, lockDuration: 120_000 });
   workers.push(snapshot, email, sms, letter, smsMessage, control);
-  for (const w of workers) w.on('failed', (job, err) => hub.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'campaign job failed'));
+  for (const w of workers) {
+    w.on('failed', (job, err) => hub.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'campaign job failed'));
+    // A job whose keys went with a lost Redis cannot be finished there; the watchdog re-enqueues it.
+    w.on('error', (err) => hub.log.warn({ queue: w.name, err: err.message }, 'campaign worker error'));
+  }
 
   registerFallbackListener(hub);
   if (opts.sweep !== false) {

@@ -35,6 +35,7 @@ export async function startRetentionScheduler(hub: Hub, opts: { pattern?: string
     lockDuration: 120_000,
   });
   worker.on('failed', (job, err) => hub.log.error({ jobId: job?.id, err: err.message }, 'retention sweep failed'));
+  worker.on('error', (err) => hub.log.warn({ err: err.message }, 'retention worker error'));
   await watchQueues(hub, 'retention', () => upsertRetentionSchedule(queue, opts.pattern));
   let closed = false;
   const close = async () => { if (!closed) { closed = true; await worker.close(); } };
