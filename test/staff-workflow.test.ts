@@ -153,6 +153,25 @@ describe('staff workflow guards (API)', () => {
       expect(r.body.detail).toMatch(/Ingen av de 1 medlemmene/);
     });
 
+    test('above the threshold the launch waits; another user approves it (repeat with the same key answers with the campaign)', async () => {
+      const org = await createOrg(t.hub.db);
+      for (let i = 0; i < 3; i++) await insertMember(t.hub.db, { firstName: `Stor${i}`, workplaceId: org.workplaceId });
+      const prev = t.hub.config.approvalThreshold;
+      (t.hub.config as { approvalThreshold: number }).approvalThreshold = 2;
+      try {
+        const c = (await call(comms, 'POST', '/campaigns', draft({ audience: { workplace: [org.workplaceId] } }))).body;
+        const l = await call(comms, 'POST', `/campaigns/${c.id}/launch`, { idempotencyKey: 'launch-big-0001' });
+        expect(l.status).toBe(202);
+        expect(l.body.approvalRequired).toBe(true);
+        const a = await call(comms2, 'POST', `/campaigns/${c.id}/approve`, { idempotencyKey: 'approve-big-001' });
+        expect([a.status, a.body.campaign?.state]).toEqual([200, 'running']);
+        const again = await call(comms2, 'POST', `/campaigns/${c.id}/approve`, { idempotencyKey: 'approve-big-001' });
+        expect(again.status).toBe(200);
+      } finally {
+        (t.hub.config as { approvalThreshold: number }).approvalThreshold = prev;
+      }
+    });
+
     test('a send time in the past is refused on create and on change, naming the field', async () => {
       const past = new Date(t.hub.clock.now().getTime() - 3_600_000).toISOString();
       const r = await call(comms, 'POST', '/campaigns', draft({ sendAt: past }));

@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import type { Hub } from '../hub';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
@@ -6,6 +5,7 @@ import { Problem } from '../errors';
 import { readProviderKey, encryptFor } from '../ballots';
 import { loadStrike } from './model';
 import { loadPhase } from './phases';
+import { toCsv } from './csv';
 
 /**
  * Plassoppsigelse lists: for one employer, the employees a phase takes out, with only what the
@@ -38,11 +38,6 @@ export interface NoticeExport {
   keyFingerprint: string | null;
 }
 
-// The hub's one CSV writer (src/csv, contract C3) replaces this once it is on main.
-function csv(rows: string[][]): string {
-  const safe = rows.map((r) => r.map((v) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v)));
-  return stringify(safe, { record_delimiter: 'windows', bom: true });
-}
 
 export async function exportNoticeList(hub: Hub, staff: Staff, strikeId: number, phaseId: number, opts: { employerId: number; format: ExportFormat; publicKey?: string }): Promise<NoticeExport> {
   const s = await loadStrike(hub.db, strikeId);
@@ -85,7 +80,7 @@ export async function exportNoticeList(hub: Hub, staff: Staff, strikeId: number,
 
     const stamp = hub.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const base = `plassoppsigelse-${strikeId}-uttak${phase.number}-${employer.org_number}-${stamp}.csv`;
-    const plaintext = Buffer.from(csv(table), 'utf8');
+    const plaintext = Buffer.from(toCsv(table), 'utf8');
     if (!key) return { exportId, filename: base, contentType: 'text/csv; charset=utf-8', content: plaintext.toString('utf8'), rowCount: rows.length, returnedCount, fields, keyFingerprint: null };
     try {
       const armored = await encryptFor(key, plaintext, base);
