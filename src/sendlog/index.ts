@@ -132,3 +132,4 @@ export function sendLogFinalListeners(hub: object): FinalListener[] {
   return listeners.get(hub) ?? [];
 }
 export * from './events';
+export { campaignCounts } from './counts';

@@ -18,7 +18,9 @@ import { loadStrike } from './model';
  *    committee the guard was shared with, which needs the guard's recorded consent;
  *  - the strike leadership (admins, communications) set committees up and see the lists
  *    without contact details.
- * Every view and export of a guard list is audited with its row count.
+ * Every view and export of a guard list is audited with its row count. The audit rows name the
+ * committee and guard ids, never a member id: the append-only audit log outlives the strike and
+ * must not become a lasting list of who stood guard.
  */
 
 export interface Committee { id: number; strikeId: number; name: string; location: string; members: { id: number; name: string; email: string }[]; guards: number; shifts: number }
@@ -150,7 +152,7 @@ export async function addGuard(hub: Hub, staff: Staff, committeeId: number, inpu
       `INSERT INTO strike_guards (committee_id, member_id, name, phone, email, volunteered_at, share_consent_at, share_consent_recorded_by, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
       [committeeId, memberId, input.name, phone, input.email ?? null, input.volunteeredAt ?? now, input.shareConsent ? now : null, input.shareConsent ? staff.id : null, staff.id]);
-    await audit(db, { staff, action: 'strike.guard_change', memberId, detail: { strikeId: c.strikeId, committeeId, guardId: Number(r.rows[0].id), change: 'add', shareConsent: !!input.shareConsent } });
+    await audit(db, { staff, action: 'strike.guard_change', detail: { strikeId: c.strikeId, committeeId, guardId: Number(r.rows[0].id), change: 'add', shareConsent: !!input.shareConsent } });
     return Number(r.rows[0].id);
   });
   return (await guardRows(hub.db, committeeId, true, id))[0];
@@ -180,10 +182,10 @@ export async function listGuards(hub: Hub, staff: Staff, committeeId: number): P
   return { guards, contacts: c.inside };
 }
 
-async function ownGuard(db: Queryable, committeeId: number, guardId: number): Promise<{ id: number; shareConsentAt: Date | null; memberId: number | null }> {
+async function ownGuard(db: Queryable, committeeId: number, guardId: number): Promise<{ id: number; shareConsentAt: Date | null }> {
   const g = (await db.query('SELECT id, share_consent_at, member_id FROM strike_guards WHERE id = $1 AND committee_id = $2', [guardId, committeeId])).rows[0];
   if (!g) throw Problem.notFound(`No guard ${guardId} in committee ${committeeId}.`);
-  return { id: Number(g.id), shareConsentAt: g.share_consent_at, memberId: g.member_id === null ? null : Number(g.member_id) };
+  return { id: Number(g.id), shareConsentAt: g.share_consent_at };
 }
 
 /** Records (or withdraws) the guard's consent to share their contact details with other committees. */
@@ -191,12 +193,12 @@ export async function recordShareConsent(hub: Hub, staff: Staff, committeeId: nu
   const c = await reachCommittee(hub.db, staff, committeeId);
   requireInside(c);
   await hub.db.tx(async (db) => {
-    const g = await ownGuard(db, committeeId, guardId);
+    await ownGuard(db, committeeId, guardId);
     await db.query(`UPDATE strike_guards SET share_consent_at = $2, share_consent_recorded_by = $3 WHERE id = $1`,
       [guardId, consent ? hub.clock.now() : null, consent ? staff.id : null]);
     // Withdrawn consent ends the sharing it allowed.
     if (!consent) await db.query('DELETE FROM strike_guard_shares WHERE guard_id = $1', [guardId]);
-    await audit(db, { staff, action: 'strike.guard_share', memberId: g.memberId, detail: { strikeId: c.strikeId, committeeId, guardId, consent } });
+    await audit(db, { staff, action: 'strike.guard_share', detail: { strikeId: c.strikeId, committeeId, guardId, consent } });
   });
   return (await guardRows(hub.db, committeeId, true, guardId))[0];
 }
@@ -212,7 +214,7 @@ export async function shareGuard(hub: Hub, staff: Staff, committeeId: number, gu
     if (!g.shareConsentAt) throw Problem.conflict(`Guard ${guardId} has not consented to their contact details being shared with other committees; record their consent first.`, { consent: false });
     await db.query('INSERT INTO strike_guard_shares (guard_id, committee_id, shared_by, shared_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
       [guardId, toCommitteeId, staff.id, hub.clock.now()]);
-    await audit(db, { staff, action: 'strike.guard_share', memberId: g.memberId, detail: { strikeId: c.strikeId, committeeId, guardId, toCommitteeId } });
+    await audit(db, { staff, action: 'strike.guard_share', detail: { strikeId: c.strikeId, committeeId, guardId, toCommitteeId } });
     return { guardId, committeeId: toCommitteeId };
   });
 }
@@ -221,9 +223,9 @@ export async function removeGuard(hub: Hub, staff: Staff, committeeId: number, g
   const c = await reachCommittee(hub.db, staff, committeeId);
   requireInside(c);
   await hub.db.tx(async (db) => {
-    const g = await ownGuard(db, committeeId, guardId);
+    await ownGuard(db, committeeId, guardId);
     await db.query('DELETE FROM strike_guards WHERE id = $1', [guardId]);
-    await audit(db, { staff, action: 'strike.guard_change', memberId: g.memberId, detail: { strikeId: c.strikeId, committeeId, guardId, change: 'remove' } });
+    await audit(db, { staff, action: 'strike.guard_change', detail: { strikeId: c.strikeId, committeeId, guardId, change: 'remove' } });
   });
 }
 
