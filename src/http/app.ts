@@ -10,7 +10,7 @@ import { registerMemberRoutes } from '../members/routes';
 import { registerStaffRoutes } from '../auth/routes';
 import { registerReferenceRoutes } from '../geography/routes';
 import { registerTemplateRoutes } from '../render';
-import { mountConsent, registerConsentRoutes } from '../consent';
+import { mountConsent, registerConsentRoutes, registerProviderEventRoutes } from '../consent';
 import { mountWeb } from '../web';
 import { registerBallotRoutes } from '../ballots';
 import { registerPrivacyRoutes } from '../privacy';
@@ -40,6 +40,7 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerReferenceRoutes,
   registerTemplateRoutes,
   registerConsentRoutes,
+  registerProviderEventRoutes,
   registerBallotRoutes,
   registerPrivacyRoutes,
   registerCampaignRoutes,
