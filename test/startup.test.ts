@@ -8,7 +8,8 @@ function start(env: Record<string, string>, mode = 'api') {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', PORT: '0', ...env },
     encoding: 'utf8',
-    timeout: 30000,
+    // A start-up that fails must end by itself; the bound is only against a hang, generous for a loaded machine.
+    timeout: 300_000,
   });
   return { code: r.status, stderr: r.stderr.trim(), stdout: r.stdout };
 }
