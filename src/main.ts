@@ -10,9 +10,9 @@ import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
 import { emulatorKeyConflict, loadDevEmulators, type DevEmulatorsHandle } from './dev-emulators';
 import { registerFallbackListener } from './campaigns';
-import { startCampaignWorkers } from '../queues/campaigns';
-import { startBallotWorkers } from '../queues/ballots';
-import { startRetentionScheduler } from '../queues/retention';
+import { startCampaignWorkers } from '../queues/campaigns.worker';
+import { startBallotWorkers } from '../queues/ballots.worker';
+import { startRetentionScheduler } from '../queues/retention.worker';
 
 type Mode = 'all' | 'api' | 'worker';
 

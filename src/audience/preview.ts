@@ -5,6 +5,7 @@ import { reachableSql, unreachableReasonSql, CHANNELS, type Channel, type Unreac
 import { memberScopeSql } from '../members';
 import { audienceSql, validateAudience, type AudienceFilter } from './filter';
 import { getSavedAudience } from './saved';
+import { chooseChannelSql } from './channel';
 import { boundedQuery, QUERY_CANCELED } from '../db';
 
 function previewCut(err: any, bounds: { timeoutMs?: number; signal?: AbortSignal }): never {
@@ -87,16 +88,15 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
   const scope = memberScopeSql(staff, 'm', params);
   const flag = (ch: Channel) => `c_${ch}`;
   const flags = channels.map((ch) => `${reachableSql('m', catP, ch)} AS ${flag(ch)}`).join(',\n         ');
-  // As the launch chooses: the member's own preferred channel when the campaign offers it and it is
-  // allowed, else the first allowed channel in the campaign's order.
-  const chosen = `CASE ${channels.map((ch) => `WHEN f.pref = '${ch}' AND f.${flag(ch)} THEN '${ch}'`).join(' ')} ${channels.map((ch) => `WHEN f.${flag(ch)} THEN '${ch}'`).join(' ')} END`;
+  // As the launch chooses (the one rule, ./channel.ts), over the flags computed once per member.
+  const chosen = chooseChannelSql(channels, { preferred: 'f.pref', allowed: (ch) => `f.${flag(ch)}` });
   const none = channels.map((ch) => `NOT f.${flag(ch)}`).join(' AND ');
   const counts = channels.map((ch) =>
     `count(*) FILTER (WHERE (${chosen}) = '${ch}')::int AS by_${ch}, count(*) FILTER (WHERE f.${flag(ch)})::int AS on_${ch}`).join(',\n       ');
 
   const sql = `
 WITH aud AS MATERIALIZED (
-  SELECT m.id, m.status, m.email, m.phone, m.street, m.postcode, mp.channel AS pref,
+  SELECT m.id, mp.channel AS pref,
          ${flags}
     FROM members m
     LEFT JOIN member_channel_preferences mp ON mp.member_id = m.id
@@ -106,8 +106,10 @@ SELECT count(*)::int AS total,
        ${counts},
        count(*) FILTER (WHERE ${none})::int AS unreachable,
        (SELECT coalesce(json_object_agg(x.reason, x.n), '{}'::json) FROM (
-          SELECT ${unreachableReasonSql('f', catP, channels[0])} AS reason, count(*)::int AS n
+          SELECT ${unreachableReasonSql('rm', catP, channels[0])} AS reason, count(*)::int AS n
             FROM aud f
+            -- The unreachable few, looked up by id (OFFSET 0 keeps it a nested loop: a CTE scan has no statistics).
+            CROSS JOIN LATERAL (SELECT id, status, email, phone, street, postcode FROM members WHERE id = f.id OFFSET 0) rm
            WHERE ${none}
            GROUP BY 1) x) AS reasons,
        (SELECT coalesce(json_agg(json_build_object(
