@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import twilio from 'twilio';
-import { createTestHub, startApi, type TestHub } from './helpers/hub';
+import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
 import type { FixedClock } from '../src/clock';
 
@@ -301,5 +301,25 @@ describe('webhook errors are problem documents (RFC 9457)', () => {
     isProblem(await read(s), 415);
     const bad = await fetch(`${api.url}/webhooks/twilio/inbound`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': 'AAAA' }, body: new URLSearchParams(params) });
     isProblem(await read(bad), 403);
+  });
+});
+
+describe('GET /api/provider-events', () => {
+  test('staff see the rejected and skipped events with their reasons and counts; no address in the answer; representatives may not', async () => {
+    const m = await insertMember(t.hub.db, { email: 'listed@example.no' });
+    const smsRow = await row(m.id, 'sms');
+    const ev = sgEvent({ event: 'delivered', email: 'listed@example.no', send_log_id: String(smsRow) });
+    await postEvents([ev, sgEvent({ event: 'delivered', timestamp: 1 })]);
+    const { auth } = await staffWithToken(t.hub, 'auditor');
+    const r = await fetch(`${api.url}/api/provider-events?provider=sendgrid&limit=500`, { headers: auth });
+    expect(r.status).toBe(200);
+    const body = await r.json() as any;
+    expect(body.events.find((e: any) => e.eventId === ev.sg_event_id)).toMatchObject({ outcome: 'rejected', reason: 'channel_mismatch', sendLogId: smsRow });
+    expect(body.events.every((e: any) => e.outcome !== 'applied')).toBe(true);
+    expect(body.counts).toEqual(expect.arrayContaining([expect.objectContaining({ provider: 'sendgrid', outcome: 'skipped', reason: 'timestamp: out of range' })]));
+    expect(JSON.stringify(body)).not.toContain('listed@example.no');
+    const rep = await staffWithToken(t.hub, 'representative', { memberId: m.id });
+    expect((await fetch(`${api.url}/api/provider-events`, { headers: rep.auth })).status).toBe(403);
+    expect((await fetch(`${api.url}/api/provider-events?outcome=lost`, { headers: auth })).status).toBe(400);
   });
 });

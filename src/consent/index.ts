@@ -20,6 +20,7 @@ export {
 } from './links';
 export { registerConsentRoutes, memberConsents } from './routes';
 export { SENDGRID_CUSTOM_ARGS } from './webhooks/sendgrid';
+export { registerProviderEventRoutes } from './webhooks/routes';
 
 /** APP_MODULES entry: member pages (/u, /p) and provider webhooks (/webhooks/...). */
 export function mountConsent(app: express.Express, hub: Hub): void {

@@ -11,7 +11,7 @@ import { registerMemberRoutes } from '../members/routes';
 import { registerStaffRoutes } from '../auth/routes';
 import { registerReferenceRoutes } from '../geography/routes';
 import { registerTemplateRoutes } from '../render';
-import { mountConsent, registerConsentRoutes } from '../consent';
+import { mountConsent, registerConsentRoutes, registerProviderEventRoutes } from '../consent';
 import { mountWeb } from '../web';
 import { registerBallotRoutes } from '../ballots';
 import { registerPrivacyRoutes } from '../privacy';
@@ -42,6 +42,7 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerReferenceRoutes,
   registerTemplateRoutes,
   registerConsentRoutes,
+  registerProviderEventRoutes,
   registerBallotRoutes,
   registerPrivacyRoutes,
   registerCampaignRoutes,
@@ -107,6 +108,7 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
   const json = express.json({ limit: API_JSON_LIMIT_BYTES, type: ['application/json', 'application/*+json'], verify: rememberBodySize });
   api.router.use((req, res, next) => (req.path === '/members/import' ? next() : json(req, res, next)));
   for (const register of ROUTE_MODULES) register(api);
+  const openapi = api.openapi();
   app.get('/api/openapi.json', (_req, res) => {
     res.json({
       openapi: '3.1.0',
@@ -118,9 +120,10 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
             type: 'object',
             properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array' } },
           },
+          ...openapi.schemas,
         },
       },
-      ...api.openapi(),
+      paths: openapi.paths,
     });
   });
   app.use('/api', api.router);
