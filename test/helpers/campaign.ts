@@ -4,7 +4,7 @@ import type { Clock } from '../../src/clock';
 import { buildApp } from '../../src/http/app';
 import { startEmulators, type Emulators } from '../../dev/emulators';
 import { registerFallbackListener } from '../../src/campaigns';
-import { startCampaignWorkers, type CampaignWorkers } from '../../queues/campaigns';
+import { startCampaignWorkers, type CampaignWorkers } from '../../queues/campaigns.worker';
 import { syncBuiltInTemplates } from '../../src/render';
 import { createTestHub, type TestHub } from './hub';
 
