@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { Problem } from '../errors';
+import { memberScopeSql } from '../members/scope';
 
 /**
  * The audience filter: a JSON tree validated by joi and compiled to parameterised SQL. No SQL
@@ -62,7 +63,9 @@ export type AudienceLeaf =
   | { excludeMemberNumbers: string[] }
   | { ballotRoll: number }
   | { strike: number }
-  | { strikePhase: number };
+  | { strikePhase: number }
+  /** The members a representative (this member id) may see: the server ANDs it to every representative's campaign. */
+  | { scopeOf: number };
 
 export type AudienceGroup = { all: AudienceFilter[] } | { any: AudienceFilter[] } | { not: AudienceFilter };
 export type AudienceFilter = AudienceGroup | AudienceLeaf;
@@ -134,6 +137,7 @@ export const audienceFilterSchema: Joi.ObjectSchema = Joi.object({
   ballotRoll: id,
   strike: id,
   strikePhase: id,
+  scopeOf: id,
 }).length(1).messages({
   'object.length': '{{#label}} must have exactly one key: a group (all, any, not) or one condition',
   'object.base': '{{#label}} must be a filter object',
@@ -288,6 +292,9 @@ function compile(node: AudienceFilter, m: string, params: unknown[]): Compiled {
       return notNull(`EXISTS (SELECT 1 FROM strike_takeouts ast WHERE ast.strike_id = ${p(value)}::bigint AND ast.member_id = ${m}.id AND ast.returned_at IS NULL)`);
     case 'strikePhase':
       return notNull(`EXISTS (SELECT 1 FROM strike_takeouts ast WHERE ast.phase_id = ${p(value)}::bigint AND ast.member_id = ${m}.id AND ast.returned_at IS NULL)`);
+    case 'scopeOf':
+      // The one scope rule (memberScopeSql) of the representative holding these roles: active members only once security narrows it.
+      return notNull(memberScopeSql({ id: 0, email: '', name: '', role: 'representative', memberId: Number(value) }, m, params));
     default:
       throw new Error(`unknown audience key ${key}`);
   }

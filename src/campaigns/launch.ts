@@ -31,7 +31,9 @@ export async function launchCampaign(hub: Hub, id: number, staff: Staff | null):
     assertTransition(c, 'schedule');
     if (c.kind === 'campaign' && !c.approval.approvedAt) {
       const n = await audienceSize(db, c.audience);
-      if (n > hub.config.approvalThreshold) {
+      // A representative's campaign always needs communications staff's approval, whatever its size (contract C6).
+      const byRepresentative = c.createdBy !== null && (await db.query(`SELECT 1 FROM staff_users WHERE id = $1 AND role = 'representative'`, [c.createdBy])).rowCount! > 0;
+      if (n > hub.config.approvalThreshold || byRepresentative) {
         await db.query(`UPDATE campaigns SET approval_requested_by = $2, approval_requested_at = $3, audience_size = $4, updated_at = now() WHERE id = $1`,
           [id, staff?.id ?? null, hub.clock.now(), n]);
         await audit(db, { staff, action: 'campaign.launch', rowCount: n, detail: { campaignId: id, approvalRequested: true, threshold: hub.config.approvalThreshold } });
@@ -53,6 +55,7 @@ export async function approveCampaign(hub: Hub, id: number, staff: Staff): Promi
     assertTransition(c, 'approve');
     if (!c.approval.requestedAt) throw Problem.conflict(`Campaign ${id} has not asked for approval.`);
     if (c.approval.approvedAt) throw Problem.conflict(`Campaign ${id} is already approved.`);
+    if (staff.role === 'representative') throw Problem.forbidden('En tillitsvalgt kan ikke godkjenne kampanjer.');
     if (c.approval.requestedBy === staff.id || c.createdBy === staff.id) {
       throw Problem.conflict('A campaign must be approved by another staff user than the one who created it or asked for approval.');
     }

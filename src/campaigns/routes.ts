@@ -57,6 +57,25 @@ function templatesOf(body: any): Partial<Record<Channel, TemplateRef>> | undefin
   return undefined;
 }
 
+const MAKERS = ['admin', 'communications', 'representative'] as const;
+
+/**
+ * A representative messages their own members only (contract C6): in a category the union allows
+ * representatives, with the audience confined in SQL to their scope (a `scopeOf` node the server
+ * ANDs to whatever filter they give), and every launch waits for communications staff's approval.
+ */
+async function confineForRepresentative(hub: Hub, staff: Staff, category: string | undefined, audience: unknown): Promise<unknown> {
+  if (staff.role !== 'representative') return audience;
+  if (!staff.memberId) throw Problem.forbidden('Brukeren er ikke knyttet til et medlem med tillitsverv, så den har ingen medlemmer å sende til.');
+  if (category !== undefined) {
+    const cat = await hub.db.one('SELECT representatives_allowed FROM message_categories WHERE code = $1', [category]);
+    if (cat && !cat.representatives_allowed) {
+      throw Problem.forbidden(`Tillitsvalgte kan ikke sende i kategorien «${category}». Kategorier for tillitsvalgte velges under Meldingskategorier.`);
+    }
+  }
+  return audience === undefined ? undefined : { all: [audience, { scopeOf: staff.memberId }] };
+}
+
 /** A representative sees the campaigns they made; other roles see all. */
 async function visibleCampaign(hub: Hub, staff: Staff, id: number): Promise<Campaign> {
   const c = await loadCampaign(hub.db, id);
@@ -128,12 +147,13 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.post('/campaigns', {
     summary: 'Create a campaign (draft): name, category, ordered channels, a template version per channel, audience, send_at',
-    roles: [...WRITE], tags: ['campaigns'],
+    roles: [...MAKERS], tags: ['campaigns'],
     body: Joi.object({ ...campaignFields, name: campaignFields.name.required(), category: campaignFields.category.required(),
       channels: campaignFields.channels.required(), audience: campaignFields.audience.required(), idempotencyKey: formKey }),
   }, async ({ hub, staff, body, res }) => {
     refusePastSendAt(hub, body.sendAt);
     const { idempotencyKey, ...rest } = body;
+    rest.audience = await confineForRepresentative(hub, staff, body.category, body.audience);
     const input: CampaignInput = { ...rest, templates: templatesOf(body) ?? {}, idempotencyKey: idempotencyKey ? `create:${staff.id}:${idempotencyKey}` : null };
     const { campaign, created } = await createCampaignOnce(hub, staff, input);
     res.status(created ? 201 : 200);
@@ -153,8 +173,14 @@ export function registerCampaignRoutes(api: Api): void {
   });
 
   api.patch('/campaigns/:id', {
-    summary: 'Change a draft campaign', roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object(campaignFields).min(1),
+    summary: 'Change a draft campaign', roles: [...MAKERS], tags: ['campaigns'], params: idParam, body: Joi.object(campaignFields).min(1),
   }, async ({ hub, staff, params, body }) => {
+    if (staff.role === 'representative') {
+      const own = await visibleCampaign(hub, staff, params.id);
+      if (body.audience !== undefined || body.category !== undefined) {
+        body.audience = await confineForRepresentative(hub, staff, body.category ?? own.category, body.audience ?? (own.audience as { all: unknown[] }).all?.[0]);
+      }
+    }
     if (body.sendAt !== undefined) refusePastSendAt(hub, body.sendAt);
     const c = await updateCampaign(hub, staff, params.id, { ...body, templates: templatesOf(body) });
     return withProgress(hub, c);
@@ -173,8 +199,9 @@ export function registerCampaignRoutes(api: Api): void {
         approve: 'Approve a launch another staff user asked for (four eyes), and launch it',
         pause: 'Pause: no new batch leaves', resume: 'Resume where it stopped', cancel: 'Cancel: what has not left is marked cancelled',
       }[action],
-      roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({ idempotencyKey: formKey }),
+      roles: action === 'launch' || action === 'cancel' ? [...MAKERS] : [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({ idempotencyKey: formKey }),
     }, async ({ hub, staff, params, body, res }) => {
+      if (staff.role === 'representative') await visibleCampaign(hub, staff, params.id);
       if (action === 'launch' || action === 'approve') {
         const key = body.idempotencyKey ? `${action}:${staff.id}:${body.idempotencyKey}` : null;
         // 202 Accepted: the audience is taken by a queue job after this answer (campaign.snapshot
@@ -207,7 +234,7 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.post('/messages', {
     summary: 'Send one templated message to one member now (dues reminder, course change), idempotent on idempotencyKey',
-    roles: [...WRITE], tags: ['campaigns'],
+    roles: [...MAKERS], tags: ['campaigns'],
     body: Joi.object({
       memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required(),
       template: Joi.string().max(100),
@@ -219,6 +246,12 @@ export function registerCampaignRoutes(api: Api): void {
       idempotencyKey: Joi.string().trim().min(8).max(200).required(),
     }).xor('template', 'templateId'),
   }, async ({ hub, staff, body, res }) => {
+    if (staff.role === 'representative') {
+      // Only their own active members (a member outside the scope is simply not found), in an allowed category.
+      await memberIdInScope(hub.db, staff, body.memberNumber);
+      if (!body.category) throw Problem.badRequest('invalid body', [{ field: 'body.category', message: 'en tillitsvalgt må oppgi kategorien' }]);
+      await confineForRepresentative(hub, staff, body.category, undefined);
+    }
     const r = await sendSingleMessage(hub, staff, body);
     await audit(hub.db, { staff, action: 'message.send', detail: { campaignId: r.campaign.id, created: r.created } });
     res.status(r.created ? 201 : 200);
