@@ -4,7 +4,8 @@ import type { Channel } from '../src/consent';
 import { isProviderError } from '../src/providers';
 import { sendEmailBatch, sendLetterBatch, fanOutSmsBatch, sendSmsMessage, QuietHours } from '../src/campaigns/send';
 import { runCampaignSweep, reconcileCampaigns, launchDueCampaign } from '../src/campaigns/launch';
-import { registerFallbackListener } from '../src/campaigns/fallback';
+import { startFallbackPoller } from '../src/campaigns/fallback';
+import { haltChannel } from '../src/campaigns/halts';
 
 /**
  * The campaign queues. Jobs carry ids only; PostgreSQL (campaigns, send_log) holds the state, so
@@ -35,13 +36,20 @@ export type ControlJob = { launch: number } | { sweep: true };
 export const CAMPAIGN_SWEEP_ID = 'campaign-sweep';
 const SWEEP_EVERY_MS = 30_000;
 
-/** Transient provider errors and lost connections: retried with backoff, never dropped. */
-const SEND_JOB_OPTS: JobsOptions = {
-  attempts: 25,
-  backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: true,
-  removeOnFail: { count: 5000 },
-};
+/**
+ * Transient provider errors and lost connections: retried with backoff (SEND_RETRY_ATTEMPTS,
+ * SEND_RETRY_DELAY_MS). When a provider's transient errors use up the attempts, the channel
+ * halts (see handle). A job failed for another reason is removed, so the sweep (which enqueues
+ * the pending batches of running campaigns under the same id) can add it again.
+ */
+function sendJobOpts(hub: Hub): JobsOptions {
+  return {
+    attempts: hub.config.sendRetry.attempts,
+    backoff: { type: 'exponential', delay: hub.config.sendRetry.delayMs },
+    removeOnComplete: true,
+    removeOnFail: true,
+  };
+}
 
 interface Queues {
   email: Queue<BatchJob>;
@@ -83,7 +91,7 @@ export async function enqueueBatches(hub: Hub, jobs: BatchJob[]): Promise<void> 
   for (const channel of ['email', 'sms', 'letter'] as const) {
     const mine = jobs.filter((j) => j.channel === channel);
     for (let i = 0; i < mine.length; i += 500) {
-      await q[channel].addBulk(mine.slice(i, i + 500).map((data) => ({ name: channel, data, opts: { ...SEND_JOB_OPTS, jobId: batchJobId(data) } })));
+      await q[channel].addBulk(mine.slice(i, i + 500).map((data) => ({ name: channel, data, opts: { ...sendJobOpts(hub), jobId: batchJobId(data) } })));
     }
   }
 }
@@ -92,7 +100,7 @@ export async function enqueueSmsMessages(hub: Hub, campaignId: number, ids: numb
   const q = campaignQueues(hub).smsMessage;
   for (let i = 0; i < ids.length; i += 1000) {
     await q.addBulk(ids.slice(i, i + 1000).map((sendLogId) => ({
-      name: 'sms', data: { campaignId, sendLogId }, opts: { ...SEND_JOB_OPTS, jobId: `c${campaignId}-sms-m${sendLogId}`, delay: delayMs },
+      name: 'sms', data: { campaignId, sendLogId }, opts: { ...sendJobOpts(hub), jobId: `c${campaignId}-sms-m${sendLogId}`, delay: delayMs },
     })));
   }
 }
@@ -109,13 +117,20 @@ export async function scheduleLaunch(hub: Hub, campaignId: number, at: Date): Pr
 /**
  * What a send job does with a failure: a 429 pauses the whole queue for the provider's reset
  * time and puts the job back (the batch is not dropped and counts no attempt); quiet hours delay
- * it (a paused campaign's jobs just end: resume enqueues them again); anything else is thrown for
+ * it (a paused campaign's jobs just end: resume enqueues them again); a transient provider error
+ * on the job's last attempt halts the campaign's channel (`retries_exhausted`: never a silent
+ * per-member failure; the job ends, resume enqueues it again); anything else is thrown for
  * BullMQ's backoff.
  */
-async function handle<T>(worker: () => Worker<any>, job: Job<T>, token: string | undefined, run: () => Promise<unknown>): Promise<unknown> {
+async function handle<T extends { campaignId: number; channel?: Channel }>(hub: Hub, worker: () => Worker<any>, job: Job<T>, token: string | undefined,
+  run: () => Promise<unknown>): Promise<unknown> {
   try {
     return await run();
   } catch (err) {
+    if (isProviderError(err) && err.failureClass === 'transient' && err.kind !== 'rate_limited' && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+      await haltChannel(hub, job.data.campaignId, job.data.channel ?? 'sms', 'retries_exhausted', err);
+      return { halted: 'retries_exhausted' };
+    }
     if (isProviderError(err) && err.kind === 'rate_limited') {
       await worker().rateLimit(Math.max(100, err.retryAfterMs ?? 1000));
       throw new RateLimitError();
@@ -138,14 +153,14 @@ export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: numbe
   const connection = hub.redis();
   const base = { connection, prefix: hub.config.queuePrefix, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 20 };
   const workers: Worker<any>[] = [];
-  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(() => email, job, token, () => sendEmailBatch(hub, job.data)),
+  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(hub, () => email, job, token, () => sendEmailBatch(hub, job.data)),
     { ...base, concurrency: opts.concurrency ?? 2 });
-  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(() => sms, job, token, () => fanOutSmsBatch(hub, job.data)),
+  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(hub, () => sms, job, token, () => fanOutSmsBatch(hub, job.data)),
     { ...base, concurrency: 2 });
-  const letter: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.letter, (job, token) => handle(() => letter, job, token, () => sendLetterBatch(hub, job.data, job.id!)),
+  const letter: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.letter, (job, token) => handle(hub, () => letter, job, token, () => sendLetterBatch(hub, job.data, job.id!)),
     { ...base, concurrency: 1, lockDuration: 120_000 });
   const rate = hub.config.smsRatePerSecond;
-  const smsMessage: Worker<SmsMessageJob> = new Worker<SmsMessageJob>(CAMPAIGN_QUEUES.smsMessage, (job, token) => handle(() => smsMessage, job, token, () => sendSmsMessage(hub, job.data)),
+  const smsMessage: Worker<SmsMessageJob> = new Worker<SmsMessageJob>(CAMPAIGN_QUEUES.smsMessage, (job, token) => handle(hub, () => smsMessage, job, token, () => sendSmsMessage(hub, job.data)),
     { ...base, concurrency: 32, ...(rate > 0 ? { limiter: { max: rate, duration: 1000 } } : {}) });
   const control = new Worker<ControlJob>(CAMPAIGN_QUEUES.control, async (job) => {
     if ('launch' in job.data) return launchDueCampaign(hub, job.data.launch);
@@ -154,7 +169,7 @@ export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: numbe
   workers.push(email, sms, letter, smsMessage, control);
   for (const w of workers) w.on('failed', (job, err) => hub.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'campaign job failed'));
 
-  registerFallbackListener(hub);
+  const stopPoller = startFallbackPoller(hub);
   if (opts.sweep !== false) {
     await campaignQueues(hub).control.upsertJobScheduler(CAMPAIGN_SWEEP_ID, { every: SWEEP_EVERY_MS },
       { name: 'sweep', data: { sweep: true }, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } });
@@ -165,6 +180,7 @@ export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: numbe
   const close = async () => {
     if (closed) return;
     closed = true;
+    stopPoller();
     await Promise.all(workers.map((w) => w.close()));
   };
   hub.onClose(close);

@@ -9,7 +9,6 @@ import { createMetrics } from './metrics';
 import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
 import { startEmulators, withEmulators, type Emulators } from './providers';
-import { registerFallbackListener } from './campaigns';
 import { startCampaignWorkers } from '../queues/campaigns';
 import { startBallotWorkers } from '../queues/ballots';
 import { startRetentionScheduler } from '../queues/retention';
@@ -73,7 +72,6 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
         seededLine = `\nDemo union created. API token for ${seeded.adminEmail} (shown once):\n  ${seeded.adminToken}\n`;
       }
     }
-    registerFallbackListener(hub);
     const app = buildApp(hub, { metrics: createMetrics(true) });
     server = await new Promise<http.Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));

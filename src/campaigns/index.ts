@@ -11,5 +11,7 @@ export {
   reconcileCampaigns, runCampaignSweep, launchDueCampaign, audienceSize, type LaunchResult,
 } from './launch';
 export { sendSingleMessage, sendRegisterEventMessages, type SingleMessageInput } from './messages';
-export { fallBack, registerFallbackListener } from './fallback';
+export { runFallbacks, startFallbackPoller } from './fallback';
+export { haltChannel, openHalts, type Halt, type HaltReason } from './halts';
+export { retryFailed, sendInDoubtAgain } from './retry';
 export { registerCampaignRoutes } from './routes';

@@ -7,6 +7,9 @@ import { reachableSql, unreachableReasonSql, type Channel } from '../consent';
 import { audienceSql, validateAudience } from '../audience';
 import { loadCampaign, assertTransition, type Campaign } from './model';
 import { sendRegisterEventMessages } from './messages';
+import { cancelPending } from '../sendlog';
+import { resolveHalts } from './halts';
+import { runFallbacks } from './fallback';
 import { enqueueBatches, scheduleLaunch } from '../../queues/campaigns';
 
 const BATCH = 1000;
@@ -181,12 +184,13 @@ export async function enqueuePending(hub: Hub, id: number): Promise<number> {
   return jobs.length;
 }
 
-/** A running campaign with nothing left queued or sending is completed. */
+/** A running campaign with nothing left queued or sending, and no fallback still to write, is completed. */
 export async function completeIfDone(hub: Hub, id: number): Promise<boolean> {
   const r = await hub.db.query(
     `UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
       WHERE id = $1 AND state = 'running' AND snapshot_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))`, [id, hub.clock.now()]);
+        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))
+        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND fallback_due)`, [id, hub.clock.now()]);
   return (r.rowCount ?? 0) > 0;
 }
 
@@ -194,7 +198,7 @@ export async function pauseCampaign(hub: Hub, id: number, staff: Staff): Promise
   return hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'pause');
-    await db.query(`UPDATE campaigns SET state = 'paused', updated_at = now() WHERE id = $1`, [id]);
+    await db.query(`UPDATE campaigns SET state = 'paused', paused_reason = 'staff', updated_at = now() WHERE id = $1`, [id]);
     await audit(db, { staff, action: 'campaign.pause', detail: { campaignId: id } });
     return loadCampaign(db, id);
   });
@@ -204,8 +208,10 @@ export async function resumeCampaign(hub: Hub, id: number, staff: Staff): Promis
   await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'resume');
-    await db.query(`UPDATE campaigns SET state = 'running', updated_at = now() WHERE id = $1`, [id]);
-    await audit(db, { staff, action: 'campaign.resume', detail: { campaignId: id } });
+    await db.query(`UPDATE campaigns SET state = 'running', paused_reason = NULL, updated_at = now() WHERE id = $1`, [id]);
+    // Resuming says the cause of a halt is fixed: its held rows go out once (they are still queued).
+    const halts = await resolveHalts(db, id, staff?.id ?? null, hub.clock.now());
+    await audit(db, { staff, action: 'campaign.resume', detail: { campaignId: id, haltsResolved: halts } });
   });
   await enqueuePending(hub, id);
   return loadCampaign(hub.db, id);
@@ -217,8 +223,9 @@ export async function cancelCampaign(hub: Hub, id: number, staff: Staff | null):
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'cancel');
     await db.query(`UPDATE campaigns SET state = 'cancelled', cancelled_at = $2, updated_at = now() WHERE id = $1`, [id, hub.clock.now()]);
-    const r = await db.query(`UPDATE send_log SET state = 'cancelled', reason = 'campaign_cancelled', updated_at = now() WHERE campaign_id = $1 AND state = 'queued'`, [id]);
-    await audit(db, { staff, action: 'campaign.cancel', rowCount: r.rowCount ?? 0, detail: { campaignId: id } });
+    const n = await cancelPending(db, id);
+    await resolveHalts(db, id, staff?.id ?? null, hub.clock.now());
+    await audit(db, { staff, action: 'campaign.cancel', rowCount: n, detail: { campaignId: id } });
     return loadCampaign(db, id);
   });
 }
@@ -252,6 +259,8 @@ export async function runCampaignSweep(hub: Hub): Promise<{ started: number; com
   // A snapshot whose process died (the launch request's, say) is continued by the next sweep.
   for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state IN ('running', 'paused') AND snapshot_at IS NULL AND updated_at < $1`,
     [new Date(hub.clock.now().getTime() - 120_000)])) await snapshot(hub, r.id);
+  // Fallback decisions no worker's poller carried out yet (all workers were down).
+  await runFallbacks(hub);
   let completed = 0;
   for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'running'`)) if (await completeIfDone(hub, r.id)) completed++;
   const registerEvents = hub.config.registerEventMessages ? await sendRegisterEventMessages(hub) : 0;

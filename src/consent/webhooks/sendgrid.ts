@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type { Hub } from '../../hub';
 import type { Queryable } from '../../db';
-import { applyProviderOutcome, sendLogFinalListeners, type OutcomeResult } from '../../sendlog';
+import { applyProviderOutcome, type OutcomeResult } from '../../sendlog';
 import { suppress } from '../suppressions';
 import { recordConsentChange } from '../ledger';
 
@@ -64,24 +64,13 @@ export function mountSendgridWebhook(app: express.Express, hub: Hub): void {
     try { events = JSON.parse(raw.toString('utf8')); } catch { res.status(400).json({ error: 'body is not JSON' }); return; }
     if (!Array.isArray(events)) { res.status(400).json({ error: 'body must be a JSON array of events' }); return; }
     let applied = 0;
-    const finals: OutcomeResult[] = [];
     for (const ev of events) {
       if (!ev || typeof ev !== 'object') continue;
       const r = await hub.db.tx((client) => applySendgridEvent(client, hub, ev as Record<string, any>));
       if (r.applied) applied++;
-      if (r.outcome?.becameFinal) finals.push(r.outcome);
     }
-    await notifyFinal(hub, finals);
     res.status(200).json({ received: events.length, applied });
   });
-}
-
-export async function notifyFinal(hub: Hub, finals: OutcomeResult[]): Promise<void> {
-  for (const f of finals) {
-    for (const fn of sendLogFinalListeners(hub)) {
-      try { await fn(f); } catch (err: any) { hub.log.error({ err: err?.message, sendLogId: f.sendLogId }, 'send log final listener failed'); }
-    }
-  }
 }
 
 function eventId(ev: Record<string, any>): string {

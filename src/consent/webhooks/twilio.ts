@@ -5,7 +5,6 @@ import type { Queryable } from '../../db';
 import { applyProviderOutcome, type OutcomeResult } from '../../sendlog';
 import { suppress, type SuppressionReason } from '../suppressions';
 import { recordConsentChange } from '../ledger';
-import { notifyFinal } from './sendgrid';
 
 export const STOP_WORDS = ['STOP', 'STOPP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'];
 export const START_WORDS = ['START', 'YES', 'UNSTOP'];
@@ -52,8 +51,7 @@ export function mountTwilioWebhooks(app: express.Express, hub: Hub): void {
 
   app.post('/webhooks/twilio/status', form, async (req: Request, res: Response) => {
     if (!validSignature(hub, req)) { res.status(403).type('text/plain').send('invalid signature'); return; }
-    const outcome = await hub.db.tx((client) => applySmsStatus(client, hub, req.body as Record<string, string>));
-    if (outcome?.becameFinal) await notifyFinal(hub, [outcome]);
+    await hub.db.tx((client) => applySmsStatus(client, hub, req.body as Record<string, string>));
     res.status(204).end();
   });
 }
