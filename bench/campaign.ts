@@ -10,7 +10,7 @@
  * organisation and N members from the demo generator (`src/demo/generator.ts`) through the
  * import's COPY path (`importMembers`), every one active with an email address; ANALYZE.
  * Then three kinds of separate processes, so each one's peak RSS is its own: the SendGrid/Twilio
- * emulators (`src/providers/emulators/cli.ts --ledger count`), the worker (`src/main.ts worker`,
+ * emulators (`dev/emulators/cli.ts --ledger count`), the worker (`src/main.ts worker`,
  * one or more) and the API (`src/main.ts api`). A staff token is created, the campaign (category
  * `campaign`, template `campaign`, audience everyone, links {action}) is created and launched
  * through the API. Measured: wall time from the launch request until no row is queued/sending,
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     const templateId = (await db.one(`SELECT id FROM templates WHERE key = 'campaign'`))!.id as number;
 
     // ---- processes ----
-    const emu = await startNode('emulator', ['src/providers/emulators/cli.ts', '--ledger', 'count', '--sendgrid-api-key', API_KEY],
+    const emu = await startNode('emulator', ['dev/emulators/cli.ts', '--ledger', 'count', '--sendgrid-api-key', API_KEY],
       { ...process.env, NODE_ENV: 'development' }, 'json');
     const emuInfo = JSON.parse(emu.line) as { sendgrid: { url: string; publicKeyBase64: string }; twilio: { url: string }; pid: number };
     procs.push({ ...emu, pid: emuInfo.pid });

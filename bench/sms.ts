@@ -5,15 +5,16 @@
  *   npm run bench -- sms            (or: npx tsx bench/sms.ts)
  *   options: --messages 100000 --concurrency 64 --floor 20000
  *
- * Floor, taken in the same run against the same emulator process: bare keep-alive node:http
- * POSTs of the same form bodies (no SDK), i.e. what the emulator and loopback allow.
- * Prints one JSON line, then a short table.
+ * Floor, taken in the same run against the same emulator process: bare keep-alive POSTs of the
+ * same form bodies through the same HTTP client (undici, same concurrency) without the SDK, i.e.
+ * what the emulator and loopback allow. ratio = floor rate / SDK rate (1.0 = the SDK costs nothing).
+ * Prints one JSON line, then a short table; the load average at the start and the end beside it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { Agent } from 'undici';
 import { createSmsProvider } from '../src/providers';
 
 const ACCOUNT_SID = 'AC0000000000000000000000000000be4c';
@@ -34,7 +35,7 @@ function numberFor(i: number): string {
 
 async function startEmulatorProcess(): Promise<{ child: ChildProcess; twilioUrl: string }> {
   const root = path.join(__dirname, '..');
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/providers/emulators/cli.ts',
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'dev/emulators/cli.ts',
     '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN, '--ledger', 'compact'],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'development' } });
   const line = await new Promise<string>((resolve, reject) => {
@@ -52,28 +53,27 @@ async function pool(n: number, concurrency: number, fn: (i: number) => Promise<v
 }
 
 async function floor(url: string, n: number, concurrency: number): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
   const u = new URL(`${url}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
-  const auth = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
+  const headers = { authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
   const t0 = process.hrtime.bigint();
-  await pool(n, concurrency, (i) => new Promise<void>((resolve, reject) => {
+  await pool(n, concurrency, async (i) => {
     const body = new URLSearchParams({ To: numberFor(i), Body: bodyFor(i), MessagingServiceSid: SERVICE_SID }).toString();
-    const req = http.request({ hostname: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent,
-      headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`floor: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  }));
-  agent.destroy();
+    const res = await agent.request({ origin: u.origin, path: u.pathname, method: 'POST', headers, body });
+    await res.body.text();
+    if (res.statusCode !== 201) throw new Error(`floor: ${res.statusCode}`);
+  });
+  await agent.close();
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
+
+const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
 
 export async function main(): Promise<Record<string, unknown>> {
   const messages = flag('messages', 100_000);
   const concurrency = flag('concurrency', 64);
   const floorN = flag('floor', 20_000);
+  const loadStart = load();
   const { child, twilioUrl } = await startEmulatorProcess();
   try {
     const floorRate = await floor(twilioUrl, floorN, concurrency);
@@ -111,25 +111,28 @@ export async function main(): Promise<Record<string, unknown>> {
       errors,
       concurrency,
       floor_rate_per_s: Math.round(floorRate),
+      ratio: Number((floorRate / (messages / wall)).toFixed(2)),
       segments,
       emulator_accepted: stats.accepted,
       peak_rss_mb: { client: Math.round(peakRss / 1048576), emulator: stats.rssMb },
       // CPU per message is what the shared machine cannot distort much: 1e6 / µs = messages/s one core sustains.
       cpu_us_per_msg: { client: Math.round((cpu.user + cpu.system) / messages), emulator: Math.round(((stats.cpuMs - emuCpu0) * 1000) / messages) },
       cpus: os.cpus().length,
-      loadavg_1m: Number(os.loadavg()[0].toFixed(2)),
+      loadavg_start: loadStart,
+      loadavg_end: load(),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     const rows: [string, string][] = [
       ['messages (twilio SDK → emulator process)', String(messages)],
       ['wall', `${result.wall_s} s`],
-      ['rate', `${result.rate_per_s} msg/s (target ≥ 1000)`],
-      ['floor: bare http POSTs, same emulator', `${result.floor_rate_per_s} req/s`],
+      ['rate', `${result.rate_per_s} msg/s (target ≥ 8000)`],
+      ['floor: bare undici POSTs, same emulator', `${result.floor_rate_per_s} req/s`],
+      ['ratio floor / SDK', `${result.ratio}×`],
       ['errors', String(errors)],
       ['concurrency', String(concurrency)],
       ['peak RSS client / emulator', `${result.peak_rss_mb.client} / ${result.peak_rss_mb.emulator} MB`],
       ['CPU per message client / emulator', `${result.cpu_us_per_msg.client} / ${result.cpu_us_per_msg.emulator} µs`],
-      ['load average (1 min) at end', `${result.loadavg_1m} on ${result.cpus} CPUs`],
+      ['load average (1/5/15 min) start → end', `${loadStart.join(' ')} → ${result.loadavg_end.join(' ')} on ${result.cpus} CPUs`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);

@@ -1,6 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import type { Hub } from '../src/hub';
 import { runRetentionSweep, type SweepReport } from '../src/privacy';
+import { sweepEndedStrikes } from '../src/strikes';
 
 /**
  * The retention queue: one job scheduler (`retention-daily`, deterministic id, upserted on every
@@ -38,7 +39,16 @@ export async function startRetentionScheduler(hub: Hub, opts: { pattern?: string
     data: { sweep: true },
     opts: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { count: 30 }, removeOnFail: { count: 30 } },
   });
-  const worker = new Worker<RetentionJobData, SweepReport>(RETENTION_QUEUE, () => runRetentionSweep(hub), {
+  // The strikes' rule runs after the privacy sweep (src/strikes depends on src/privacy, not the reverse).
+  const sweep = async (): Promise<SweepReport> => {
+    const report = await runRetentionSweep(hub);
+    if (!report.skipped) {
+      const strikes = await sweepEndedStrikes(hub);
+      if (strikes.rows || strikes.campaigns) hub.log.info(strikes, 'retention: ended strikes erased');
+    }
+    return report;
+  };
+  const worker = new Worker<RetentionJobData, SweepReport>(RETENTION_QUEUE, sweep, {
     connection: hub.redis(),
     prefix: hub.config.queuePrefix,
     concurrency: 1,

@@ -39,6 +39,10 @@ export interface Config {
     electoralRollDaysAfterClose: number;
   };
   ballotPostalLeadDays: number;
+  /** Days after a strike ended at which the retention sweep erases anything the strike still holds. */
+  strikeRetentionDays: number;
+  /** Fields of the plassoppsigelse lists beyond name, member number and workplace (src/strikes/exports.ts). */
+  strikeNoticeFields: string[];
   /** ISO 8601 durations before closing at which a ballot's reminders go out (default P3D,P1D). */
   ballotReminderOffsets: string[];
 }
@@ -83,6 +87,9 @@ const schema = Joi.object({
   RETENTION_AUDIT_MONTHS: Joi.number().integer().min(1).default(60),
   RETENTION_ELECTORAL_ROLL_DAYS: Joi.number().integer().min(0).default(30),
   BALLOT_POSTAL_LEAD_DAYS: Joi.number().integer().min(0).default(5),
+  STRIKE_RETENTION_DAYS: Joi.number().integer().min(0).default(30),
+  STRIKE_NOTICE_FIELDS: Joi.string().pattern(/^((workplace_org_number|employer_org_number|branch|club|joined_at)(,(workplace_org_number|employer_org_number|branch|club|joined_at))*)?$/)
+    .allow('').default('').messages({ 'string.pattern.base': 'STRIKE_NOTICE_FIELDS must be a comma-separated list of: workplace_org_number, employer_org_number, branch, club, joined_at' }),
   BALLOT_REMINDER_OFFSETS: Joi.string().pattern(/^(P(\d+D)?(T(\d+H)?(\d+M)?)?)(,P(\d+D)?(T(\d+H)?(\d+M)?)?)*$/).allow('').default('P3D,P1D')
     .messages({ 'string.pattern.base': 'BALLOT_REMINDER_OFFSETS must be comma-separated ISO 8601 durations such as P3D,P1D,PT12H' }),
 }).unknown(true);
@@ -152,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       electoralRollDaysAfterClose: v.RETENTION_ELECTORAL_ROLL_DAYS,
     },
     ballotPostalLeadDays: v.BALLOT_POSTAL_LEAD_DAYS,
+    strikeRetentionDays: v.STRIKE_RETENTION_DAYS,
+    strikeNoticeFields: String(v.STRIKE_NOTICE_FIELDS).split(',').filter(Boolean),
     ballotReminderOffsets: String(v.BALLOT_REMINDER_OFFSETS).split(',').filter((o) => o && o !== 'P' && o !== 'PT'),
   };
 }

@@ -8,7 +8,7 @@ import { buildApp } from './http/app';
 import { createMetrics } from './metrics';
 import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
-import { startEmulators, withEmulators, type Emulators } from './providers';
+import { loadDevEmulators, type DevEmulatorsHandle } from './dev-emulators';
 import { startCampaignWorkers } from '../queues/campaigns';
 import { startBallotWorkers } from '../queues/ballots';
 import { startRetentionScheduler } from '../queues/retention';
@@ -47,14 +47,11 @@ async function checkServices(config: Config): Promise<void> {
 export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; server?: http.Server; stop: () => Promise<void> }> {
   await checkServices(config);
   // Development: in-process SendGrid and Twilio emulators, unless real (or external emulator) URLs are set.
-  let emulators: Emulators | undefined;
-  if (mode === 'all' && config.emulators && !config.sendgrid.baseUrl && !config.twilio.baseUrl) {
-    emulators = await startEmulators({
-      hubUrl: `http://127.0.0.1:${config.port}`,
-      sendgrid: { apiKey: config.sendgrid.apiKey },
-      twilio: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
-    });
-    config = withEmulators(config, emulators);
+  // They live in dev/emulators and are loaded only here, never in production (see src/dev-emulators.ts).
+  let emulators: DevEmulatorsHandle | undefined;
+  if (mode === 'all' && config.emulators && config.nodeEnv !== 'production' && !config.sendgrid.baseUrl && !config.twilio.baseUrl) {
+    emulators = await loadDevEmulators(config).startForHub(config);
+    config = emulators.config;
   }
   const hub = createHub(config);
   if (emulators) hub.onClose(() => emulators!.close());
@@ -86,7 +83,7 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
   if (server) {
     process.stdout.write(`${seededLine}\nBudstikke is running at ${config.publicBaseUrl}/app (mode: ${mode})\n`);
     if (config.demoSeed) process.stdout.write(`Sign in as admin@budstikke.example (or kommunikasjon@, revisor@, tillitsvalgt.klubb@ …) with the password ${DEMO_PASSWORD}\n`);
-    if (emulators) process.stdout.write(`Provider emulators: SendGrid ${emulators.sendgrid.url}, Twilio ${emulators.twilio.url}; what they accepted: ${config.publicBaseUrl}/dev/outbox\n`);
+    if (emulators) process.stdout.write(`${emulators.describe}; what they accepted: ${config.publicBaseUrl}/dev/outbox\n`);
   } else {
     process.stdout.write(`Budstikke workers running (queue prefix ${config.queuePrefix})\n`);
   }

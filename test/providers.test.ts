@@ -6,10 +6,10 @@ import readline from 'node:readline';
 import twilio from 'twilio';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import type { SendgridMailBody as RenderedMailBody } from '../src/render';
+import { createEmailProvider, createSmsProvider, ProviderError, smsLength, type SendgridMailBody } from '../src/providers';
 import {
-  createEmailProvider, createSmsProvider, ProviderError, smsLength, sendInboundSms, startEmulators,
-  startSendgridEmulator, startTwilioEmulator, type SendgridMailBody, type SendgridEmulator, type TwilioEmulator,
-} from '../src/providers';
+  sendInboundSms, startEmulators, startSendgridEmulator, startTwilioEmulator, type SendgridEmulator, type TwilioEmulator,
+} from '../dev/emulators';
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 const AUTH_TOKEN = 'test-auth-token-0123456789';
@@ -396,7 +396,7 @@ describe('startEmulators and the separate-process CLI', () => {
 
   test('cli.ts prints its URLs as JSON and serves requests', async () => {
     const root = path.join(__dirname, '..');
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/providers/emulators/cli.ts',
+    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'dev/emulators/cli.ts',
       '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {

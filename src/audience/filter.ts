@@ -14,7 +14,9 @@ import { Problem } from '../errors';
  *    workplace), `workplace`, `branch`, `club` (ids), `agreement` (agreement ids the member is
  *    covered by), `role` (roles held today), `joinedBefore` / `joinedAfter` ('YYYY-MM-DD',
  *    strictly before / after), `language`, `memberNumbers` (explicit include),
- *    `excludeMemberNumbers` (explicit exclude), `ballotRoll` (on the frozen roll of that ballot).
+ *    `excludeMemberNumbers` (explicit exclude), `ballotRoll` (on the frozen roll of that ballot),
+ *    `strike` / `strikePhase` (taken out in that strike / phase and not taken back in: the
+ *    members a strike message concerns; src/strikes owns the selection).
  *
  * There is one grammar, no separate include/exclude envelope. Explicit additions and removals
  * are ordinary nodes:
@@ -48,7 +50,9 @@ export type AudienceLeaf =
   | { language: Language[] }
   | { memberNumbers: string[] }
   | { excludeMemberNumbers: string[] }
-  | { ballotRoll: number };
+  | { ballotRoll: number }
+  | { strike: number }
+  | { strikePhase: number };
 
 export type AudienceGroup = { all: AudienceFilter[] } | { any: AudienceFilter[] } | { not: AudienceFilter };
 export type AudienceFilter = AudienceGroup | AudienceLeaf;
@@ -102,6 +106,8 @@ export const audienceFilterSchema: Joi.ObjectSchema = Joi.object({
   memberNumbers: list(memberNumber, MAX_MEMBER_NUMBERS),
   excludeMemberNumbers: list(memberNumber, MAX_MEMBER_NUMBERS),
   ballotRoll: id,
+  strike: id,
+  strikePhase: id,
 }).length(1).messages({
   'object.length': '{{#label}} must have exactly one key: a group (all, any, not) or one condition',
   'object.base': '{{#label}} must be a filter object',
@@ -225,6 +231,10 @@ function compile(node: AudienceFilter, m: string, params: unknown[]): Compiled {
     case 'excludeMemberNumbers': return notNull(`${m}.member_number <> ALL(${p(value)}::text[])`);
     case 'ballotRoll':
       return notNull(`EXISTS (SELECT 1 FROM ballot_roll_entries abr WHERE abr.ballot_id = ${p(value)}::bigint AND abr.member_id = ${m}.id)`);
+    case 'strike':
+      return notNull(`EXISTS (SELECT 1 FROM strike_takeouts ast WHERE ast.strike_id = ${p(value)}::bigint AND ast.member_id = ${m}.id AND ast.returned_at IS NULL)`);
+    case 'strikePhase':
+      return notNull(`EXISTS (SELECT 1 FROM strike_takeouts ast WHERE ast.phase_id = ${p(value)}::bigint AND ast.member_id = ${m}.id AND ast.returned_at IS NULL)`);
     default:
       throw new Error(`unknown audience key ${key}`);
   }

@@ -7,7 +7,10 @@ export type AuditAction =
   | 'audience.preview' | 'campaign.create' | 'campaign.update' | 'campaign.approve' | 'campaign.launch' | 'campaign.pause' | 'campaign.resume'
   | 'campaign.cancel' | 'campaign.retry' | 'campaign.send_again' | 'campaign.test_send' | 'campaign.strike_ended' | 'message.send'
   | 'ballot.roll_freeze' | 'ballot.roll_export'
-  | 'token.create' | 'user.create' | 'retention.sweep' | 'audit.view';
+  | 'token.create' | 'user.create' | 'retention.sweep' | 'audit.view'
+  | 'template.copy' | 'audit.export' | 'user.password_set' | 'token.list' | 'print_run.download' | 'print_run.handed_over'
+  | 'strike.create' | 'strike.move' | 'strike.phase_create' | 'strike.take_back' | 'strike.members_list' | 'strike.message'
+  | 'strike.export' | 'strike.committee' | 'strike.guards_view' | 'strike.guard_change' | 'strike.guard_share' | 'strike.erase';
 
 /** Writes one audit row. Pass the transaction's client when the audited change is in one. */
 export async function audit(db: Queryable, e: {

@@ -1,5 +1,6 @@
-export type Role = 'admin' | 'communications' | 'representative' | 'auditor';
-export const ROLES: Role[] = ['admin', 'communications', 'representative', 'auditor'];
+export type Role = 'admin' | 'communications' | 'representative' | 'auditor' | 'strike_committee';
+/** strike_committee (migration 130): reaches only its own strike committees (src/strikes). */
+export const ROLES: Role[] = ['admin', 'communications', 'representative', 'auditor', 'strike_committee'];
 
 /** A signed-in staff user as handlers see them. */
 export interface Staff {

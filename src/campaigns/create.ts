@@ -79,16 +79,38 @@ async function resolveContent(db: Queryable, input: CampaignInput): Promise<Part
 }
 
 export async function createCampaign(hub: Hub, staff: Staff | null, input: CampaignInput): Promise<Campaign> {
+  return (await createCampaignOnce(hub, staff, input)).campaign;
+}
+
+/**
+ * Creates the campaign unless one with the same idempotency key exists: then that one is the
+ * answer (`created: false`). Two submits at once with one key make one campaign: the second
+ * INSERT waits on the unique index until the first commits, then finds it.
+ */
+export async function createCampaignOnce(hub: Hub, staff: Staff | null, input: CampaignInput): Promise<{ campaign: Campaign; created: boolean }> {
+  const existing = async () => {
+    if (!input.idempotencyKey) return null;
+    const r = await hub.db.one('SELECT id FROM campaigns WHERE idempotency_key = $1', [input.idempotencyKey]);
+    return r ? { campaign: await loadCampaign(hub.db, r.id), created: false } : null;
+  };
+  const before = await existing();
+  if (before) return before;
   const templates = await resolveContent(hub.db, input);
-  return hub.db.tx(async (db) => {
+  const made = await hub.db.tx(async (db) => {
     const { rows } = await db.query(
       `INSERT INTO campaigns (kind, name, category, channels, audience, send_at, templates, links, print_mode, idempotency_key, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
       [input.kind ?? 'campaign', input.name, input.category, input.channels, JSON.stringify(input.audience), input.sendAt ?? null,
         JSON.stringify(templates), JSON.stringify(input.links ?? {}), input.printMode ?? 'letters', input.idempotencyKey ?? null, staff?.id ?? null]);
+    if (!rows[0]) return null;
     await audit(db, { staff, action: 'campaign.create', detail: { campaignId: rows[0].id, kind: input.kind ?? 'campaign', category: input.category } });
     return loadCampaign(db, rows[0].id);
   });
+  if (made) return { campaign: made, created: true };
+  const again = await existing();
+  if (!again) throw Problem.conflict('The idempotency key was used and its campaign is gone.');
+  return again;
 }
 
 /** A draft may change; anything launched may not (409). */

@@ -5,7 +5,7 @@
  * messages are campaigns of one member.
  */
 export { type Campaign, type CampaignState, type CampaignKind, loadCampaign, quietUntil } from './model';
-export { createCampaign, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
+export { createCampaign, createCampaignOnce, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
 export {
   launchCampaign, approveCampaign, startCampaign, pauseCampaign, resumeCampaign, cancelCampaign, enqueuePending, completeIfDone,
   reconcileCampaigns, runCampaignSweep, launchDueCampaign, audienceSize, type LaunchResult,
@@ -15,3 +15,4 @@ export { runFallbacks, startFallbackPoller } from './fallback';
 export { haltChannel, openHalts, type Halt, type HaltReason } from './halts';
 export { retryFailed, sendInDoubtAgain } from './retry';
 export { registerCampaignRoutes } from './routes';
+export { assertLaunchable, refusePastSendAt } from './guards';

@@ -8,7 +8,9 @@ import { CHANNELS, type Channel } from '../consent';
 import { memberIdInScope } from '../members';
 import { renderEmailBatch, renderSms, sampleRecipient, type MergeFields } from '../render';
 import { normalisePhone } from '../members';
-import { createCampaign, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
+import { createCampaignOnce, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
+import { assertLaunchable, refusePastSendAt } from './guards';
+import { campaignReview } from './review';
 import { loadCampaign, loadCategory, templateVersion, campaignFromRow, quietUntil, type Campaign } from './model';
 import { openHalts } from './halts';
 import { retryFailed, sendInDoubtAgain } from './retry';
@@ -41,6 +43,8 @@ const campaignFields = {
   links,
   printMode: Joi.string().valid('letters', 'address_list'),
 };
+/** A form's key: a repeated submit (double click, reload) answers with what the first one did. */
+const formKey = Joi.string().pattern(/^[A-Za-z0-9_-]{8,100}$/);
 
 function templatesOf(body: any): Partial<Record<Channel, TemplateRef>> | undefined {
   if (body.templates && Object.keys(body.templates).length) return body.templates;
@@ -137,21 +141,32 @@ export function registerCampaignRoutes(api: Api): void {
     summary: 'Create a campaign (draft): name, category, ordered channels, a template version per channel, audience, send_at',
     roles: [...WRITE], tags: ['campaigns'],
     body: Joi.object({ ...campaignFields, name: campaignFields.name.required(), category: campaignFields.category.required(),
-      channels: campaignFields.channels.required(), audience: campaignFields.audience.required() }),
+      channels: campaignFields.channels.required(), audience: campaignFields.audience.required(), idempotencyKey: formKey }),
   }, async ({ hub, staff, body, res }) => {
-    const input: CampaignInput = { ...body, templates: templatesOf(body) ?? {} };
-    const c = await createCampaign(hub, staff, input);
-    res.status(201);
-    return withProgress(hub, c);
+    refusePastSendAt(hub, body.sendAt);
+    const { idempotencyKey, ...rest } = body;
+    const input: CampaignInput = { ...rest, templates: templatesOf(body) ?? {}, idempotencyKey: idempotencyKey ? `create:${staff.id}:${idempotencyKey}` : null };
+    const { campaign, created } = await createCampaignOnce(hub, staff, input);
+    res.status(created ? 201 : 200);
+    return { ...(await withProgress(hub, campaign)), created };
   });
 
   api.get('/campaigns/:id', {
     summary: 'A campaign with its progress per state and channel', roles: [...READ], tags: ['campaigns'], params: idParam,
   }, async ({ hub, staff, params }) => withProgress(hub, await visibleCampaign(hub, staff, params.id)));
 
+  api.get('/campaigns/:id/review', {
+    summary: 'What staff and the approver see before launch: audience in words with counts and a sample, content per channel and language, fallback languages, overlapping sends of the same template, who asked and approved',
+    roles: [...READ], tags: ['campaigns'], params: idParam,
+  }, async ({ hub, staff, params }) => {
+    const c = await visibleCampaign(hub, staff, params.id);
+    return { campaign: await withProgress(hub, c), review: await campaignReview(hub, staff, c) };
+  });
+
   api.patch('/campaigns/:id', {
     summary: 'Change a draft campaign', roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object(campaignFields).min(1),
   }, async ({ hub, staff, params, body }) => {
+    if (body.sendAt !== undefined) refusePastSendAt(hub, body.sendAt);
     const c = await updateCampaign(hub, staff, params.id, { ...body, templates: templatesOf(body) });
     return withProgress(hub, c);
   });
@@ -169,12 +184,30 @@ export function registerCampaignRoutes(api: Api): void {
         approve: 'Approve a launch another staff user asked for (four eyes), and launch it',
         pause: 'Pause: no new batch leaves', resume: 'Resume where it stopped', cancel: 'Cancel: what has not left is marked cancelled',
       }[action],
-      roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({}),
-    }, async ({ hub, staff, params, res }) => {
+      roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({ idempotencyKey: formKey }),
+    }, async ({ hub, staff, params, body, res }) => {
       if (action === 'launch' || action === 'approve') {
-        const r = action === 'launch' ? await launchCampaign(hub, params.id, staff) : await approveCampaign(hub, params.id, staff);
-        if (r.approvalRequired) res.status(202);
-        return { campaign: await withProgress(hub, r.campaign), approvalRequired: r.approvalRequired };
+        const key = body.idempotencyKey ? `${action}:${staff.id}:${body.idempotencyKey}` : null;
+        const answer = async (c: Campaign) => {
+          if (c.approval.required) res.status(202);
+          return { campaign: await withProgress(hub, c), approvalRequired: c.approval.required, repeated: true };
+        };
+        const before = await loadCampaign(hub.db, params.id);
+        if (key && before.launchKey === key) return answer(before);
+        if (before.state === 'draft' || before.state === 'scheduled') await assertLaunchable(hub, before);
+        if (key) {
+          // Claim the key first: a second submit at the same moment waits on the row, then sees it taken.
+          const claimed = await hub.db.one('UPDATE campaigns SET launch_key = $2 WHERE id = $1 AND launch_key IS DISTINCT FROM $2 RETURNING id', [params.id, key]);
+          if (!claimed) return answer(await loadCampaign(hub.db, params.id));
+        }
+        try {
+          const r = action === 'launch' ? await launchCampaign(hub, params.id, staff) : await approveCampaign(hub, params.id, staff);
+          if (r.approvalRequired) res.status(202);
+          return { campaign: await withProgress(hub, r.campaign), approvalRequired: r.approvalRequired };
+        } catch (err) {
+          if (key) await hub.db.query('UPDATE campaigns SET launch_key = NULL WHERE id = $1 AND launch_key = $2', [params.id, key]);
+          throw err;
+        }
       }
       const c = action === 'pause' ? await pauseCampaign(hub, params.id, staff)
         : action === 'resume' ? await resumeCampaign(hub, params.id, staff) : await cancelCampaign(hub, params.id, staff);

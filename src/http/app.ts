@@ -15,6 +15,9 @@ import { registerBallotRoutes } from '../ballots';
 import { registerPrivacyRoutes } from '../privacy';
 import { registerAudienceRoutes } from '../audience';
 import { registerCampaignRoutes } from '../campaigns';
+import { registerVocabularyRoutes } from '../vocabulary/routes';
+import { registerWebRoutes } from '../web/routes';
+import { registerStrikeRoutes } from '../strikes';
 
 export interface AppOptions {
   metrics?: Metrics;
@@ -31,6 +34,9 @@ const ROUTE_MODULES: ((api: Api) => void)[] = [
   registerPrivacyRoutes,
   registerCampaignRoutes,
   registerAudienceRoutes,
+  registerVocabularyRoutes,
+  registerWebRoutes,
+  registerStrikeRoutes,
 ];
 
 /** Mounts outside /api (webhooks, member pages, staff web pages), each given the app. */

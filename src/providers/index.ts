@@ -1,6 +1,6 @@
 /**
  * Providers: the SendGrid and Twilio adapters the campaign workers call, their one error type,
- * SMS length counting, and (for development, tests and benchmarks only) the loopback emulators.
+ * SMS length counting (the loopback emulators are development-only code in dev/emulators).
  */
 export { ProviderError, isProviderError, type ProviderErrorKind, type ProviderErrorDetail, type FailureClass, type SuppressionReason } from './errors';
 export {
@@ -12,4 +12,3 @@ export {
   type SmsProvider, type SmsProviderOptions, type SmsSendInput, type SmsSendResult,
 } from './sms';
 export { smsLength, type SmsLength, type SmsEncoding } from './segments';
-export * from './emulators';

@@ -17,10 +17,10 @@ export type { LetterRecipient, LetterEnv, LetterRunResult, ManifestEntry, Addres
 export {
   renderLetter, renderLetterRun, writeAddressList, letterDate, byPostcode, LETTER_FONTS, ADDRESS_WINDOW_MM, ADDRESS_WINDOW_PADDING_MM, MM, A4,
 } from './letters';
-export type { TemplateSummary, NewTemplate, BuiltInTemplate } from './templates';
+export type { TemplateSummary, NewTemplate, BuiltInTemplate, LanguagesPatch } from './templates';
 export {
   syncBuiltInTemplates, readBuiltInTemplates, loadTemplateVersion, loadTemplateVersionOf, loadLatestVersionByKey, getTemplate, getTemplateByKey,
-  listTemplates, createTemplate, addTemplateVersion, validateTemplateContent, templateProblem,
+  listTemplates, createTemplate, addTemplateVersion, validateTemplateContent, templateProblem, mergeLanguages, templateUsage,
 } from './templates';
 export type { RecipientData } from './recipients';
 export { loadRecipientData, RECIPIENT_SELECT, RECIPIENT_JOINS, recipientFromRow } from './recipients';

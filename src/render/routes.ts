@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import type { Api } from '../http/api';
-import { addTemplateVersion, createTemplate, getTemplate, listTemplates, listVersions, loadTemplateVersionOf } from './templates';
+import { addTemplateVersion, createTemplate, getTemplate, listTemplates, listVersions, loadTemplateVersionOf, mergeLanguages, templateUsage } from './templates';
+import { audit } from '../audit';
 import { previewLetterPdf, previewTemplate } from './preview';
 
 const content = Joi.object({
@@ -10,6 +11,9 @@ const content = Joi.object({
   letter: Joi.string().max(200_000).allow(null),
 });
 const languages = Joi.object({ nb: content.required(), nn: content, en: content }).required();
+/** A change to the latest version: languages left out are kept; a language set to null is removed. */
+const languagesPatch = Joi.object({ nb: content, nn: content.allow(null), en: content.allow(null) }).min(1).required();
+const idempotencyKey = Joi.string().pattern(/^[A-Za-z0-9_-]{8,100}$/).description('the same key on a repeated submit returns what the first one made');
 const idParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 const lang = Joi.string().valid('nb', 'nn', 'en');
 const memberNumber = Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/);
@@ -30,10 +34,11 @@ export function registerTemplateRoutes(api: Api): void {
       category: Joi.string().max(40).required(),
       languages,
       note: Joi.string().max(500).allow(null, ''),
+      idempotencyKey,
     }),
   }, async ({ hub, staff, body, res }) => {
     const out = await createTemplate(hub, staff, body);
-    res.status(201);
+    res.status(out.created ? 201 : 200);
     return out;
   });
 
@@ -54,17 +59,45 @@ export function registerTemplateRoutes(api: Api): void {
     const template = await getTemplate(hub.db, params.id);
     const versions = await listVersions(hub.db, params.id);
     const version = versions.length ? await loadTemplateVersionOf(hub.db, params.id, query.version) : null;
-    return { template, versions, version };
+    // Who an edit "for everyone" reaches: the campaigns using any version of it.
+    const usedBy = await templateUsage(hub.db, params.id);
+    return { template, versions, version, usedBy, shared: template.builtIn || usedBy.length > 0 };
   });
 
-  api.post('/templates/:id/versions', {
-    summary: 'Add a version (earlier versions stay unchanged; campaigns keep the one they were launched with)',
+  api.post('/templates/:id/copy', {
+    summary: "A new template from this one's latest version with the given changes (the original is unchanged): a copy for one campaign",
     roles: [...WRITE],
     tags: ['templates'],
     params: idParam,
-    body: Joi.object({ languages, note: Joi.string().max(500).allow(null, '') }),
+    body: Joi.object({
+      name: Joi.string().min(1).max(200).required(),
+      languages: languagesPatch.optional(),
+      note: Joi.string().max(500).allow(null, ''),
+      idempotencyKey,
+    }),
   }, async ({ hub, staff, params, body, res }) => {
-    const version = await addTemplateVersion(hub, staff, params.id, body.languages, body.note);
+    const source = await getTemplate(hub.db, params.id);
+    const latest = await loadTemplateVersionOf(hub.db, params.id);
+    const merged = mergeLanguages(latest.languages, body.languages ?? {});
+    const suffix = (body.idempotencyKey ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`).toLowerCase().replace(/[^a-z0-9]/g, '').slice(-10);
+    const key = `${source.key.slice(0, 40)}-kopi-${suffix}`.replace(/^[^a-z0-9]+/, '');
+    const out = await createTemplate(hub, staff, {
+      key, name: body.name, description: source.description, category: source.category, languages: merged.languages,
+      note: body.note ?? `kopi av ${source.key} v${latest.version}`, idempotencyKey: body.idempotencyKey,
+    });
+    if (out.created) await audit(hub.db, { staff, action: 'template.copy', detail: { from: params.id, fromVersion: latest.version, templateId: out.template.id } });
+    res.status(out.created ? 201 : 200);
+    return out;
+  });
+
+  api.post('/templates/:id/versions', {
+    summary: 'Add a version: the languages given change the latest version, every language (and channel) left out is kept, null removes a language; earlier versions stay unchanged',
+    roles: [...WRITE],
+    tags: ['templates'],
+    params: idParam,
+    body: Joi.object({ languages: languagesPatch, note: Joi.string().max(500).allow(null, ''), basedOn: Joi.number().integer().min(1) }),
+  }, async ({ hub, staff, params, body, res }) => {
+    const version = await addTemplateVersion(hub, staff, params.id, body.languages, body.note, { basedOn: body.basedOn });
     res.status(201);
     return version;
   });

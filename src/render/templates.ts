@@ -177,32 +177,99 @@ export interface NewTemplate {
   category: string;
   languages: TemplateLanguages;
   note?: string | null;
+  idempotencyKey?: string | null;
 }
 
 /** Creates a template and its version 1. Throws a 422 problem listing every content error. */
-export async function createTemplate(hub: Pick<Hub, 'db' | 'config'>, staff: Staff | null, input: NewTemplate, opts: { builtIn?: boolean } = {}): Promise<{ template: TemplateSummary; version: TemplateVersion }> {
+export async function createTemplate(hub: Pick<Hub, 'db' | 'config'>, staff: Staff | null, input: NewTemplate, opts: { builtIn?: boolean } = {}): Promise<{ template: TemplateSummary; version: TemplateVersion; created: boolean }> {
+  // A repeated submit with the same idempotency key gets the template made the first time.
+  const idem = input.idempotencyKey ? `${staff?.id ?? 0}:${input.idempotencyKey}` : null;
+  const again = async () => {
+    const r = idem ? (await hub.db.query('SELECT id FROM templates WHERE idempotency_key = $1', [idem])).rows[0] : null;
+    return r ? { template: await getTemplate(hub.db, r.id), version: await loadTemplateVersionOf(hub.db, r.id, 1), created: false } : null;
+  };
+  const before = await again();
+  if (before) return before;
   const declinable = await categoryDeclinable(hub.db, input.category);
   const errors = await validateTemplateContent(input.category, declinable, input.languages, hub.config.unionName);
   if (errors.length) throw templateProblem(errors);
   const ids = await hub.db.tx(async (c) => {
     const t = (await c.query(
-      `INSERT INTO templates (key, name, description, category, built_in, created_by) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (key) DO NOTHING RETURNING id`,
-      [input.key, input.name, input.description ?? null, input.category, opts.builtIn ?? false, staff?.id ?? null])).rows[0];
-    if (!t) throw Problem.conflict(`A template with the key "${input.key}" exists already.`);
+      `INSERT INTO templates (key, name, description, category, built_in, created_by, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [input.key, input.name, input.description ?? null, input.category, opts.builtIn ?? false, staff?.id ?? null, idem])).rows[0];
+    if (!t) return null;
     const v = await insertVersion(c, t.id, input.languages, opts.builtIn ? 'file' : 'api', staff, input.note ?? null);
     return { templateId: t.id as number, versionId: v.id };
   });
-  return { template: await getTemplate(hub.db, ids.templateId), version: await loadTemplateVersion(hub.db, ids.versionId) };
+  if (!ids) {
+    // Either the same key was just used by a concurrent submit (it has committed: answer with it), or the key is taken.
+    const same = await again();
+    if (same) return same;
+    throw Problem.conflict(`Det finnes allerede en mal med nøkkelen «${input.key}».`);
+  }
+  return { template: await getTemplate(hub.db, ids.templateId), version: await loadTemplateVersion(hub.db, ids.versionId), created: true };
 }
 
-/** Adds a version (the earlier ones stay as they are: campaigns keep theirs). */
-export async function addTemplateVersion(hub: Pick<Hub, 'db' | 'config'>, staff: Staff | null, templateId: number, languages: TemplateLanguages, note?: string | null): Promise<TemplateVersion> {
+/**
+ * A change to a version's languages: a language given replaces only the channels it names
+ * (`{ nn: { sms: '…' } }` changes the nynorsk SMS and keeps the nynorsk email); a language set to
+ * null is removed on purpose (never bokmål, the fallback); a language left out is kept as it was.
+ * So a save from a form that shows one language can never drop the others.
+ */
+export type LanguagesPatch = Partial<Record<Lang, Partial<LanguageContent> | null>>;
+
+export function mergeLanguages(base: TemplateLanguages | null, patch: LanguagesPatch): { languages: TemplateLanguages; kept: Lang[]; removed: Lang[] } {
+  const out: Partial<Record<Lang, LanguageContent>> = {};
+  const kept: Lang[] = [];
+  const removed: Lang[] = [];
+  for (const lang of LANGS) {
+    const before = base?.[lang] ?? null;
+    const change = patch[lang];
+    if (change === undefined) {
+      if (before) { out[lang] = { ...before }; kept.push(lang); }
+      continue;
+    }
+    if (change === null) { if (before) removed.push(lang); continue; }
+    const empty: LanguageContent = { subject: null, mjml: null, sms: null, letter: null };
+    out[lang] = { ...empty, ...(before ?? {}), ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) } as LanguageContent;
+  }
+  if (!out.nb) throw Problem.unprocessable('Bokmål kan ikke fjernes: det er reservespråket for alle medlemmer.', [{ field: 'languages.nb', message: 'bokmål is required: it is the fallback for every member' }]);
+  return { languages: out as TemplateLanguages, kept, removed };
+}
+
+/**
+ * Adds a version (the earlier ones stay as they are: campaigns keep theirs). The languages are a
+ * patch on the latest version (see mergeLanguages). With `basedOn`, the save is refused (409) when
+ * someone else added a version since the editor opened that one.
+ */
+export async function addTemplateVersion(hub: Pick<Hub, 'db' | 'config'>, staff: Staff | null, templateId: number, patch: LanguagesPatch, note?: string | null, opts: { basedOn?: number } = {}): Promise<TemplateVersion & { keptLanguages: Lang[]; removedLanguages: Lang[] }> {
   const t = await getTemplate(hub.db, templateId);
-  const errors = await validateTemplateContent(t.category, t.declinable, languages, hub.config.unionName);
-  if (errors.length) throw templateProblem(errors);
-  const v = await hub.db.tx((c) => insertVersion(c, templateId, languages, 'api', staff, note ?? null));
-  return loadTemplateVersion(hub.db, v.id);
+  const v = await hub.db.tx(async (c) => {
+    await c.query('SELECT id FROM templates WHERE id = $1 FOR UPDATE', [templateId]);
+    const latest = t.latestVersion ? await loadTemplateVersionOf(c, templateId) : null;
+    if (opts.basedOn !== undefined && latest && latest.version !== opts.basedOn) {
+      throw Problem.conflict(`Malen har fått versjon ${latest.version} etter at du åpnet versjon ${opts.basedOn}. Åpne den nye versjonen og gjør endringen der.`,
+        { latestVersion: latest.version, basedOn: opts.basedOn });
+    }
+    const merged = mergeLanguages(latest?.languages ?? null, patch);
+    const errors = await validateTemplateContent(t.category, t.declinable, merged.languages, hub.config.unionName);
+    if (errors.length) throw templateProblem(errors);
+    const row = await insertVersion(c, templateId, merged.languages, 'api', staff, note ?? null);
+    return { ...row, kept: merged.kept, removed: merged.removed };
+  });
+  return { ...(await loadTemplateVersion(hub.db, v.id)), keptLanguages: v.kept, removedLanguages: v.removed };
+}
+
+/** The campaigns (not tests) whose content is a version of this template: who an edit for everyone reaches. */
+export async function templateUsage(db: Queryable, templateId: number): Promise<{ id: number; name: string; state: string; version: number }[]> {
+  return (await db.query(
+    `SELECT DISTINCT ON (c.id) c.id, c.name, c.state, v.version
+       FROM campaigns c
+       CROSS JOIN LATERAL jsonb_each_text(c.templates) t(channel, version_id)
+       JOIN template_versions v ON v.id = t.version_id::bigint
+      WHERE v.template_id = $1 AND c.kind = 'campaign'
+      ORDER BY c.id DESC LIMIT 100`, [templateId])).rows.map((r) => ({ id: Number(r.id), name: r.name, state: r.state, version: r.version }));
 }
 
 // ---------------------------------------------------------------------------------------------

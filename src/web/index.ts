@@ -8,7 +8,6 @@ import { errorPage, registerAuthPages } from './auth-pages';
 import { loadSession, sessionResolver } from './session';
 import { registerMemberPages } from './pages/members';
 import { registerStaffPages } from './pages/staff';
-import { registerDataRoutes } from './data';
 import { registerOutbox } from './outbox';
 import { registerQueueBoard } from './queue-board';
 
@@ -42,7 +41,6 @@ export function mountWeb(app: express.Express, hub: Hub): void {
   registerAuthPages(router, hub);
   registerMemberPages(router, hub);
   registerStaffPages(router, hub);
-  registerDataRoutes(router, hub);
   router.use(async (req: Request, res: Response) => {
     const session = await loadSession(hub, req);
     res.status(404).type('html').send(errorPage(hub, session, 404, 'Fant ikke siden', 'Adressen finnes ikke.'));
@@ -50,12 +48,6 @@ export function mountWeb(app: express.Express, hub: Hub): void {
   router.use(async (err: any, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
     const session = await loadSession(hub, req).catch(() => null);
-    if (req.path.startsWith('/data/')) {
-      const p = err instanceof Problem ? err : new Problem(500, 'Internal Server Error', 'Something went wrong; it has been logged.');
-      if (!(err instanceof Problem)) hub.log.error({ err: { message: err?.message, stack: err?.stack }, path: req.path }, 'web data error');
-      res.status(p.status).type('application/problem+json').send(JSON.stringify(p.toJSON(req.originalUrl)));
-      return;
-    }
     if (err instanceof Problem && err.status < 500) {
       res.status(err.status).type('html').send(errorPage(hub, session, err.status, err.title, err.detail ?? ''));
       return;

@@ -9,6 +9,7 @@ export const ROLE_LABEL: Record<Role, string> = {
   communications: 'Kommunikasjon',
   representative: 'Tillitsvalgt',
   auditor: 'Revisor',
+  strike_committee: 'Streikekomité',
 };
 
 export const NAV: NavItem[] = [

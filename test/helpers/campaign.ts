@@ -2,10 +2,12 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Clock } from '../../src/clock';
 import { buildApp } from '../../src/http/app';
-import { startEmulators, type Emulators } from '../../src/providers';
+import { startEmulators, type Emulators } from '../../dev/emulators';
 import { startCampaignWorkers, type CampaignWorkers } from '../../queues/campaigns';
 import { syncBuiltInTemplates } from '../../src/render';
 import { createTestHub, type TestHub } from './hub';
+
+export { startEmulators, type Emulators } from '../../dev/emulators';
 
 export const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
 export const TWILIO_TOKEN = 'test-auth-token-0123456789';

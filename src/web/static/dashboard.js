@@ -80,7 +80,7 @@
   }
 
   if (listEl) {
-    fetch('/app/data/campaigns', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (r) {
+    B.api('GET', '/api/dashboard/campaigns').then(function (r) {
       var cs = r.campaigns;
       listEl.innerHTML = cs.length ? cs.map(campaignItem).join('') : '<p class="muted">Ingen kampanjer sendes eller er planlagt.</p>';
       chartSelect.innerHTML = cs.map(function (c) { return '<option value="' + c.id + '">' + B.esc(c.name) + '</option>'; }).join('');
@@ -182,7 +182,7 @@
   var CHART_STATES = [['sent', 'sent'], ['delivered', 'delivered'], ['failed', 'failed'], ['bounced', 'failed'], ['skipped', 'skipped'], ['cancelled', 'skipped']];
   function drawChart(id) {
     if (!chartEl || !id) return Promise.resolve();
-    return fetch('/app/data/campaigns/' + id + '/timeline', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (d) {
+    return B.api('GET', '/api/campaigns/' + id + '/timeline').then(function (d) {
       if (!d.buckets || !d.buckets.length) { chartEl.innerHTML = '<p class="muted">Ingen utfall ennå.</p>'; return; }
       var times = [];
       var per = {};

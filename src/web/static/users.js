@@ -6,7 +6,7 @@
   var ROLE = { admin: 'Administrator', communications: 'Kommunikasjon', representative: 'Tillitsvalgt', auditor: 'Revisor' };
 
   function load() {
-    return Promise.all([B.api('GET', '/api/users'), fetch('/app/data/tokens', { credentials: 'same-origin' }).then(function (r) { return r.json(); })]).then(function (res) {
+    return Promise.all([B.api('GET', '/api/users'), B.api('GET', '/api/tokens')]).then(function (res) {
       var users = res[0], tokens = res[1];
       list.innerHTML = '<div class="table-wrap"><table class="list" id="users-table"><caption class="sr-only">Brukere</caption><thead><tr><th scope="col">Navn</th><th scope="col">E-post</th><th scope="col">Rolle</th><th scope="col">API-nøkler</th><th scope="col">Handlinger</th></tr></thead><tbody>' +
         users.map(function (u) {
@@ -44,10 +44,7 @@
     } else if (t.dataset.password) {
       var pw = window.prompt('Nytt passord (minst 12 tegn). Brukerens økter avsluttes.');
       if (!pw) return;
-      fetch('/app/data/users/' + t.dataset.password + '/password', {
-        method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-csrf-token': B.csrf }, body: JSON.stringify({ password: pw }),
-      }).then(function (res) {
-        if (!res.ok) return res.json().then(function (p) { throw { message: p.detail || p.title, problem: p }; });
+      B.api('PUT', '/api/users/' + t.dataset.password + '/password', { password: pw }).then(function () {
         out.className = 'ok'; out.textContent = 'Passordet er satt.';
       }).catch(fail);
     }

@@ -1,5 +1,6 @@
 import crypto, { type KeyObject } from 'node:crypto';
-import type { Config } from '../../config';
+import type { Config } from '../../src/config';
+import type { DevEmulatorsHandle } from '../../src/dev-emulators';
 import { startSendgridEmulator, type SendgridEmulator, type SendgridEmulatorOptions } from './sendgrid';
 import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from './twilio';
 
@@ -49,6 +50,13 @@ export interface Emulators {
 const DEV_ACCOUNT_SID = 'AC00000000000000000000000000000000';
 const DEV_AUTH_TOKEN = 'emulator-auth-token-000000';
 
+/**
+ * Development-only loopback emulators of SendGrid and Twilio (tests, benchmarks, `npm start` in
+ * development). Production never loads this folder: see src/dev-emulators.ts. Fault modes are
+ * switched per test through `emulators.sendgrid.faults` / `emulators.twilio.faults` (or
+ * `POST {url}/__emulator/faults` with the same JSON); dev/emulators/README.md lists them.
+ */
+
 /** Both emulators on random loopback ports, wired to a hub. In-process (tests, `npm start` in development) or via cli.ts. */
 export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<Emulators> {
   const hub = opts.hubUrl?.replace(/\/+$/, '');
@@ -92,5 +100,19 @@ export function withEmulators(config: Config, emulators: Emulators): Config {
     ...config,
     sendgrid: { ...config.sendgrid, ...emulators.config.sendgrid },
     twilio: { ...config.twilio, ...emulators.config.twilio },
+  };
+}
+
+/** What `npm start` runs in development: both emulators wired to the hub on its own port (src/dev-emulators.ts loads this). */
+export async function startForHub(config: Config): Promise<DevEmulatorsHandle> {
+  const emulators = await startEmulators({
+    hubUrl: `http://127.0.0.1:${config.port}`,
+    sendgrid: { apiKey: config.sendgrid.apiKey },
+    twilio: { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken },
+  });
+  return {
+    config: withEmulators(config, emulators),
+    describe: `Provider emulators: SendGrid ${emulators.sendgrid.url}, Twilio ${emulators.twilio.url}`,
+    close: () => emulators.close(),
   };
 }

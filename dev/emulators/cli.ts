@@ -1,7 +1,7 @@
 /**
  * The provider emulators as a separate process (benchmarks, the worker-kill test):
  *
- *   tsx src/providers/emulators/cli.ts [--hub-url http://127.0.0.1:3000] [--sendgrid-port 0] [--twilio-port 0]
+ *   tsx dev/emulators/cli.ts [--hub-url http://127.0.0.1:3000] [--sendgrid-port 0] [--twilio-port 0]
  *        [--ledger compact|count|full] [--keep-bodies 2000] [--sendgrid-api-key SG.x]
  *        [--account-sid AC…] [--auth-token …] [--signing-key-pem FILE] [--heap-mb 256]
  *

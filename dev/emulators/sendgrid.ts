@@ -1,7 +1,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import http from 'node:http';
-import type { SendgridMailBody, SendgridPersonalization } from '../email';
-import { BodyTooLarge, Ring, cpuMs, callbackAgent, closeServer, listen, postRaw, readBody, sendEmpty, sendJson, sleep, type LedgerMode } from './http';
+import type { SendgridMailBody, SendgridPersonalization } from '../../src/providers';
+import { BodyTooLarge, Ring, cpuMs, callbackAgent, closeServer, listen, postRaw, readBody, sendEmpty, sendJson, sleep, slowWait, type LedgerMode } from './http';
 
 /**
  * Loopback emulator of SendGrid's v3 `POST /v3/mail/send` and its signed Event Webhook.
@@ -52,6 +52,14 @@ export interface SendgridFaultState {
   acceptThenDrop: number;
   /** Added to every API answer, ms. */
   latencyMs: number;
+  /**
+   * An account or configuration refusal answered to every mail/send request until cleared (null):
+   * nothing is recorded, as SendGrid accepts nothing. Bodies are SendGrid's own (SENDGRID_ACCOUNT_ERRORS).
+   */
+  accountError: SendgridAccountError | null;
+  /** The next N valid requests are recorded as accepted, then answered only after `slowReplyMs` (a client timeout leaves them in doubt). */
+  slowReplies: number;
+  slowReplyMs: number;
   /** Recipients (lower-cased) that hard-bounce: `bounce` event (type bounce, status 5.1.1) instead of `delivered`. */
   bounces: string[];
 }
@@ -67,6 +75,10 @@ export interface SendgridFaults {
   serverError(n: number, status?: number): void;
   acceptThenDrop(n: number): void;
   latency(ms: number): void;
+  /** Refuse every request the way SendGrid refuses this account (null: the cause is fixed). */
+  accountError(kind: SendgridAccountError | null): void;
+  /** The next n accepted requests answer after ms (default 5000). */
+  slowReplies(n: number, ms?: number): void;
   bounce(...emails: string[]): void;
 }
 
@@ -130,7 +142,7 @@ export interface SendgridStats {
   /** CPU time (user + system) the emulator's process has used, ms. */
   cpuMs: number;
   rejected: Record<string, number>;
-  injected: { rateLimited: number; serverErrors: number; dropped: number };
+  injected: { rateLimited: number; serverErrors: number; dropped: number; accountErrors: number; slowed: number };
   webhook: { batches: number; events: number; failedBatches: number; retries: number; pendingRecipients: number; inFlight: number };
 }
 
@@ -148,6 +160,23 @@ export interface SendgridEmulator {
   setWebhookUrl(url: string | undefined): void;
   close(): Promise<void>;
 }
+
+/**
+ * Account or configuration refusals of POST /v3/mail/send, with SendGrid's real status and body:
+ * a bad or a revoked (rotated, deleted) key answers 401 with the same body; a key without the
+ * `mail.send` scope (or a suspended account) 403 "access forbidden"; a From address that is not a
+ * verified Sender Identity 403 naming the `from` field.
+ */
+export const SENDGRID_ACCOUNT_ERRORS = {
+  invalid_key: { status: 401, body: { errors: [{ message: 'The provided authorization grant is invalid, expired, or revoked', field: null, help: null }] } },
+  revoked_key: { status: 401, body: { errors: [{ message: 'The provided authorization grant is invalid, expired, or revoked', field: null, help: null }] } },
+  under_scoped_key: { status: 403, body: { errors: [{ field: null, message: 'access forbidden' }] } },
+  unverified_sender: {
+    status: 403,
+    body: { errors: [{ message: 'The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender Identity requirements', field: 'from', help: null }] },
+  },
+} as const;
+export type SendgridAccountError = keyof typeof SENDGRID_ACCOUNT_ERRORS;
 
 const HELP = 'http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html';
 const EMAIL_RE = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
@@ -291,7 +320,7 @@ interface PendingChunk { messageId: string; ts: number; categories?: string[]; t
 const sgMessageIdFor = (messageId: string, n: number, ts: number) => `${messageId}.filterdrecv-${process.pid}-${n.toString(16)}-${ts}.0`;
 
 function newFaults(): SendgridFaultState {
-  return { rateLimit: 0, rateLimitResetSeconds: 1, serverError: 0, serverErrorStatus: 500, acceptThenDrop: 0, latencyMs: 0, bounces: [] };
+  return { rateLimit: 0, rateLimitResetSeconds: 1, serverError: 0, serverErrorStatus: 500, acceptThenDrop: 0, latencyMs: 0, accountError: null, slowReplies: 0, slowReplyMs: 5000, bounces: [] };
 }
 
 /** base64url-ish ids shaped like SendGrid's (22 characters). */
@@ -376,8 +405,14 @@ export async function startSendgridEmulator(opts: SendgridEmulatorOptions = {}):
     state: () => ({ ...f, bounces: [...bounceSet] }),
     set(patch) {
       if (patch.reset) { f = newFaults(); bounceSet = new Set(); }
-      for (const k of ['rateLimit', 'rateLimitResetSeconds', 'serverError', 'serverErrorStatus', 'acceptThenDrop', 'latencyMs'] as const) {
+      for (const k of ['rateLimit', 'rateLimitResetSeconds', 'serverError', 'serverErrorStatus', 'acceptThenDrop', 'latencyMs', 'slowReplies', 'slowReplyMs'] as const) {
         if (patch[k] !== undefined) f[k] = Number(patch[k]);
+      }
+      if (patch.accountError !== undefined) {
+        if (patch.accountError !== null && !(patch.accountError in SENDGRID_ACCOUNT_ERRORS)) {
+          throw new Error(`unknown SendGrid accountError "${patch.accountError}"; one of ${Object.keys(SENDGRID_ACCOUNT_ERRORS).join(', ')} or null`);
+        }
+        f.accountError = patch.accountError;
       }
       if (patch.bounces) bounceSet = new Set(patch.bounces.map((b) => b.toLowerCase()));
       for (const b of patch.addBounces ?? []) bounceSet.add(b.toLowerCase());
@@ -388,12 +423,14 @@ export async function startSendgridEmulator(opts: SendgridEmulatorOptions = {}):
     serverError(n, status) { faults.set({ serverError: n, ...(status !== undefined ? { serverErrorStatus: status } : {}) }); },
     acceptThenDrop(n) { faults.set({ acceptThenDrop: n }); },
     latency(ms) { faults.set({ latencyMs: ms }); },
+    accountError(kind) { faults.set({ accountError: kind }); },
+    slowReplies(n, ms) { faults.set({ slowReplies: n, ...(ms !== undefined ? { slowReplyMs: ms } : {}) }); },
     bounce(...emails) { faults.set({ addBounces: emails }); },
   };
   if (opts.faults) faults.set(opts.faults);
 
   // ---- stats ----
-  const st = { requests: 0, accepted: 0, sandbox: 0, rejected: {} as Record<string, number>, rateLimited: 0, serverErrors: 0, dropped: 0,
+  const st = { requests: 0, accepted: 0, sandbox: 0, rejected: {} as Record<string, number>, rateLimited: 0, serverErrors: 0, dropped: 0, accountErrors: 0, slowed: 0,
     batches: 0, events: 0, failedBatches: 0, retries: 0 };
   const reject = (res: http.ServerResponse, status: number, errors: SgError[], headers: Record<string, string | number> = {}) => {
     st.rejected[status] = (st.rejected[status] ?? 0) + 1;
@@ -487,6 +524,13 @@ export async function startSendgridEmulator(opts: SendgridEmulatorOptions = {}):
       reject(res, 401, [err('The provided authorization grant is invalid, expired, or revoked', null)]);
       return;
     }
+    if (f.accountError) {
+      const { status, body } = SENDGRID_ACCOUNT_ERRORS[f.accountError];
+      st.accountErrors++;
+      st.rejected[status] = (st.rejected[status] ?? 0) + 1;
+      sendJson(res, status, body);
+      return;
+    }
     if (f.rateLimit > 0) {
       f.rateLimit--; st.rateLimited++;
       const reset = Math.floor(Date.now() / 1000) + f.rateLimitResetSeconds;
@@ -541,6 +585,7 @@ export async function startSendgridEmulator(opts: SendgridEmulatorOptions = {}):
     st.accepted++;
     if (chunk && chunk.to.length) { pending.push(chunk); pendingRecipients += chunk.to.length; schedule(); }
     if (f.acceptThenDrop > 0) { f.acceptThenDrop--; st.dropped++; req.socket.destroy(); return; }
+    if (f.slowReplies > 0) { f.slowReplies--; st.slowed++; await slowWait(f.slowReplyMs); if (res.destroyed || !res.socket || res.socket.destroyed) return; }
     sendEmpty(res, 202, { 'X-Message-Id': messageId });
   };
 
@@ -550,7 +595,7 @@ export async function startSendgridEmulator(opts: SendgridEmulatorOptions = {}):
       const raw = await readBody(req, 1024 * 1024);
       let patch: SendgridFaultPatch;
       try { patch = raw.length ? JSON.parse(raw.toString('utf8')) : {}; } catch { sendJson(res, 400, { error: 'invalid JSON' }); return; }
-      sendJson(res, 200, faults.set(patch));
+      try { sendJson(res, 200, faults.set(patch)); } catch (e: any) { sendJson(res, 400, { error: e.message }); }
       return;
     }
     if (url.pathname === '/__emulator/messages' && req.method === 'GET') {
@@ -574,7 +619,7 @@ export async function startSendgridEmulator(opts: SendgridEmulatorOptions = {}):
   const stats = (): SendgridStats => ({
     requests: st.requests, accepted: st.accepted, sandbox: st.sandbox, recipients, rssMb: Math.round(process.memoryUsage().rss / 1048576), cpuMs: cpuMs(),
     rejected: { ...st.rejected },
-    injected: { rateLimited: st.rateLimited, serverErrors: st.serverErrors, dropped: st.dropped },
+    injected: { rateLimited: st.rateLimited, serverErrors: st.serverErrors, dropped: st.dropped, accountErrors: st.accountErrors, slowed: st.slowed },
     webhook: { batches: st.batches, events: st.events, failedBatches: st.failedBatches, retries: st.retries, pendingRecipients: pendingCount(), inFlight },
   });
 

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import twilio from 'twilio';
-import { smsLength, type SmsEncoding } from '../segments';
-import { BodyTooLarge, Ring, cpuMs, callbackAgent, closeServer, listen, postRaw, readBody, sendJson, sleep, type LedgerMode } from './http';
+import { smsLength, type SmsEncoding } from '../../src/providers';
+import { BodyTooLarge, Ring, cpuMs, callbackAgent, closeServer, listen, postRaw, readBody, sendJson, sleep, slowWait, type LedgerMode } from './http';
 
 /**
  * Loopback emulator of Twilio's `POST /2010-04-01/Accounts/{Sid}/Messages.json` with signed
@@ -45,6 +45,15 @@ export interface TwilioFaultState {
   /** The next N valid requests are recorded, then the connection is destroyed before the answer. */
   acceptThenDrop: number;
   latencyMs: number;
+  /**
+   * An account or configuration refusal answered to every Messages request until cleared (null):
+   * 20003 (authentication: bad SID/token, deleted key, suspended account) or one of the sender
+   * codes in TWILIO_ACCOUNT_ERRORS, with Twilio's JSON error body. Nothing is recorded or sent.
+   */
+  accountError: TwilioAccountErrorCode | null;
+  /** The next N valid requests are recorded (and their callbacks queued), then answered only after `slowReplyMs`. */
+  slowReplies: number;
+  slowReplyMs: number;
   /** Numbers that replied STOP: 21610, 400, nothing sent. */
   optedOut: string[];
   /** E.164-shaped numbers that are nevertheless not valid: 21211. */
@@ -68,6 +77,10 @@ export interface TwilioFaults {
   serverError(n: number, status?: number): void;
   acceptThenDrop(n: number): void;
   latency(ms: number): void;
+  /** Refuse every request with this account-level code (null: the cause is fixed). */
+  accountError(code: TwilioAccountErrorCode | null): void;
+  /** The next n accepted requests answer after ms (default 5000). */
+  slowReplies(n: number, ms?: number): void;
   optOut(...numbers: string[]): void;
   invalid(...numbers: string[]): void;
   /** Default: undelivered, 30003 (unreachable destination handset). */
@@ -112,7 +125,7 @@ export interface TwilioStats {
   /** CPU time (user + system) the emulator's process has used, ms. */
   cpuMs: number;
   rejected: Record<string, number>;
-  injected: { rateLimited: number; serverErrors: number; dropped: number };
+  injected: { rateLimited: number; serverErrors: number; dropped: number; accountErrors: number; slowed: number };
   callbacks: { sent: number; failed: number; pending: number; inFlight: number };
 }
 
@@ -125,6 +138,19 @@ export interface TwilioEmulator {
   drainCallbacks(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Account- and sender-level refusals of POST …/Messages.json (status, message; the body is
+ * Twilio's `{code, message, more_info, status}`). `{to}`/`{from}` are filled from the request.
+ */
+export const TWILIO_ACCOUNT_ERRORS = {
+  20003: { status: 401, message: 'Authenticate' },
+  21606: { status: 400, message: "The From phone number {from} is not a valid, SMS-capable inbound phone number or short code for your account." },
+  21608: { status: 400, message: 'The number {to} is unverified. Trial accounts cannot send messages to unverified numbers; verify {to} at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers.' },
+  21612: { status: 400, message: "The 'To' phone number: {to}, is not currently reachable using the 'From' phone number: {from} via SMS." },
+  21408: { status: 400, message: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}." },
+} as const;
+export type TwilioAccountErrorCode = keyof typeof TWILIO_ACCOUNT_ERRORS;
 
 const E164 = /^\+[1-9]\d{7,14}$/;
 const MORE = (code: number) => `https://www.twilio.com/docs/errors/${code}`;
@@ -140,7 +166,7 @@ function rfc2822(d: Date): string {
 }
 
 function newFaults(): TwilioFaultState {
-  return { rateLimit: 0, serverError: 0, serverErrorStatus: 500, acceptThenDrop: 0, latencyMs: 0, optedOut: [], invalid: [], failing: [] };
+  return { rateLimit: 0, serverError: 0, serverErrorStatus: 500, acceptThenDrop: 0, latencyMs: 0, accountError: null, slowReplies: 0, slowReplyMs: 5000, optedOut: [], invalid: [], failing: [] };
 }
 
 interface Callback { url: string; signUrl: string; params: Record<string, string> }
@@ -203,8 +229,15 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     state: () => ({ ...f, optedOut: [...optedOut], invalid: [...invalid], failing: [...failing].map(([to, v]) => ({ to, ...v })) }),
     set(patch) {
       if (patch.reset) { f = newFaults(); optedOut = new Set(); invalid = new Set(); failing = new Map(); }
-      for (const k of ['rateLimit', 'serverError', 'serverErrorStatus', 'acceptThenDrop', 'latencyMs'] as const) {
+      for (const k of ['rateLimit', 'serverError', 'serverErrorStatus', 'acceptThenDrop', 'latencyMs', 'slowReplies', 'slowReplyMs'] as const) {
         if (patch[k] !== undefined) f[k] = Number(patch[k]);
+      }
+      if (patch.accountError !== undefined) {
+        const code = patch.accountError === null ? null : Number(patch.accountError);
+        if (code !== null && !(code in TWILIO_ACCOUNT_ERRORS)) {
+          throw new Error(`unknown Twilio accountError ${patch.accountError}; one of ${Object.keys(TWILIO_ACCOUNT_ERRORS).join(', ')} or null`);
+        }
+        f.accountError = code as TwilioAccountErrorCode | null;
       }
       if (patch.optedOut) optedOut = new Set(patch.optedOut);
       if (patch.invalid) invalid = new Set(patch.invalid);
@@ -219,13 +252,15 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     serverError(n, status) { faults.set({ serverError: n, ...(status !== undefined ? { serverErrorStatus: status } : {}) }); },
     acceptThenDrop(n) { faults.set({ acceptThenDrop: n }); },
     latency(ms) { faults.set({ latencyMs: ms }); },
+    accountError(code) { faults.set({ accountError: code }); },
+    slowReplies(n, ms) { faults.set({ slowReplies: n, ...(ms !== undefined ? { slowReplyMs: ms } : {}) }); },
     optOut(...numbers) { faults.set({ addOptedOut: numbers }); },
     invalid(...numbers) { faults.set({ addInvalid: numbers }); },
     fail(to, status = 'undelivered', errorCode = 30003) { faults.set({ addFailing: [{ to, status, errorCode }] }); },
   };
   if (opts.faults) faults.set(opts.faults);
 
-  const st = { requests: 0, rejected: {} as Record<string, number>, rateLimited: 0, serverErrors: 0, dropped: 0, cbSent: 0, cbFailed: 0 };
+  const st = { requests: 0, rejected: {} as Record<string, number>, rateLimited: 0, serverErrors: 0, dropped: 0, accountErrors: 0, slowed: 0, cbSent: 0, cbFailed: 0 };
   const fail = (res: http.ServerResponse, status: number, code: number, message: string) => {
     st.rejected[code] = (st.rejected[code] ?? 0) + 1;
     sendJson(res, status, twErr(code, message, status));
@@ -274,6 +309,13 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     }
     if (f.latencyMs > 0) await sleep(f.latencyMs);
     if (req.headers.authorization !== expectedAuth) { fail(res, 401, 20003, 'Authenticate'); return; }
+    if (f.accountError) {
+      const form = new URLSearchParams(raw.toString('utf8'));
+      const e = TWILIO_ACCOUNT_ERRORS[f.accountError];
+      st.accountErrors++;
+      fail(res, e.status, f.accountError, e.message.replaceAll('{to}', form.get('To') ?? '').replaceAll('{from}', form.get('From') ?? serviceFrom));
+      return;
+    }
     if (f.rateLimit > 0) { f.rateLimit--; st.rateLimited++; sendJson(res, 429, twErr(20429, 'Too Many Requests', 429)); return; }
     if (f.serverError > 0) { f.serverError--; st.serverErrors++; sendJson(res, f.serverErrorStatus, twErr(20500, 'Internal Server Error', f.serverErrorStatus)); return; }
     const form = new URLSearchParams(raw.toString('utf8'));
@@ -317,6 +359,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
       setImmediate(pump);
     }
     if (f.acceptThenDrop > 0) { f.acceptThenDrop--; st.dropped++; req.socket.destroy(); return; }
+    if (f.slowReplies > 0) { f.slowReplies--; st.slowed++; await slowWait(f.slowReplyMs); if (res.destroyed || !res.socket || res.socket.destroyed) return; }
 
     const date = rfc2822(now);
     sendJson(res, 201, {
@@ -346,7 +389,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
 
   const stats = (): TwilioStats => ({
     requests: st.requests, accepted, segments, rssMb: Math.round(process.memoryUsage().rss / 1048576), cpuMs: cpuMs(), rejected: { ...st.rejected },
-    injected: { rateLimited: st.rateLimited, serverErrors: st.serverErrors, dropped: st.dropped },
+    injected: { rateLimited: st.rateLimited, serverErrors: st.serverErrors, dropped: st.dropped, accountErrors: st.accountErrors, slowed: st.slowed },
     callbacks: { sent: st.cbSent, failed: st.cbFailed, pending: qLen(), inFlight },
   });
 
@@ -356,7 +399,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
       const raw = await readBody(req, 1024 * 1024);
       let patch: TwilioFaultPatch;
       try { patch = raw.length ? JSON.parse(raw.toString('utf8')) : {}; } catch { sendJson(res, 400, { error: 'invalid JSON' }); return; }
-      sendJson(res, 200, faults.set(patch));
+      try { sendJson(res, 200, faults.set(patch)); } catch (e: any) { sendJson(res, 400, { error: e.message }); }
       return;
     }
     if (url.pathname === '/__emulator/messages' && req.method === 'GET') {

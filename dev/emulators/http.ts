@@ -40,6 +40,9 @@ export function sendEmpty(res: http.ServerResponse, status: number, headers: Rec
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A slow reply's wait: unref'd, so a test that closes the emulator is not held open by it. */
+export const slowWait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
 export async function listen(server: http.Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
