@@ -151,7 +151,8 @@ export interface CampaignWorkers { close(): Promise<void> }
  */
 export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: number; sweep?: boolean } = {}): Promise<CampaignWorkers> {
   const connection = hub.redis();
-  const base = { connection, prefix: hub.config.queuePrefix, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 20 };
+  const lock = hub.config.sendJobLockMs;
+  const base = { connection, prefix: hub.config.queuePrefix, lockDuration: lock, stalledInterval: Math.min(5_000, Math.floor(lock / 2)), maxStalledCount: 20 };
   const workers: Worker<any>[] = [];
   const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(hub, () => email, job, token, () => sendEmailBatch(hub, job.data)),
     { ...base, concurrency: opts.concurrency ?? 2 });

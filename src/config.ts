@@ -28,6 +28,8 @@ export interface Config {
   smsRatePerSecond: number;
   /** Send jobs: attempts on transient provider errors before the channel halts, and the first backoff (exponential). */
   sendRetry: { attempts: number; delayMs: number };
+  /** BullMQ lock of a send job (ms): a worker that dies holding a job gives it up after about this long. */
+  sendJobLockMs: number;
   smsQuietHours: { start: string; end: string };
   approvalThreshold: number;
   registerEventMessages: boolean;
@@ -77,6 +79,7 @@ const schema = Joi.object({
   SMS_RATE_PER_SECOND: Joi.number().integer().min(0).default(50),
   SEND_RETRY_ATTEMPTS: Joi.number().integer().min(1).max(50).default(8),
   SEND_RETRY_DELAY_MS: Joi.number().integer().min(10).default(2000),
+  SEND_JOB_LOCK_MS: Joi.number().integer().min(2000).default(15000),
   SMS_QUIET_HOURS: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/).default('21:00-08:00')
     .messages({ 'string.pattern.base': 'SMS_QUIET_HOURS must be HH:MM-HH:MM' }),
   APPROVAL_THRESHOLD: Joi.number().integer().min(0).default(1000),
@@ -148,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     letterOutputDir: v.LETTER_OUTPUT_DIR,
     smsRatePerSecond: v.SMS_RATE_PER_SECOND,
     sendRetry: { attempts: v.SEND_RETRY_ATTEMPTS, delayMs: v.SEND_RETRY_DELAY_MS },
+    sendJobLockMs: v.SEND_JOB_LOCK_MS,
     smsQuietHours: { start: qs, end: qe },
     approvalThreshold: v.APPROVAL_THRESHOLD,
     registerEventMessages: v.REGISTER_EVENT_MESSAGES,

@@ -313,11 +313,12 @@ export async function requeueRows(db: Queryable, campaignId: number, which: 'ret
   Promise<{ rows: number; batches: { channel: string; batchNo: number }[] }> {
   const cond = which === 'retryable' ? RETRYABLE_FAILURE_SQL('s') : `s.state = 'in_doubt'`;
   const { rows } = await db.query(
-    `WITH picked AS (
-       SELECT s.id, s.channel, (row_number() OVER (PARTITION BY s.channel ORDER BY s.id) - 1) / 1000 AS k FROM send_log s
+    `WITH locked AS (
+       SELECT s.id, s.channel FROM send_log s
         WHERE s.campaign_id = $1 AND ${cond} AND s.member_id IS NOT NULL AND ($2::bigint[] IS NULL OR s.id = ANY($2::bigint[]))
           AND NOT EXISTS (SELECT 1 FROM send_log f WHERE f.campaign_id = s.campaign_id AND f.member_id = s.member_id AND f.fallback_from = s.channel)
         FOR UPDATE OF s),
+     picked AS (SELECT id, channel, (row_number() OVER (PARTITION BY channel ORDER BY id) - 1) / 1000 AS k FROM locked),
      nums AS (SELECT channel, k, -nextval('send_log_fallback_batch')::int AS batch_no FROM (SELECT DISTINCT channel, k FROM picked) d)
      UPDATE send_log s SET state = 'queued', attempt_id = NULL, batch_no = nums.batch_no, fallback_due = false,
             reason = 'requeued: ' || COALESCE(s.reason, s.state), updated_at = now()
