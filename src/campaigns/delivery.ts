@@ -114,3 +114,32 @@ export async function deliverTracked(hub: Hub, campaignId: number, channel: Chan
   const sent = await persist(hub, 'mark sent', () => markSent(hub.db, attempt, ids, providerIds, hub.clock.now()));
   return { ...none, sent };
 }
+
+/** Another run of the same batch is alive (BullMQ thought its job stalled): this run retries later and finds it done. */
+export class BatchBusy extends Error {
+  constructor(key: string) { super(`batch ${key} is being sent by another run`); }
+}
+
+/**
+ * Runs `fn` holding a PostgreSQL session advisory lock on this batch. A worker whose lock in
+ * Redis lapsed (a starved event loop, not a death) while it still sends must not have a second
+ * run of its job take its `sending` rows for an earlier attempt's: the second run cannot take the
+ * lock and ends with BatchBusy (retried; by then the first has marked its rows). A killed
+ * worker's session ends with its connection, so its lock goes with it, and the next run may
+ * settle the rows it left. One connection per running batch job.
+ */
+export async function withBatchLock<T>(hub: Hub, key: string, fn: () => Promise<T>): Promise<T> {
+  const client = await hub.db.pool.connect();
+  let broken: Error | undefined;
+  try {
+    const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
+    if (!rows[0].ok) throw new BatchBusy(key);
+    try {
+      return await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((err) => { broken = err; });
+    }
+  } finally {
+    client.release(broken);
+  }
+}

@@ -11,7 +11,7 @@ import { loadCampaign, loadCategory, templateVersion, quietUntil, type Campaign,
 import { runFallbacks } from './fallback';
 import { completeIfDone } from './launch';
 import { gate, openBatch, recheck, type BatchResult, type AllowedRow } from './open';
-import { deliverTracked, emailProvider, smsProvider, type TrackedRow } from './delivery';
+import { deliverTracked, emailProvider, smsProvider, withBatchLock, type TrackedRow } from './delivery';
 import { enqueueSmsMessages, type BatchJob, type SmsMessageJob } from '../../queues/campaigns';
 
 export type { BatchResult } from './open';
@@ -67,8 +67,12 @@ function splitRequest(req: EmailBatchRequest, size: number): EmailBatchRequest[]
   return out;
 }
 
-/** Email: the batch's requests, one after the other, each member alone in their To. */
-export async function sendEmailBatch(hub: Hub, job: BatchJob): Promise<BatchResult> {
+/** Email: the batch's requests, one after the other, each member alone in their To; one run of a batch at a time. */
+export function sendEmailBatch(hub: Hub, job: BatchJob): Promise<BatchResult> {
+  return withBatchLock(hub, `c${job.campaignId}-email-b${job.batchNo}`, () => sendEmailBatchLocked(hub, job));
+}
+
+async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResult> {
   const o = await openBatch(hub, job);
   if (!('c' in o)) return o;
   const { c, cat, allowed, skipped, inDoubt } = o;
