@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/artifacts/**', 'bench/out/**', '**/*.js', '**/*.mjs'] },
@@ -11,5 +12,26 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       'no-console': 'off',
     },
+  },
+  {
+    // No import cycles (issue 11): a module that needs its importer's code belongs elsewhere.
+    // Runs in `npm run lint`, so `.ci/run` fails on a new cycle.
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/external-module-folders': ['node_modules', 'node_modules/@types'],
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    // The cycles left today all run through queues/campaigns.ts (its enqueue helpers import the
+    // domain code that enqueues) and launch.ts <-> messages.ts. `launch` is splitting queues/ into
+    // producers (no domain imports) and workers, which removes them; until then these files only
+    // warn. Remove this block when `npx eslint .` shows no import-x/no-cycle warning.
+    files: ['queues/campaigns.ts', 'src/campaigns/send.ts', 'src/campaigns/open.ts', 'src/campaigns/launch.ts', 'src/campaigns/fallback.ts', 'src/campaigns/messages.ts'],
+    rules: { 'import-x/no-cycle': 'warn' },
   },
 );

@@ -14,6 +14,7 @@
  * BENCH_STEADY_RATE, BENCH_STEADY_SECONDS, BENCH_SATURATION_REQUESTS, BENCH_STEADY_CONNECTIONS (default 20).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config';
@@ -55,6 +56,8 @@ async function serve(): Promise<void> {
   process.on('message', (m: any) => {
     if (m === 'cpu') process.send!({ cpu: process.cpuUsage() });
   });
+  // A normal exit on SIGTERM, so that --cpu-prof writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 function serverCpuMs(child: ChildProcess): Promise<number> {
@@ -62,6 +65,31 @@ function serverCpuMs(child: ChildProcess): Promise<number> {
     child.once('message', (m: any) => resolve((m.cpu.user + m.cpu.system) / 1000));
     child.send('cpu');
   });
+}
+
+/**
+ * CPU of the PostgreSQL backends serving the bench database (from /proc/<pid>/stat, utime +
+ * stime in 1/100 s; PostgreSQL runs on this host). A backend that ends between two readings is
+ * missed, so the figure is a lower bound.
+ */
+function pgBackendTicks(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(pid, Number(f[11]) + Number(f[12]));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+async function pgBackendCpu(db: { many(sql: string): Promise<any[]> }): Promise<Map<number, number>> {
+  return pgBackendTicks((await db.many(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).map((r) => r.pid as number));
+}
+/** ms of CPU between two readings: per backend, a new backend counted from zero. */
+function pgCpuDeltaMs(a: Map<number, number>, b: Map<number, number>): number {
+  let ticks = 0;
+  for (const [pid, t] of b) ticks += t - (a.get(pid) ?? 0);
+  return (ticks * 1000) / 100;
 }
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -72,13 +100,15 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
 
 export async function main(): Promise<Record<string, unknown>> {
   const url = benchDbUrl();
+  const loadStart = os.loadavg().map((x) => Number(x.toFixed(2)));
   await dropDatabase(url);
   await ensureDatabase(url);
   const db = createDb(url, { max: 2 });
   await migrate(db);
   const steadyTokens = RATE * SECONDS + 500;
   const WARMUP = 2000;
-  const members = steadyTokens + SATURATION + 500 + WARMUP;
+  const FLOOR = 200;
+  const members = steadyTokens + SATURATION + 500 + WARMUP + FLOOR;
   await db.query(
     `INSERT INTO members (member_number, first_name, last_name, email, phone, street, postcode, language)
      SELECT 'B' || g, 'Bench', 'Member', 'bench' || g || '@example.no', NULL, 'Gate ' || g, '0150', (ARRAY['nb','nn','en'])[1 + g % 3]
@@ -92,7 +122,8 @@ export async function main(): Promise<Record<string, unknown>> {
   const warmup = Array.from({ length: WARMUP }, (_, i) => token(steadyTokens + SATURATION + 500 + i));
 
   const child: ChildProcess = fork(__filename, ['serve'], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there on exit (where its time goes).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, DATABASE_URL: url },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -117,11 +148,22 @@ export async function main(): Promise<Record<string, unknown>> {
     const warm = await fetch(`${base}/healthz`);
     if (!warm.ok) throw new Error('server not healthy');
     await run({ url: base, connections: CONNECTIONS, amount: WARMUP, requests: request(warmup) });
+    // Floor: what one durable commit of the same change costs, alone and in sequence (no HTTP).
+    const floorTimes: number[] = [];
+    for (let k = 0; k < FLOOR; k++) {
+      const t0 = process.hrtime.bigint();
+      await db.query(`SELECT consent_record($1, 'newsletter', 'email', false, 'one_click', NULL, 'member', 1, NULL, now())`, [ids[members - FLOOR + k]]);
+      floorTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    floorTimes.sort((a, b) => a - b);
+    const floorMs = Number(floorTimes[Math.floor(FLOOR / 2)].toFixed(2));
     const before = Number((await db.one('SELECT count(*) AS n FROM consent_events'))!.n);
     const steadyResult = await run({ url: base, connections: STEADY_CONNECTIONS, overallRate: RATE, amount: RATE * SECONDS, requests: request(steady) });
     const cpu0 = await serverCpuMs(child);
+    const pgCpu0 = await pgBackendCpu(db);
     const satResult = await run({ url: base, connections: CONNECTIONS, amount: SATURATION, requests: request(sat) });
     const cpuPerRequest = ((await serverCpuMs(child)) - cpu0) / Math.max(1, satResult.requests.total);
+    const pgCpuPerRequest = pgCpuDeltaMs(pgCpu0, await pgBackendCpu(db)) / Math.max(1, satResult.requests.total);
     const ledgerRows = Number((await db.one('SELECT count(*) AS n FROM consent_events'))!.n) - before;
     const count = (r: autocannon.Result) => r.requests.total;
     const errs = (r: autocannon.Result) => r.errors + r.timeouts + r.non2xx;
@@ -139,7 +181,11 @@ export async function main(): Promise<Record<string, unknown>> {
       saturation_rps: Math.round(count(satResult) / (satResult.duration || 1)),
       saturation_p99_ms: satResult.latency.p99,
       server_cpu_ms_per_request: Number(cpuPerRequest.toFixed(3)),
-      load_average: os.loadavg().map((x) => Number(x.toFixed(2))),
+      pg_backend_cpu_ms_per_request: Number(pgCpuPerRequest.toFixed(3)),
+      // Floor: one bare durable commit of the same change (consent_record alone, no HTTP), p50.
+      floor_commit_p50_ms: floorMs,
+      load_average_start: loadStart,
+      load_average_end: os.loadavg().map((x) => Number(x.toFixed(2))),
     };
     console.log(JSON.stringify(out));
     console.log([
@@ -147,7 +193,9 @@ export async function main(): Promise<Record<string, unknown>> {
       'part        requests  p50 ms  p99 ms  rate req/s  errors',
       `steady      ${String(count(steadyResult)).padEnd(8)}  ${String(steadyResult.latency.p50).padEnd(6)}  ${String(steadyResult.latency.p99).padEnd(6)}  ${String(Math.round(count(steadyResult) / steadyResult.duration)).padEnd(10)}  ${errs(steadyResult)}`,
       `saturation  ${String(count(satResult)).padEnd(8)}  ${String(satResult.latency.p50).padEnd(6)}  ${String(satResult.latency.p99).padEnd(6)}  ${String(out.saturation_rps).padEnd(10)}  ${errs(satResult)}`,
-      `targets: p99 <= 50 ms steady, >= 1000 req/s saturation, 0 errors, ledger_rows == requests (${ledgerRows === requests ? 'ok' : 'MISMATCH'})`,
+      `floor: one bare durable consent_record commit p50 ${floorMs} ms; server CPU ${out.server_cpu_ms_per_request} ms + PostgreSQL backends ${out.pg_backend_cpu_ms_per_request} ms per request`,
+      `load average ${loadStart.join(' ')} -> ${out.load_average_end.join(' ')}`,
+      `targets: p99 <= 20 ms steady, >= 2500 req/s saturation, 0 errors, ledger_rows == requests (${ledgerRows === requests ? 'ok' : 'MISMATCH'})`,
     ].join('\n'));
     return out;
   } finally {

@@ -47,6 +47,14 @@ export interface Config {
   strikeNoticeFields: string[];
   /** ISO 8601 durations before closing at which a ballot's reminders go out (default P3D,P1D). */
   ballotReminderOffsets: string[];
+  /** Ceiling on any one SQL statement of the hub's connections (ms; 0 = none). Workers started alone use none. */
+  dbStatementTimeoutMs: number;
+  /** Ceiling on an audience preview's query (ms); the query is also cancelled when the client goes away. */
+  previewStatementTimeoutMs: number;
+  /** `/metrics`: a bearer token that must be presented, and/or a separate (internal) port that serves it instead. */
+  metrics: { token: string | null; port: number | null };
+  /** Staff roles that must sign in with a second factor (TOTP). */
+  staff2faRequired: string[];
 }
 
 const DEV_SIGNING_KEY = 'dev:budstikke-development-only-signing-key-0000000000';
@@ -95,6 +103,13 @@ const schema = Joi.object({
     .allow('').default('').messages({ 'string.pattern.base': 'STRIKE_NOTICE_FIELDS must be a comma-separated list of: workplace_org_number, employer_org_number, branch, club, joined_at' }),
   BALLOT_REMINDER_OFFSETS: Joi.string().pattern(/^(P(\d+D)?(T(\d+H)?(\d+M)?)?)(,P(\d+D)?(T(\d+H)?(\d+M)?)?)*$/).allow('').default('P3D,P1D')
     .messages({ 'string.pattern.base': 'BALLOT_REMINDER_OFFSETS must be comma-separated ISO 8601 durations such as P3D,P1D,PT12H' }),
+  DB_STATEMENT_TIMEOUT_MS: Joi.number().integer().min(0).default(60_000),
+  PREVIEW_STATEMENT_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
+  METRICS_TOKEN: Joi.string().min(16),
+  METRICS_PORT: Joi.number().integer().min(1).max(65535),
+  STAFF_2FA_REQUIRED: Joi.string().pattern(/^(admin|communications|representative|auditor)?(,(admin|communications|representative|auditor))*$/)
+    .allow('').default('admin,communications')
+    .messages({ 'string.pattern.base': 'STAFF_2FA_REQUIRED must be comma-separated roles (admin, communications, representative, auditor)' }),
 }).unknown(true);
 
 export class ConfigError extends Error {}
@@ -116,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (!v[name]) throw missing(name);
     }
     if (v.EMULATORS) throw new ConfigError('invalid configuration: EMULATORS cannot be on in production');
+    // RFC 8058 one-click unsubscribe and the __Host- cookies need https; an http base URL in production is a mistake.
+    if (!String(v.PUBLIC_BASE_URL).startsWith('https://')) throw new ConfigError('invalid configuration: PUBLIC_BASE_URL must be an https:// URL in production');
   }
   const keys = String(v.LINK_SIGNING_KEYS ?? DEV_SIGNING_KEY).split(',').map((pair) => {
     const i = pair.indexOf(':');
@@ -166,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     strikeRetentionDays: v.STRIKE_RETENTION_DAYS,
     strikeNoticeFields: String(v.STRIKE_NOTICE_FIELDS).split(',').filter(Boolean),
     ballotReminderOffsets: String(v.BALLOT_REMINDER_OFFSETS).split(',').filter((o) => o && o !== 'P' && o !== 'PT'),
+    dbStatementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
+    previewStatementTimeoutMs: v.PREVIEW_STATEMENT_TIMEOUT_MS,
+    metrics: { token: v.METRICS_TOKEN ?? null, port: v.METRICS_PORT ?? null },
+    staff2faRequired: String(v.STAFF_2FA_REQUIRED).split(',').filter(Boolean),
   };
 }
 

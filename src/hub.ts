@@ -20,8 +20,8 @@ export interface Hub {
   onClose(fn: () => Promise<void> | void): void;
 }
 
-export function createHub(config: Config, opts: { clock?: Clock; log?: Logger; dbMax?: number } = {}): Hub {
-  const db = createDb(config.databaseUrl, { max: opts.dbMax });
+export function createHub(config: Config, opts: { clock?: Clock; log?: Logger; dbMax?: number; statementTimeoutMs?: number } = {}): Hub {
+  const db = createDb(config.databaseUrl, { max: opts.dbMax, statementTimeoutMs: opts.statementTimeoutMs ?? config.dbStatementTimeoutMs });
   const connections: Redis[] = [];
   const closers: (() => Promise<void> | void)[] = [];
   const hub: Hub = {

@@ -4,7 +4,7 @@ import { ensureDatabase } from './db';
 import { migrate } from './db/migrate';
 import { pingRedis } from './redis';
 import { createHub, closeHub, type Hub } from './hub';
-import { buildApp } from './http/app';
+import { buildApp, buildMetricsApp } from './http/app';
 import { createMetrics } from './metrics';
 import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
@@ -53,7 +53,9 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
     emulators = await loadDevEmulators(config).startForHub(config);
     config = emulators.config;
   }
-  const hub = createHub(config);
+  // Worker processes run long set-based jobs (snapshots, retention) under their own limits; the
+  // API (and the development all-in-one) gets the statement timeout.
+  const hub = createHub(config, { statementTimeoutMs: mode === 'worker' ? 0 : config.dbStatementTimeoutMs });
   if (emulators) hub.onClose(() => emulators!.close());
   await migrate(hub.db);
   const templates = await syncBuiltInTemplates(hub);
@@ -69,7 +71,13 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
         seededLine = `\nDemo union created. API token for ${seeded.adminEmail} (shown once):\n  ${seeded.adminToken}\n`;
       }
     }
-    const app = buildApp(hub, { metrics: createMetrics(true) });
+    const metrics = createMetrics(true);
+    const app = buildApp(hub, { metrics });
+    if (config.metrics.port) {
+      const internal = buildMetricsApp(hub, metrics).listen(config.metrics.port);
+      internal.on('error', (err: any) => fatal(`cannot listen on METRICS_PORT ${config.metrics.port} (${err.code ?? err.message})`));
+      hub.onClose(() => new Promise<void>((r) => internal.close(() => r())));
+    }
     server = await new Promise<http.Server>((resolve, reject) => {
       const s = app.listen(config.port, () => resolve(s));
       s.on('error', reject);

@@ -5,7 +5,6 @@ import { campaignRig, until, type CampaignRig } from './helpers/campaign';
 import { staffWithToken } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
 
-jest.setTimeout(120_000);
 
 /**
  * A ballot's announcement through the real campaigns part: the frozen roll is the audience, the

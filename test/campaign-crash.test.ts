@@ -4,7 +4,8 @@ import { loadLatestVersionByKey } from '../src/render';
 import { createCampaign, startCampaign, loadCampaign } from '../src/campaigns';
 import { campaignRig, until, TWILIO_SERVICE, TWILIO_SID, TWILIO_TOKEN, type CampaignRig } from './helpers/campaign';
 
-jest.setTimeout(900_000);
+// 20 runs with real worker processes: more than the suite's 10-minute default on a loaded machine.
+jest.setTimeout(1_500_000);
 
 const ROOT = path.resolve(__dirname, '..');
 /** Runs, each a campaign with one SIGKILL; even runs declinable (campaign), odd runs mandatory (service). */

@@ -5,8 +5,6 @@ import { campaignRig, until, type CampaignRig } from './helpers/campaign';
 import { staffWithToken } from './helpers/hub';
 import { createOrg, insertMember, type Org } from './helpers/fixtures';
 
-jest.setTimeout(240_000);
-
 /**
  * One test per failure class (PROVIDERS.md "Failure classes"): what the campaign's state, its
  * rows and the emulator show afterwards. Real workers, queues, PostgreSQL and the emulators.

@@ -6,7 +6,6 @@ import { createOrg, insertMember } from './helpers/fixtures';
  * language they do not change, repeated submits make one template / campaign / launch, an empty
  * audience and a send time in the past are refused, the vocabulary is served to the pages.
  */
-jest.setTimeout(60_000);
 
 const NB = { subject: 'Hei {{firstName}}', mjml: '<mj-section><mj-column><mj-text><p>Hei {{firstName}}, bokmål.</p></mj-text></mj-column></mj-section>', sms: 'Hei {{firstName}}, bokmål.', letter: null };
 const NN = { subject: 'Hei {{firstName}} (nn)', mjml: '<mj-section><mj-column><mj-text><p>Hei {{firstName}}, nynorsk.</p></mj-text></mj-column></mj-section>', sms: 'Hei {{firstName}}, nynorsk.', letter: null };
@@ -152,6 +151,25 @@ describe('staff workflow guards (API)', () => {
       const r = await call(comms, 'POST', `/campaigns/${c.id}/launch`, {});
       expect(r.status).toBe(409);
       expect(r.body.detail).toMatch(/Ingen av de 1 medlemmene/);
+    });
+
+    test('above the threshold the launch waits; another user approves it (repeat with the same key answers with the campaign)', async () => {
+      const org = await createOrg(t.hub.db);
+      for (let i = 0; i < 3; i++) await insertMember(t.hub.db, { firstName: `Stor${i}`, workplaceId: org.workplaceId });
+      const prev = t.hub.config.approvalThreshold;
+      (t.hub.config as { approvalThreshold: number }).approvalThreshold = 2;
+      try {
+        const c = (await call(comms, 'POST', '/campaigns', draft({ audience: { workplace: [org.workplaceId] } }))).body;
+        const l = await call(comms, 'POST', `/campaigns/${c.id}/launch`, { idempotencyKey: 'launch-big-0001' });
+        expect(l.status).toBe(202);
+        expect(l.body.approvalRequired).toBe(true);
+        const a = await call(comms2, 'POST', `/campaigns/${c.id}/approve`, { idempotencyKey: 'approve-big-001' });
+        expect([a.status, a.body.campaign?.state]).toEqual([200, 'running']);
+        const again = await call(comms2, 'POST', `/campaigns/${c.id}/approve`, { idempotencyKey: 'approve-big-001' });
+        expect(again.status).toBe(200);
+      } finally {
+        (t.hub.config as { approvalThreshold: number }).approvalThreshold = prev;
+      }
     });
 
     test('a send time in the past is refused on create and on change, naming the field', async () => {

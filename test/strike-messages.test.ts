@@ -4,7 +4,6 @@ import { campaignRig, until, type CampaignRig } from './helpers/campaign';
 import { staffWithToken } from './helpers/hub';
 import { createOrg, insertMember, type Org } from './helpers/fixtures';
 
-jest.setTimeout(120_000);
 
 const LINKS = { info: 'https://forbund.example/streik' };
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import twilio from 'twilio';
-import { smsLength, type SmsEncoding } from '../../src/providers';
+import { overSmsLimit, smsLength, type SmsEncoding } from '../../src/providers';
 import { BodyTooLarge, Ring, cpuMs, callbackAgent, closeServer, listen, postRaw, readBody, sendJson, sleep, slowWait, type LedgerMode } from './http';
 
 /**
@@ -329,7 +329,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     if (!from && !mss) { fail(res, 400, 21603, "A 'From' phone number is required."); return; }
     if (mss && !/^MG[0-9a-fA-F]{32}$/.test(mss)) { fail(res, 400, 21701, 'The Messaging Service Sid is invalid.'); return; }
     if (!body && !form.get('MediaUrl') && !form.get('ContentSid')) { fail(res, 400, 21602, 'Message body is required.'); return; }
-    if ((body ?? '').length > 1600) { fail(res, 400, 21617, 'The concatenated message body exceeds the 1600 character limit.'); return; }
+    if (overSmsLimit(body ?? '')) { fail(res, 400, 21617, 'The concatenated message body exceeds the 1600 character limit.'); return; }
     if (statusCallback && !/^https?:\/\/[^\s_]+$/.test(statusCallback)) { fail(res, 400, 21609, 'Invalid StatusCallback'); return; }
     if (optedOut.has(to)) { fail(res, 400, 21610, 'Attempt to send to unsubscribed recipient'); return; }
 

@@ -4,7 +4,7 @@
  * Other areas import only from here.
  */
 export {
-  audienceFilterSchema, validateAudience, audienceSql, MAX_DEPTH, MAX_LEAVES,
+  audienceFilterSchema, validateAudience, audienceSql, MAX_DEPTH, MAX_LEAVES, FILTER_LIMITS,
   type AudienceFilter, type AudienceGroup, type AudienceLeaf, type MemberStatus, type MembershipCategory,
   type RoleName, type Language, type PostcodeRange,
 } from './filter';

@@ -5,6 +5,14 @@ import { reachableSql, unreachableReasonSql, CHANNELS, type Channel, type Unreac
 import { memberScopeSql } from '../members';
 import { audienceSql, validateAudience, type AudienceFilter } from './filter';
 import { getSavedAudience } from './saved';
+import { boundedQuery, QUERY_CANCELED } from '../db';
+
+function previewCut(err: any, bounds: { timeoutMs?: number; signal?: AbortSignal }): never {
+  if (err?.code !== QUERY_CANCELED) throw err;
+  if (bounds.signal?.aborted) throw new Problem(499, 'Client Closed Request', 'The client went away; the preview was cancelled.');
+  throw new Problem(503, 'Service Unavailable', `The preview took longer than its limit of ${bounds.timeoutMs} ms (PREVIEW_STATEMENT_TIMEOUT_MS) and was stopped; narrow the filter or try again.`,
+    { extra: { limit: 'PREVIEW_STATEMENT_TIMEOUT_MS', max: bounds.timeoutMs } });
+}
 
 export interface PreviewInput {
   /** Message category code (message_categories.code). */
@@ -54,7 +62,8 @@ export const SAMPLE_SIZE = 20;
  *
  * `fieldPrefix` names fields in errors ('body.' from the HTTP route).
  */
-export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null, input: PreviewInput, fieldPrefix = ''): Promise<PreviewResult> {
+export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null, input: PreviewInput, fieldPrefix = '',
+  bounds: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<PreviewResult> {
   const channels = input.channels;
   if (!Array.isArray(channels) || channels.length < 1 || channels.length > 3 || new Set(channels).size !== channels.length
     || channels.some((c) => !CHANNELS.includes(c))) {
@@ -110,7 +119,10 @@ SELECT count(*)::int AS total,
                   LEFT JOIN municipalities mu ON mu.number = sm.municipality_number) s) AS sample
   FROM aud f`;
   // (JIT is off on the hub's connections: it would cost ~50 ms of a query that needs less.)
-  const r = (await hub.db.query(sql, params)).rows[0];
+  // Bounded: a statement timeout of its own, cancelled on the server when the client goes away.
+  const r = (bounds.timeoutMs
+    ? await boundedQuery(hub.db, sql, params, { timeoutMs: bounds.timeoutMs, signal: bounds.signal }).catch((err) => previewCut(err, bounds))
+    : await hub.db.query(sql, params)).rows[0];
   const byChannel: Partial<Record<Channel, number>> = {};
   const reachableOn: Partial<Record<Channel, number>> = {};
   for (const ch of channels) { byChannel[ch] = r[`by_${ch}`]; reachableOn[ch] = r[`on_${ch}`]; }

@@ -12,6 +12,8 @@ const idParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 /** The filter is checked by validateAudience (depth and size first, then joi) so errors name `body.audience…`. */
 const filterBody = Joi.object().unknown(true).description('audience filter, see src/audience/filter.ts');
 const name = Joi.string().trim().min(1).max(200);
+/** A filter at its limits (10,000 member numbers of up to 40 characters) fits in 512 KB. */
+export const AUDIENCE_BODY_BYTES = 512 * 1024;
 
 export function registerAudienceRoutes(api: Api): void {
   api.post('/audiences/preview', {
@@ -24,9 +26,11 @@ export function registerAudienceRoutes(api: Api): void {
       audience: filterBody,
       audienceId: Joi.number().integer().min(1),
     }).xor('audience', 'audienceId'),
-  }, async ({ hub, staff, body }) => {
+    maxBodyBytes: AUDIENCE_BODY_BYTES,
+  }, async ({ hub, staff, body, signal }) => {
     const audience = body.audience === undefined ? undefined : validateAudience(body.audience, 'body.audience');
-    const result = await previewAudience(hub, staff, { category: body.category, channels: body.channels, audience, audienceId: body.audienceId }, 'body.');
+    const result = await previewAudience(hub, staff, { category: body.category, channels: body.channels, audience, audienceId: body.audienceId }, 'body.',
+      { timeoutMs: hub.config.previewStatementTimeoutMs, signal });
     // The sample shows names: a view of member data.
     await audit(hub.db, { staff, action: 'audience.preview', rowCount: result.sample.length,
       detail: { category: body.category, channels: body.channels, total: result.total, audienceId: body.audienceId ?? null } });
@@ -41,6 +45,7 @@ export function registerAudienceRoutes(api: Api): void {
     roles: [...WRITE],
     tags: ['audiences'],
     body: Joi.object({ name: name.required(), filter: filterBody.required() }),
+    maxBodyBytes: AUDIENCE_BODY_BYTES,
   }, async ({ hub, staff, body, res }) => {
     const filter = validateAudience(body.filter, 'body.filter');
     const saved = await createSavedAudience(hub, staff, { name: body.name, filter });
@@ -61,6 +66,7 @@ export function registerAudienceRoutes(api: Api): void {
     tags: ['audiences'],
     params: idParam,
     body: Joi.object({ name, filter: filterBody }).or('name', 'filter'),
+    maxBodyBytes: AUDIENCE_BODY_BYTES,
   }, async ({ hub, params, body }) => {
     const filter = body.filter === undefined ? undefined : validateAudience(body.filter, 'body.filter');
     return updateSavedAudience(hub, params.id, { name: body.name, filter });

@@ -21,4 +21,5 @@ export { advanceBallot, type AdvanceResult } from './advance';
 export { ballotAudience, ballotMergeData, ballotFieldsForCampaign, votingUrlFor, campaignSpec, BALLOT_TEMPLATES, type BallotCampaignSpec, type CampaignGateway } from './notify';
 export { planNotifications, planRecipients, type NotificationPlan } from './plan';
 export { parseOsloTime, osloIso } from './time';
+export { readProviderKey, encryptFor, type ProviderKey } from './pgp';
 export type { EligibilityRule } from './eligibility';

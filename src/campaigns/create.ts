@@ -6,7 +6,7 @@ import { Problem, type FieldError } from '../errors';
 import type { Channel } from '../consent';
 import { validateAudience } from '../audience';
 import { loadTemplateVersionOf, loadTemplateVersion, templateLinks, type TemplateVersion } from '../render';
-import { campaignCounts } from '../privacy';
+import { campaignCounts } from '../sendlog';
 import { loadCampaign, loadCategory, assertTransition, type Campaign, type CampaignKind } from './model';
 
 /** A template reference as staff give it: a version id, or a template id with an optional version number (default: latest). */

@@ -182,7 +182,7 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
     return { state: 'failed' };
   }
   const r = await deliverTracked(hub, c.id, 'sms', [{ id: Number(row.id), memberId: Number(row.member_id), address: decision.address! }], async ([m]) => {
-    const res = await smsProvider(hub).send({ to: m.address, body: sms.text, statusCallback: `${hub.config.publicBaseUrl}/webhooks/twilio/status` });
+    const res = await smsProvider(hub).send({ to: m.address, body: sms.text, statusCallback: `${hub.config.publicBaseUrl}/webhooks/twilio/status?log=${m.id}` });
     return [res.sid];
   });
   if (r.halted) return { state: 'halted' };

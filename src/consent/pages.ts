@@ -4,6 +4,7 @@ import { CHANNELS, type Channel } from './decision';
 import { cachedCategories, type Category } from './categories';
 import { csrfField, signLinkToken, verifyCsrfField, verifyLinkToken, type VerifiedLink } from './links';
 import { recordConsentChange } from './ledger';
+import { unsubscribeWriter } from './group-commit';
 import { CHANNEL_NAMES, T, categoryName, langOf, type Lang } from './i18n';
 
 /**
@@ -135,14 +136,12 @@ async function unsubscribePost(hub: Hub, req: Request, res: Response): Promise<v
   }
   let language: unknown;
   if (cat.declinable) {
-    // One round trip: the member's language and the change (consent_record, migration 010).
-    const r = await hub.db.query(
-      `SELECT m.language, consent_record(m.id, $2, $3, false, $4, NULL, 'member', $5, NULL, $6) AS event_id
-         FROM members m WHERE m.id = $1`,
-      [l.memberId, l.category, l.channel, source, l.campaignId, hub.clock.now()],
-    );
-    if (!r.rows[0]) return gone(res);
-    language = r.rows[0].language;
+    // Committed with whatever other unsubscribes arrive meanwhile (group commit, ./group-commit);
+    // answered only after the commit.
+    const r = await unsubscribeWriter(hub.db).record({ memberId: l.memberId, category: l.category, channel: l.channel, source,
+      campaignId: l.campaignId ?? null, at: hub.clock.now() });
+    if (!r.found) return gone(res);
+    language = r.language;
   } else {
     const r = await hub.db.query('SELECT language FROM members WHERE id = $1', [l.memberId]);
     if (!r.rows[0]) return gone(res);

@@ -22,10 +22,17 @@ export interface Db {
   close(): Promise<void>;
 }
 
-export function createDb(url: string, opts: { max?: number; applicationName?: string } = {}): Db {
+export function createDb(url: string, opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {}): Db {
   // JIT compilation costs tens of milliseconds per query and pays off only for long analytical
   // scans; the hub runs many short set-based statements (a batch of 1000, a preview), so it is off.
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, application_name: opts.applicationName ?? 'budstikke', options: '-c jit=off' });
+  // A statement timeout is the backstop against a runaway query that PostgreSQL would otherwise
+  // keep running long after its client gave up; long jobs (import, migrations) lift it for their
+  // own transaction with SET LOCAL.
+  const timeout = Math.max(0, Math.floor(opts.statementTimeoutMs ?? 0));
+  const pool = new pg.Pool({
+    connectionString: url, max: opts.max ?? 10, application_name: opts.applicationName ?? 'budstikke',
+    options: `-c jit=off${timeout ? ` -c statement_timeout=${timeout}` : ''}`,
+  });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => undefined);
   const db: Db = {
@@ -51,6 +58,39 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
     close: () => pool.end(),
   };
   return db;
+}
+
+/** PostgreSQL's "canceling statement due to statement timeout / user request". */
+export const QUERY_CANCELED = '57014';
+
+/**
+ * One bounded query: run on a client of its own with `SET LOCAL statement_timeout`, and
+ * cancelled on the server (pg_cancel_backend) as soon as `signal` aborts, e.g. because the HTTP
+ * client went away. Rejects with the driver's error (code 57014) when cut short.
+ */
+export async function boundedQuery<T extends Row = Row>(db: Db, sql: string, params: unknown[], o: { timeoutMs: number; signal?: AbortSignal }): Promise<pg.QueryResult<T>> {
+  if (o.signal?.aborted) throw Object.assign(new Error('the client went away before the query started'), { code: QUERY_CANCELED });
+  const client = await db.pool.connect();
+  const pid = (client as unknown as { processID: number }).processID;
+  let running = false;
+  const cancel = () => { if (running) db.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined); };
+  o.signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(o.timeoutMs))}`);
+    running = true;
+    const r = await client.query<T>(sql, params);
+    running = false;
+    await client.query('COMMIT');
+    return r;
+  } catch (err) {
+    running = false;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    o.signal?.removeEventListener('abort', cancel);
+    client.release();
+  }
 }
 
 /** Creates the database named in `url` when it does not exist (connects to `postgres` to do so). */

@@ -22,6 +22,9 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
   const client = await db.pool.connect();
   const applied: string[] = [];
   try {
+    // Waiting for another process's migrations, and a migration itself, may take longer than the
+    // hub's statement timeout.
+    await client.query('SET statement_timeout = 0');
     await client.query('SELECT pg_advisory_lock(727274)');
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await client.query('SELECT id FROM schema_migrations')).rows.map((r) => r.id as string));
@@ -42,6 +45,7 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
     await loadPostalRegister(client);
   } finally {
     await client.query('SELECT pg_advisory_unlock(727274)').catch(() => undefined);
+    await client.query('RESET statement_timeout').catch(() => undefined); // back to the pool's own
     client.release();
   }
   return applied;

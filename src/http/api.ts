@@ -12,6 +12,51 @@ export interface RouteSpec {
   query?: Joi.ObjectSchema;
   body?: Joi.Schema;
   tags?: string[];
+  /** The largest JSON body this route takes, in bytes (the /api parser's 1 MB is the ceiling for all). */
+  maxBodyBytes?: number;
+}
+
+/** Every JSON body under /api is parsed with this limit, before anyone is authenticated. */
+export const API_JSON_LIMIT_BYTES = 1024 * 1024;
+const BODY_BYTES = Symbol('bodyBytes');
+
+/** express.json's `verify` hook: remembers how many bytes the body had, for the per-route limit. */
+export function rememberBodySize(req: unknown, _res: unknown, buf: Buffer): void {
+  (req as Record<symbol, number>)[BODY_BYTES] = buf.length;
+}
+
+/**
+ * C0 control characters other than tab, LF and CR, DEL and the C1 controls: never meaningful in
+ * a name, an address, a template or a search, and NUL breaks PostgreSQL text. In params and
+ * query strings tab, LF and CR are refused too.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_IN_BODY = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_IN_URL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** Throws a 400 problem naming the first string (or key) holding a control character. */
+export function assertNoControlCharacters(value: unknown, where: string, strict = false): void {
+  const re = strict ? CONTROL_IN_URL : CONTROL_IN_BODY;
+  const bad = (path: string) => Problem.badRequest('The request contains a control character (such as NUL); nothing was done.',
+    [{ field: path, message: 'must not contain control characters' }]);
+  const walk = (v: unknown, path: string, depth: number): void => {
+    if (typeof v === 'string') { if (re.test(v)) throw bad(path); return; }
+    if (!v || typeof v !== 'object' || depth > 64) return;
+    if (Array.isArray(v)) { v.forEach((x, i) => walk(x, `${path}.${i}`, depth + 1)); return; }
+    for (const [k, x] of Object.entries(v)) {
+      if (re.test(k)) throw bad(path);
+      walk(x, `${path}.${k}`, depth + 1);
+    }
+  };
+  walk(value, where, 0);
+}
+
+/** An AbortSignal that fires when the client goes away before the response is finished. */
+export function clientGone(res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => { if (!res.writableFinished) ac.abort(); });
+  return ac.signal;
 }
 
 export interface RouteInput<P = any, Q = any, B = any> {
@@ -22,6 +67,8 @@ export interface RouteInput<P = any, Q = any, B = any> {
   body: B;
   req: Request;
   res: Response;
+  /** Aborts when the client goes away (cancel long queries with it). */
+  signal: AbortSignal;
 }
 
 export type Handler = (input: RouteInput) => Promise<unknown> | unknown;
@@ -59,6 +106,12 @@ export class Api {
     this.ops.push({ method, path, spec });
     const hub = this.hub;
     const wrapped: RequestHandler = async (req, res) => {
+      const signal = clientGone(res);
+      const bytes = (req as unknown as Record<symbol, number | undefined>)[BODY_BYTES];
+      if (spec.maxBodyBytes !== undefined && bytes !== undefined && bytes > spec.maxBodyBytes) {
+        throw new Problem(413, 'Content Too Large', `The request body is ${bytes} bytes; this route takes at most ${spec.maxBodyBytes}.`,
+          { extra: { limit: 'body', max: spec.maxBodyBytes } });
+      }
       let staff: Staff | null = null;
       if (spec.roles !== 'public') {
         const s = await resolveStaff(hub, req);
@@ -67,10 +120,13 @@ export class Api {
         if (!spec.roles.includes(s.role)) throw Problem.forbidden(`This needs one of the roles: ${spec.roles.join(', ')}.`);
         staff = s;
       }
+      assertNoControlCharacters(req.params, 'params', true);
+      assertNoControlCharacters(req.query, 'query', true);
+      if (bytes !== undefined) assertNoControlCharacters(req.body, 'body');
       const params = validatePart(spec.params ?? EMPTY, req.params, 'params');
       const query = validatePart(spec.query ?? EMPTY, req.query, 'query');
       const body = spec.body ? validatePart(spec.body, req.body, 'body') : undefined;
-      const out = await h({ hub, staff: staff as Staff, params, query, body, req, res });
+      const out = await h({ hub, staff: staff as Staff, params, query, body, req, res, signal });
       if (res.headersSent) return;
       if (out === undefined) res.status(res.statusCode === 200 ? 204 : res.statusCode).end();
       else res.json(out);

@@ -2,8 +2,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { Hub } from '../hub';
 import { Problem } from '../errors';
-import { Api } from './api';
-import { createMetrics, type Metrics } from '../metrics';
+import { QUERY_CANCELED } from '../db';
+import { Api, API_JSON_LIMIT_BYTES, rememberBodySize } from './api';
+import { createMetrics, metricsHandler, metricsOnMainApp, type Metrics } from '../metrics';
 import { pingRedis } from '../redis';
 import { registerMemberRoutes } from '../members/routes';
 import { registerStaffRoutes } from '../auth/routes';
@@ -21,6 +22,15 @@ import { registerStrikeRoutes } from '../strikes';
 
 export interface AppOptions {
   metrics?: Metrics;
+}
+
+/** The internal metrics listener's app (METRICS_PORT): `/metrics` only, nothing else. */
+export function buildMetricsApp(hub: Hub, metrics: Metrics): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(hub.config, metrics, { internal: !hub.config.metrics.token }));
+  app.use((_req, res) => { res.status(404).end(); });
+  return app;
 }
 
 /** Routes of each part of the hub; a part adds its own `register…Routes(api)` here. */
@@ -83,14 +93,16 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (metricsOnMainApp(hub.config)) app.get('/metrics', metricsHandler(hub.config, metrics));
 
   for (const mount of APP_MODULES) mount(app, hub);
 
   const api = new Api(hub, '/api');
-  api.router.use(express.json({ limit: '10mb', type: ['application/json', 'application/*+json'] }));
+  // JSON bodies are parsed before authentication, so the limit is small (1 MB; routes may take
+  // less, RouteSpec.maxBodyBytes). The member import reads its own body after authentication,
+  // with its own limit.
+  const json = express.json({ limit: API_JSON_LIMIT_BYTES, type: ['application/json', 'application/*+json'], verify: rememberBodySize });
+  api.router.use((req, res, next) => (req.path === '/members/import' ? next() : json(req, res, next)));
   for (const register of ROUTE_MODULES) register(api);
   app.get('/api/openapi.json', (_req, res) => {
     res.json({
@@ -115,7 +127,11 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
     let p: Problem;
     if (err instanceof Problem) p = err;
     else if (err?.type === 'entity.parse.failed') p = Problem.badRequest('The request body is not valid JSON.');
-    else if (err?.type === 'entity.too.large') p = new Problem(413, 'Content Too Large', 'The request body is too large.');
+    else if (err?.type === 'entity.too.large') {
+      p = new Problem(413, 'Content Too Large', `The request body is larger than ${err.limit} bytes, the most this route takes.`, { extra: { limit: 'body', max: err.limit } });
+    } else if (err?.code === QUERY_CANCELED) {
+      p = new Problem(503, 'Service Unavailable', 'The request took longer than the database statement timeout (DB_STATEMENT_TIMEOUT_MS) and was stopped.');
+    }
     else if (err?.status && err.status >= 400 && err.status < 500) p = new Problem(err.status, err.message || 'Bad Request');
     else {
       hub.log.error({ err: { message: err?.message, stack: err?.stack }, path: req.path }, 'unhandled error');

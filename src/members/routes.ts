@@ -1,10 +1,15 @@
 import Joi from 'joi';
-import type { Api } from '../http/api';
+import express from 'express';
+import { assertNoControlCharacters, type Api } from '../http/api';
 import { audit } from '../audit';
 import { getMemberInScope, searchMembers } from './queries';
 import { Problem } from '../errors';
 import { importMembers } from './import';
 import { upsertMember } from './upsert';
+
+/** A JSON import may be up to 10 MB (CSV streams without a limit of its own but the 1 MB record cap). */
+export const IMPORT_JSON_LIMIT = '10mb';
+const importJson = express.json({ limit: IMPORT_JSON_LIMIT, type: ['application/json', 'application/*+json'] });
 
 export const memberNumberParam = Joi.object({ memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required() });
 
@@ -41,9 +46,12 @@ export function registerMemberRoutes(api: Api): void {
       + 'Returns { inserted, updated, unchanged, rejected, warnings, errors: [{ row, field, message }] }.',
     roles: ['admin', 'communications'],
     tags: ['members'],
-  }, async ({ hub, staff, req }) => {
+  }, async ({ hub, staff, req, res }) => {
     if (req.is(['application/json', 'application/*+json'])) {
+      // Parsed here, after authentication, with the import's own limit (the /api parser skips this route).
+      await new Promise<void>((resolve, reject) => importJson(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
       const body = req.body as unknown;
+      assertNoControlCharacters(body, 'body');
       const members = Array.isArray(body) ? body : (body && typeof body === 'object' && Array.isArray((body as any).members)) ? (body as any).members : null;
       if (!members) throw Problem.badRequest('A JSON import is an array of member objects, or { "members": [...] }; nothing was imported.');
       return importMembers(hub, { kind: 'records', records: members }, { staff, via: 'api' });

@@ -260,16 +260,5 @@ export async function markStrikeEnded(hub: Hub, staff: Staff, campaignId: number
   return { ...out, recipientsErased: true, sendLogRows: r.sendLogRows, otherRows: r.otherRows };
 }
 
-/**
- * A campaign's counts per channel and state: its send-log rows plus what retention folded into
- * send_log_counts. Campaign progress views should read this (or the same UNION) so counts stay
- * true after the send log is reduced.
- */
-export async function campaignCounts(db: Queryable, campaignId: number): Promise<{ channel: string; state: string; n: number }[]> {
-  const { rows } = await db.query(
-    `SELECT channel, state, sum(n)::int AS n FROM (
-       SELECT channel, state, count(*) AS n FROM send_log WHERE campaign_id = $1 GROUP BY 1, 2
-       UNION ALL SELECT channel, state, n FROM send_log_counts WHERE campaign_id = $1) x
-      GROUP BY 1, 2 ORDER BY 1, 2`, [campaignId]);
-  return rows as { channel: string; state: string; n: number }[];
-}
+/** Moved to src/sendlog (read by campaigns and privacy alike); kept here for existing callers. */
+export { campaignCounts } from '../sendlog';

@@ -11,4 +11,4 @@ export {
   createSmsProvider, classifyTwilioError, TWILIO_FAILURES, TWILIO_INVALID_NUMBER_CODES, TWILIO_OPTED_OUT_CODE,
   type SmsProvider, type SmsProviderOptions, type SmsSendInput, type SmsSendResult,
 } from './sms';
-export { smsLength, type SmsLength, type SmsEncoding } from './segments';
+export { smsLength, overSmsLimit, SMS_MAX_CHARACTERS, type SmsLength, type SmsEncoding } from './segments';

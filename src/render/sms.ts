@@ -1,38 +1,31 @@
 import type { Config } from '../config';
+import { overSmsLimit, smsLength, SMS_MAX_CHARACTERS, type SmsEncoding } from '../segments';
 import { checkMergeTemplate, compileFast, type Lang, type MergeFields, type MergeFn, type TemplateError } from './fields';
 import { languageFor } from './email';
 import { TemplateInvalid, type TemplateVersion } from './types';
 
-/**
- * SMS length as carriers count it. GSM 03.38: the basic set is one septet, the extension table
- * (`^{}\[~]|€` and form feed) two; any other character makes the whole message UCS-2, counted
- * in UTF-16 code units (an emoji is two). One SMS holds 160 septets / 70 units; a concatenated
- * message 153 / 67 per part, and a part never splits an escape pair or a surrogate pair.
- */
-export type SmsEncoding = 'GSM-7' | 'UCS-2';
+export type { SmsEncoding } from '../segments';
 
 export interface SmsInfo {
   /** Characters as a reader counts them (Unicode code points). */
   characters: number;
+  /** Characters as Twilio counts them for its 1,600 limit (UTF-16 code units: an emoji is two). */
+  limitCharacters: number;
   encoding: SmsEncoding;
   /** Septets (GSM-7) or UTF-16 code units (UCS-2). */
   units: number;
+  /** Segments as Twilio's calculator counts them (src/segments, the hub's one counter). */
   segments: number;
   /** Characters that force UCS-2 (first 10, unique). */
   ucs2Characters: string[];
   /** Human-readable warnings (UCS-2 forced by a replaceable character, more than 3 segments). */
   warnings: string[];
-  /** false above 1600 characters: such a message is refused. */
+  /** false above Twilio's 1,600 characters: such a message is refused (21617). */
   ok: boolean;
 }
 
-export const SMS_MAX_CHARACTERS = 1600;
+export { SMS_MAX_CHARACTERS };
 export const SMS_WARN_SEGMENTS = 3;
-
-const GSM_BASIC = new Set(Array.from(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-));
-const GSM_EXTENDED = new Set(Array.from('^{}\\[~]|€\f'));
 
 /** Typographic characters that force UCS-2 and their GSM-7 stand-ins. */
 const REPLACEMENTS: Record<string, string> = {
@@ -44,26 +37,8 @@ const REPLACEMENTS: Record<string, string> = {
 };
 
 export function smsInfo(text: string): SmsInfo {
-  const chars = Array.from(text);
-  const bad: string[] = [];
-  for (const ch of chars) {
-    if (!GSM_BASIC.has(ch) && !GSM_EXTENDED.has(ch) && !bad.includes(ch)) bad.push(ch);
-  }
-  const encoding: SmsEncoding = bad.length ? 'UCS-2' : 'GSM-7';
-  // Greedy packing into parts, never splitting an escape pair or a surrogate pair.
-  const single = encoding === 'GSM-7' ? 160 : 70;
-  const part = encoding === 'GSM-7' ? 153 : 67;
-  const sizes = chars.map((ch) => (encoding === 'GSM-7' ? (GSM_EXTENDED.has(ch) ? 2 : 1) : ch.length));
-  const units = sizes.reduce((a, b) => a + b, 0);
-  let segments = 1;
-  if (units > single) {
-    segments = 1;
-    let used = 0;
-    for (const s of sizes) {
-      if (used + s > part) { segments++; used = 0; }
-      used += s;
-    }
-  }
+  const { encoding, units, segments, limitUnits, ucs2Characters } = smsLength(text);
+  const bad = ucs2Characters;
   const warnings: string[] = [];
   const replaceable = bad.filter((ch) => ch in REPLACEMENTS);
   if (replaceable.length) {
@@ -72,9 +47,9 @@ export function smsInfo(text: string): SmsInfo {
     warnings.push(`${bad.slice(0, 5).map((c) => JSON.stringify(c)).join(', ')} force${bad.length === 1 ? 's' : ''} UCS-2 (70 characters per SMS)`);
   }
   if (segments > SMS_WARN_SEGMENTS) warnings.push(`${segments} SMS segments: more than ${SMS_WARN_SEGMENTS} costs more and reads poorly`);
-  const ok = chars.length <= SMS_MAX_CHARACTERS;
-  if (!ok) warnings.push(`${chars.length} characters: an SMS may have at most ${SMS_MAX_CHARACTERS}`);
-  return { characters: chars.length, encoding, units, segments, ucs2Characters: bad.slice(0, 10), warnings, ok };
+  const ok = !overSmsLimit(text);
+  if (!ok) warnings.push(`${limitUnits} characters (emoji count as two or more): an SMS may have at most ${SMS_MAX_CHARACTERS}`);
+  return { characters: Array.from(text).length, limitCharacters: limitUnits, encoding, units, segments, ucs2Characters: bad.slice(0, 10), warnings, ok };
 }
 
 /** Replaces typographic quotes, dashes, ellipsis and odd spaces that would force UCS-2. */
@@ -104,7 +79,7 @@ export function withOptOut(text: string, language: Lang, declinable: boolean): s
 export function checkSms(source: string, field: string, category: string, language: Lang, declinable: boolean): TemplateError[] {
   const errors = checkMergeTemplate(source, field, category).errors;
   if (!source.trim()) errors.push({ field, line: 1, message: 'the SMS text is empty' });
-  const staticLength = Array.from(withOptOut(source.replace(/\{\{[^}]*\}\}/g, ''), language, declinable)).length;
+  const staticLength = withOptOut(source.replace(/\{\{[^}]*\}\}/g, ''), language, declinable).length;
   if (staticLength > SMS_MAX_CHARACTERS) {
     errors.push({ field, line: 1, message: `the SMS is ${staticLength} characters before merging; at most ${SMS_MAX_CHARACTERS} are allowed` });
   }
@@ -136,7 +111,7 @@ export function renderSms(env: { config: Pick<Config, 'unionName'> }, version: T
   const text = withOptOut(fn(fields, links), chosen.language, opts.declinable ?? version.declinable);
   const info = smsInfo(text);
   if (!info.ok) {
-    throw new TemplateInvalid([{ field: `languages.${chosen.language}.sms`, line: 1, message: `the merged SMS is ${info.characters} characters; at most ${SMS_MAX_CHARACTERS} are allowed` }]);
+    throw new TemplateInvalid([{ field: `languages.${chosen.language}.sms`, line: 1, message: `the merged SMS is ${info.limitCharacters} characters; at most ${SMS_MAX_CHARACTERS} are allowed` }]);
   }
   return { language: chosen.language, text, info };
 }

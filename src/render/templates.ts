@@ -232,7 +232,10 @@ export function mergeLanguages(base: TemplateLanguages | null, patch: LanguagesP
     }
     if (change === null) { if (before) removed.push(lang); continue; }
     const empty: LanguageContent = { subject: null, mjml: null, sms: null, letter: null };
-    out[lang] = { ...empty, ...(before ?? {}), ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) } as LanguageContent;
+    const next = { ...empty, ...(before ?? {}), ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) } as LanguageContent;
+    // A variant emptied of every channel is no variant: its members get bokmål, as the review says.
+    if (lang !== 'nb' && !next.mjml && !next.sms && !next.letter) { if (before) removed.push(lang); continue; }
+    out[lang] = next;
   }
   if (!out.nb) throw Problem.unprocessable('Bokmål kan ikke fjernes: det er reservespråket for alle medlemmer.', [{ field: 'languages.nb', message: 'bokmål is required: it is the fallback for every member' }]);
   return { languages: out as TemplateLanguages, kept, removed };

@@ -329,3 +329,5 @@ export async function requeueRows(db: Queryable, campaignId: number, which: 'ret
   for (const r of rows) seen.set(`${r.channel}:${r.batch_no}`, { channel: r.channel, batchNo: r.batch_no });
   return { rows: rows.length, batches: [...seen.values()] };
 }
+export * from './events';
+export { campaignCounts } from './counts';

@@ -9,4 +9,10 @@ export { type Strike, type StrikeState, STRIKE_STATES, STRIKE_STATE_LABEL, loadS
 export { type Phase, listPhases, createPhase, takeBackIn, listStrikeMembers, strikersAt, coveredSql } from './phases';
 export { type StrikePurpose, STRIKE_PURPOSES, STRIKE_PURPOSE_LABEL, createStrikeMessage, approveStrikeMessage, listStrikeMessages } from './messages';
 export { endStrike, sweepEndedStrikes, eraseStrikeDataIn, type StrikeErasure, type StrikeSweepReport } from './erase';
+export { exportNoticeList, listNoticeExports, phaseEmployers, BASE_NOTICE_FIELDS, OPTIONAL_NOTICE_FIELDS, type NoticeExport } from './exports';
+export {
+  createCommittee, getCommittee, listCommittees, myCommittees, addCommitteeMember, reachCommittee, addGuard, listGuards, recordShareConsent,
+  shareGuard, removeGuard, addShift, listShifts, assignGuard, exportGuardList, type Committee, type Guard, type Shift,
+} from './committees';
+export { toCsv } from './csv';
 export { registerStrikeRoutes, strikeView } from './routes';

@@ -3,16 +3,15 @@ import type { Staff } from '../auth';
 import type { Channel } from '../consent';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { valuesOf, labelsIn } from '../vocabulary';
 import type { AudienceFilter } from '../audience';
 import { createCampaign, launchCampaign, approveCampaign, loadCampaign, type Campaign, type TemplateRef, type LaunchResult } from '../campaigns';
 import { loadStrike } from './model';
 import { loadPhase } from './phases';
 
 export type StrikePurpose = 'announcement' | 'instruction' | 'end';
-export const STRIKE_PURPOSES: StrikePurpose[] = ['announcement', 'instruction', 'end'];
-export const STRIKE_PURPOSE_LABEL: Record<StrikePurpose, string> = {
-  announcement: 'Kunngjøring av uttak', instruction: 'Instruks', end: 'Streiken er over',
-};
+export const STRIKE_PURPOSES = valuesOf('strikePurpose') as StrikePurpose[];
+export const STRIKE_PURPOSE_LABEL = labelsIn('strikePurpose') as Record<StrikePurpose, string>;
 
 /** Email first, then SMS, then letter: the campaign's channel order is its fallback order. */
 export const STRIKE_CHANNELS: Channel[] = ['email', 'sms', 'letter'];

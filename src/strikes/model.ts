@@ -3,14 +3,12 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { valuesOf, labelsIn } from '../vocabulary';
 
 export type StrikeState = 'notified' | 'notice_given' | 'on_strike' | 'ended';
-export const STRIKE_STATES: StrikeState[] = ['notified', 'notice_given', 'on_strike', 'ended'];
-
-/** Staff-facing names (bokmål). */
-export const STRIKE_STATE_LABEL: Record<StrikeState, string> = {
-  notified: 'Varslet', notice_given: 'Plassoppsigelse', on_strike: 'Streik', ended: 'Avsluttet',
-};
+/** The states and their names live in the vocabulary (C5). */
+export const STRIKE_STATES = valuesOf('strikeState') as StrikeState[];
+export const STRIKE_STATE_LABEL = labelsIn('strikeState') as Record<StrikeState, string>;
 
 export interface Strike {
   id: number;

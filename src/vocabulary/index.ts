@@ -89,6 +89,7 @@ export const STAFF_ROLE = {
   communications: l('Kommunikasjon', 'Kommunikasjon', 'Communications'),
   representative: l('Tillitsvalgt', 'Tillitsvald', 'Representative'),
   auditor: l('Revisor', 'Revisor', 'Auditor'),
+  strike_committee: l('Streikekomité', 'Streikekomité', 'Strike committee'),
 } as const satisfies Vocabulary<string>;
 
 export const CONSENT_SOURCE = {
@@ -106,6 +107,19 @@ export const PRINT_RUN_STATE = {
   handed_over: l('Levert til trykkeri', 'Levert til trykkeri', 'Handed to the printer'),
 } as const satisfies Vocabulary<string>;
 
+export const STRIKE_STATE = {
+  notified: l('Varslet', 'Varsla', 'Notified'),
+  notice_given: l('Plassoppsigelse', 'Plassoppseiing', 'Notice given'),
+  on_strike: l('Streik', 'Streik', 'On strike'),
+  ended: l('Avsluttet', 'Avslutta', 'Ended'),
+} as const satisfies Vocabulary<string>;
+
+export const STRIKE_PURPOSE = {
+  announcement: l('Kunngjøring av uttak', 'Kunngjering av uttak', 'Phase announcement'),
+  instruction: l('Instruks', 'Instruks', 'Instruction'),
+  end: l('Streiken er over', 'Streiken er over', 'End of strike'),
+} as const satisfies Vocabulary<string>;
+
 /** Every enumeration by name: what GET /api/vocabulary serves to the browser code. */
 export const VOCABULARY = {
   memberStatus: MEMBER_STATUS,
@@ -120,6 +134,8 @@ export const VOCABULARY = {
   staffRole: STAFF_ROLE,
   consentSource: CONSENT_SOURCE,
   printRunState: PRINT_RUN_STATE,
+  strikeState: STRIKE_STATE,
+  strikePurpose: STRIKE_PURPOSE,
 } as const;
 
 export type VocabularyName = keyof typeof VOCABULARY;

@@ -21,7 +21,7 @@ export const NAV: NavItem[] = [
   { href: '/app/imports', label: 'Import', roles: ['admin'] },
   { href: '/app/users', label: 'Brukere og nøkler', roles: ['admin'] },
   { href: '/app/queues/', label: 'Køer', roles: ['admin'] },
-  { href: '/dev/outbox', label: 'Utboks (utvikling)', roles: 'all', devOnly: true },
+  { href: '/dev/outbox', label: 'Utboks (utvikling)', roles: ['admin'], devOnly: true },
 ];
 
 export function allowed(roles: Role[] | 'all', staff: Staff): boolean {

@@ -64,7 +64,8 @@ const when = (v: string) => { const d = new Date(v); return Number.isNaN(d.getTi
  */
 export function registerOutbox(app: express.Express, hub: Hub): void {
   if (!devPagesEnabled(hub)) return;
-  app.get('/dev/outbox', requireStaff(hub), async (req, res) => {
+  // Admins only: it shows every member's messages, addresses and personal links.
+  app.get('/dev/outbox', requireStaff(hub, ['admin']), async (req, res) => {
     const session = sessionOf(req);
     const to = typeof req.query.to === 'string' && req.query.to.trim() ? req.query.to.trim().slice(0, 320) : undefined;
     const [email, sms] = await Promise.all([

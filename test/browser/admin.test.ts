@@ -4,7 +4,6 @@ import { createOrg, insertMember, type Org } from '../helpers/fixtures';
 import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
 
 /** Imports, users and tokens, ballots, and the content step of a new campaign (template preview). */
-jest.setTimeout(120_000);
 
 describe('admin pages in Chromium', () => {
   let t: TestHub;

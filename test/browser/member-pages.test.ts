@@ -4,7 +4,6 @@ import { preferencesUrl, unsubscribeUrl } from '../../src/consent';
 import { axeViolations, launchBrowser, screenshot, type TestBrowser } from './browser';
 
 /** The member pages (owned by consent) on a 390-pixel-wide phone screen. */
-jest.setTimeout(120_000);
 
 describe('member pages on a phone', () => {
   let t: TestHub;

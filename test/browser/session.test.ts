@@ -4,7 +4,6 @@ import { LOGIN_LIMITS } from '../../src/web/auth-pages';
 import { PASSWORD, staffWithPassword } from './browser';
 
 /** Sign-in, sessions, CSRF and headers over plain HTTP (no browser needed). */
-jest.setTimeout(120_000);
 
 describe('staff sessions', () => {
   let t: TestHub;

@@ -6,7 +6,6 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * Staff sign-in, members (search, member page, a representative's own members and the 404 for
  * anyone else's), categories, with axe-core on each page.
  */
-jest.setTimeout(120_000);
 
 describe('staff pages in Chromium', () => {
   let t: TestHub;

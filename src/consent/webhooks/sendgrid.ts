@@ -2,7 +2,9 @@ import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type { Hub } from '../../hub';
 import type { Queryable } from '../../db';
-import { applyProviderOutcome, type OutcomeResult } from '../../sendlog';
+import { Problem } from '../../errors';
+import { applyProviderOutcome, matchEventRow, recordProviderEvent, type OutcomeResult } from '../../sendlog';
+import { sendgridEventProblem } from './fields';
 import { suppress } from '../suppressions';
 import { recordConsentChange } from '../ledger';
 
@@ -53,28 +55,42 @@ export function mountSendgridWebhook(app: express.Express, hub: Hub): void {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!key) {
       hub.log.warn('SendGrid event webhook refused: SENDGRID_WEBHOOK_PUBLIC_KEY is not configured');
-      res.status(403).json({ error: 'webhook verification key not configured' });
-      return;
+      throw Problem.forbidden('The SendGrid webhook verification key is not configured.');
     }
-    if (!sig || !ts) { res.status(401).json({ error: 'missing signature' }); return; }
+    if (!sig || !ts) throw Problem.unauthorized('The SendGrid signature headers are missing.');
     const now = hub.clock.now().getTime() / 1000;
-    if (!/^\d{1,12}$/.test(ts) || Math.abs(now - Number(ts)) > MAX_SKEW_S) { res.status(403).json({ error: 'timestamp outside the allowed window' }); return; }
-    if (!verifySendgridSignature(key, raw, sig, ts)) { res.status(403).json({ error: 'bad signature' }); return; }
+    if (!/^\d{1,12}$/.test(ts) || Math.abs(now - Number(ts)) > MAX_SKEW_S) throw Problem.forbidden('The signed timestamp is outside the allowed window.');
+    if (!verifySendgridSignature(key, raw, sig, ts)) throw Problem.forbidden('The signature does not verify.');
     let events: unknown;
-    try { events = JSON.parse(raw.toString('utf8')); } catch { res.status(400).json({ error: 'body is not JSON' }); return; }
-    if (!Array.isArray(events)) { res.status(400).json({ error: 'body must be a JSON array of events' }); return; }
-    let applied = 0;
-    for (const ev of events) {
-      if (!ev || typeof ev !== 'object') continue;
+    try { events = JSON.parse(raw.toString('utf8')); } catch { throw Problem.badRequest('The body is not JSON.'); }
+    if (!Array.isArray(events)) throw Problem.badRequest('The body must be a JSON array of events.');
+    const counts = { received: events.length, applied: 0, rejected: 0, skipped: 0, duplicates: 0 };
+    let batchHash: string | null = null;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      const problem = sendgridEventProblem(ev, Math.floor(now));
+      if (problem) {
+        // Skipped, recorded, and the rest of the batch goes on. Its id: SendGrid's when usable,
+        // else one derived from the batch's bytes and position (a retry of the batch finds it).
+        const own = (ev as any)?.sg_event_id;
+        batchHash ??= crypto.createHash('sha256').update(raw).digest('base64url');
+        const id = typeof own === 'string' && own && own.length <= 200 ? own : `skip:${batchHash}:${i}`;
+        const fresh = await recordProviderEvent(hub.db, { provider: 'sendgrid', eventId: id, event: 'invalid', outcome: 'skipped', reason: problem });
+        if (fresh) { counts.skipped++; hub.log.warn({ reason: problem, index: i }, 'SendGrid event skipped: unusable fields'); } else counts.duplicates++;
+        continue;
+      }
       const r = await hub.db.tx((client) => applySendgridEvent(client, hub, ev as Record<string, any>));
-      if (r.applied) applied++;
+      if (r.status === 'applied') counts.applied++;
+      else if (r.status === 'rejected') counts.rejected++;
+      else counts.duplicates++;
     }
-    res.status(200).json({ received: events.length, applied });
+    res.status(200).json(counts);
   });
 }
 
 function eventId(ev: Record<string, any>): string {
   if (typeof ev.sg_event_id === 'string' && ev.sg_event_id) return ev.sg_event_id;
+  // Safe to serialise: sendgridEventProblem has bounded its depth and size.
   return `h:${crypto.createHash('sha256').update(JSON.stringify(ev)).digest('base64url')}`;
 }
 
@@ -83,24 +99,44 @@ function intArg(v: unknown): number | null {
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
+const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+
+export type SendgridEventResult = { status: 'applied'; outcome?: OutcomeResult } | { status: 'rejected'; reason: string; outcome?: undefined } | { status: 'duplicate'; outcome?: undefined };
+
 /**
- * One event, inside one transaction: claimed in provider_events first (a retry finds it there
- * and changes nothing), then its effect. Unknown event types are stored and ignored.
+ * One event (its fields already checked), inside one transaction: matched to the send-log row it
+ * names (src/sendlog/events.ts), recorded in provider_events with the verdict (a retry finds it
+ * there and changes nothing), then — only when it agrees with the row — its effect, on the row's
+ * own address and member. Unknown event types are recorded and ignored.
  */
-export async function applySendgridEvent(db: Queryable, hub: Hub, ev: Record<string, any>): Promise<{ applied: boolean; outcome?: OutcomeResult }> {
-  const type = typeof ev.event === 'string' ? ev.event : 'unknown';
+export async function applySendgridEvent(db: Queryable, hub: Hub, ev: Record<string, any>): Promise<SendgridEventResult> {
+  const type = str(ev.event) ?? 'unknown';
   const id = eventId(ev);
-  const claim = await db.query(
-    `INSERT INTO provider_events (provider, event_id, event) VALUES ('sendgrid', $1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
-    [id, type.slice(0, 64)]);
-  if (!claim.rowCount) return { applied: false };
-  const at = typeof ev.timestamp === 'number' ? new Date(ev.timestamp * 1000) : hub.clock.now();
-  const sendLogId = intArg(ev[SENDGRID_CUSTOM_ARGS.sendLogId]);
-  const email = typeof ev.email === 'string' ? ev.email : null;
+  const match = await matchEventRow(db, {
+    provider: 'sendgrid', channel: 'email', sendLogId: intArg(ev[SENDGRID_CUSTOM_ARGS.sendLogId]),
+    providerMessageId: str(ev.sg_message_id), address: str(ev.email),
+  });
+  if (!match.ok) {
+    const fresh = await recordProviderEvent(db, { provider: 'sendgrid', eventId: id, event: type, outcome: 'rejected', reason: match.reason, sendLogId: match.sendLogId });
+    if (!fresh) return { status: 'duplicate' };
+    hub.log.warn({ event: type, reason: match.reason, sendLogId: match.sendLogId }, 'SendGrid event rejected: it does not belong to the row it names');
+    return { status: 'rejected', reason: match.reason };
+  }
+  const row = match.row;
+  if (!(await recordProviderEvent(db, { provider: 'sendgrid', eventId: id, event: type, outcome: 'applied', sendLogId: row.id }))) return { status: 'duplicate' };
+  const at = new Date(ev.timestamp * 1000);
+  const address = row.address!;
   const source = `sendgrid:${id}`;
   let outcome: OutcomeResult | undefined;
   const logOutcome = async (event: string, reason?: string | null) => {
-    if (sendLogId) outcome = await applyProviderOutcome(db, { sendLogId, event, at, reason: reason ?? null });
+    outcome = await applyProviderOutcome(db, { sendLogId: row.id, event, at, reason: reason ?? null });
+  };
+  const withdraw = async (category: string | null, reason: string) => {
+    if (!row.memberId) return;
+    await recordConsentChange(db, {
+      memberId: row.memberId, category, channel: 'email', granted: false, source: 'provider_event',
+      actor: 'provider:sendgrid', campaignId: row.campaignId, reason, at,
+    });
   };
   switch (type) {
     case 'delivered':
@@ -115,60 +151,34 @@ export async function applySendgridEvent(db: Queryable, hub: Hub, ev: Record<str
       const blocked = ev.type === 'blocked';
       const reason = typeof ev.reason === 'string' ? ev.reason.slice(0, 500) : null;
       await logOutcome(blocked ? 'blocked' : 'bounced', blocked ? `blocked: ${reason ?? ''}` : reason);
-      if (!blocked && email) await suppress(db, { channel: 'email', address: email, reason: 'hard_bounce', sourceEvent: source, at });
+      if (!blocked) await suppress(db, { channel: 'email', address, reason: 'hard_bounce', sourceEvent: source, at });
       break;
     }
-    case 'spamreport': {
-      if (email) await suppress(db, { channel: 'email', address: email, reason: 'spam_complaint', sourceEvent: source, at });
-      const memberId = await memberFor(db, sendLogId, email);
-      if (memberId) {
-        await recordConsentChange(db, {
-          memberId, category: null, channel: 'email', granted: false, source: 'provider_event',
-          actor: 'provider:sendgrid', campaignId: intArg(ev[SENDGRID_CUSTOM_ARGS.campaignId]), reason: 'spam complaint', at,
-        });
-      }
+    case 'spamreport':
+      // The row's own address and member: never an address taken from the event.
+      await suppress(db, { channel: 'email', address, reason: 'spam_complaint', sourceEvent: source, at });
+      await withdraw(null, 'spam complaint');
       break;
-    }
     case 'unsubscribe':
-    case 'group_unsubscribe': {
-      const memberId = await memberFor(db, sendLogId, email);
-      if (!memberId) break;
-      const category = await categoryFor(db, sendLogId, ev[SENDGRID_CUSTOM_ARGS.category]);
-      await recordConsentChange(db, {
-        memberId, category, channel: 'email', granted: false, source: 'provider_event',
-        actor: 'provider:sendgrid', campaignId: intArg(ev[SENDGRID_CUSTOM_ARGS.campaignId]), reason: `sendgrid ${type}`, at,
-      });
+    case 'group_unsubscribe':
+      await withdraw(await categoryFor(db, row.id, ev[SENDGRID_CUSTOM_ARGS.category]), `sendgrid ${type}`);
       break;
-    }
     default:
-      // open, click, group_resubscribe and anything new: stored above, no effect.
+      // open, click, group_resubscribe and anything new: recorded above, no effect.
       break;
   }
-  return { applied: true, outcome };
-}
-
-/** The member an event concerns: the send log row's member, else the one member with that email (several: none, no guessing). */
-async function memberFor(db: Queryable, sendLogId: number | null, email: string | null): Promise<number | null> {
-  if (sendLogId) {
-    const r = await db.query('SELECT member_id FROM send_log WHERE id = $1', [sendLogId]);
-    if (r.rows[0]?.member_id) return r.rows[0].member_id;
-  }
-  if (!email) return null;
-  const r = await db.query('SELECT id FROM members WHERE lower(email) = lower(btrim($1)) LIMIT 2', [email]);
-  return r.rows.length === 1 ? r.rows[0].id : null;
+  return { status: 'applied', outcome };
 }
 
 /**
  * The category to withdraw: the send log row's campaign category, else a `category` custom arg
  * naming a declinable category; when neither is known, every declinable category (NULL).
  */
-async function categoryFor(db: Queryable, sendLogId: number | null, arg: unknown): Promise<string | null> {
-  if (sendLogId) {
-    const r = await db.query(
-      `SELECT c.category FROM send_log s JOIN campaigns c ON c.id = s.campaign_id
-         JOIN message_categories mc ON mc.code = c.category AND mc.declinable WHERE s.id = $1`, [sendLogId]);
-    if (r.rows[0]) return r.rows[0].category;
-  }
+async function categoryFor(db: Queryable, sendLogId: number, arg: unknown): Promise<string | null> {
+  const r = await db.query(
+    `SELECT c.category FROM send_log s JOIN campaigns c ON c.id = s.campaign_id
+       JOIN message_categories mc ON mc.code = c.category AND mc.declinable WHERE s.id = $1`, [sendLogId]);
+  if (r.rows[0]) return r.rows[0].category;
   if (typeof arg === 'string') {
     const r = await db.query('SELECT code FROM message_categories WHERE code = $1 AND declinable', [arg]);
     if (r.rows[0]) return r.rows[0].code;

@@ -216,6 +216,8 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
     await client.query("SET LOCAL work_mem = '64MB'");
+    // The import keeps its own limits (body size, record length); a million-row merge outlasts the API's statement timeout.
+    await client.query('SET LOCAL statement_timeout = 0');
     await client.query("SET LOCAL maintenance_work_mem = '256MB'");
     await createStage(client);
     const ref: Reference = await loadReference(client);

@@ -14,6 +14,11 @@ function select(id: string, label: string, opts: { source?: string; extra?: Html
 <select id="${id}" name="${id}"${opts.source ? html` data-source="${opts.source}"` : ''}${opts.multiple ? html` multiple size="4"` : ''}>${opts.extra ?? html`<option value="">Alle</option>`}</select></div>`;
 }
 
+/** One confirmation dialog per page: the text names what happens and to how many (set by the page script). */
+export const CONFIRM_DIALOG = html`<dialog id="confirm" aria-labelledby="confirm-h">
+<form method="dialog"><h2 id="confirm-h">Bekreft</h2><p id="confirm-text"></p>
+<div class="actions"><button value="yes" id="confirm-yes" class="primary">Ja</button><button value="" id="confirm-no">Avbryt</button></div></form></dialog>`;
+
 const SHELLS: Shell[] = [
   {
     path: '/', current: '/app', title: 'Oversikt', roles: 'all', scripts: ['dashboard.js'],
@@ -105,7 +110,14 @@ const SHELLS: Shell[] = [
 <button type="button" class="primary" id="launch">Start kampanjen</button>
 <div id="launch-result" aria-live="polite"></div>
 <div class="actions"><button type="button" data-next="4">Tilbake</button></div>
-</section>`,
+</section>
+<dialog id="save-mode" aria-labelledby="save-mode-h">
+<form method="dialog">
+<h2 id="save-mode-h">Hvem skal endringen gjelde?</h2>
+<p id="save-mode-text"></p>
+<div class="actions"><button value="copy" class="primary">Lagre en kopi bare for denne kampanjen</button><button value="version">Lagre ny versjon for alle</button><button value="">Avbryt</button></div>
+</form></dialog>
+${CONFIRM_DIALOG}`,
   },
   {
     path: '/campaigns/:id', current: '/app', title: 'Kampanje', roles: 'all', valid: (req) => /^\d{1,12}$/.test(String(req.params.id)), scripts: ['dashboard.js'],

@@ -3,8 +3,19 @@
   'use strict';
   var B = window.Budstikke;
   var $ = function (id) { return document.getElementById(id); };
-  var state = { step: 1, counts: null, templateId: null, version: null, versionId: null, templateName: null, preview: null, campaign: null, categories: {}, links: {}, languages: null };
+  /** A random key for one form submit: the server answers a repeat with what the first one made. */
+  function newKey() { var a = new Uint8Array(12); crypto.getRandomValues(a); return Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join(''); }
+  var LANGS = ['nb', 'nn', 'en'];
+  var LANG_LABEL = { nb: 'Bokmål', nn: 'Nynorsk', en: 'Engelsk' };
+  var state = {
+    step: 1, counts: null, templateId: null, version: null, versionId: null, templateName: null, preview: null, campaign: null, categories: {}, links: {}, languages: null,
+    // The content being written, per language; which language each channel's editor shows; what changed since the last save.
+    content: { nb: null, nn: null, en: null }, chLang: { email: 'nb', sms: 'nb', letter: 'nb' }, dirty: {},
+    shared: false, builtIn: false, usedBy: [], saveMode: null, previewMember: '', previewLang: '',
+    keys: { template: newKey(), copy: newKey(), campaign: newKey(), launch: newKey() }, launched: null, review: null,
+  };
   var errBox = $('wizard-error');
+  var busy = false;
 
   // ------------------------------------------------------------------ the API in one place
   /**
@@ -48,26 +59,33 @@
     h.focus();
     if (step === 2) buildContentEditors();
     if (step === 4) renderReview();
+    saveDraft();
   }
   function fail(err) { B.showError(errBox, err); errBox.scrollIntoView({ block: 'nearest' }); }
 
+  /** One submit at a time: a double click waits for the first (and the server's idempotency keys catch the rest). */
+  function once(fn) {
+    if (busy) return Promise.resolve(false);
+    busy = true;
+    return Promise.resolve().then(fn).then(function (v) { busy = false; return v; }, function (err) { busy = false; throw err; });
+  }
   document.addEventListener('click', function (e) {
     var b = e.target.closest('button[data-next]');
     if (!b) return;
     var to = Number(b.dataset.next);
+    if (busy) return;
     if (to > state.step) {
       var check = validateStep(state.step);
       if (check) { fail({ message: check }); return; }
       if (state.step === 2 && !state.version) {
-        saveAndPreview().then(function (ok) { if (ok) goFrom2(to); });
+        saveAndPreview().then(function (ok) { if (ok) show(to); });
         return;
       }
-      if (state.step === 2) { goFrom2(to); return; }
-      if (state.step === 3) { saveCampaign().then(function (ok) { if (ok) show(to); }); return; }
+      if (state.step === 2) { show(to); return; }
+      if (state.step === 3) { once(saveCampaign).then(function (ok) { if (ok) show(to); }); return; }
     }
     show(to);
   });
-  function goFrom2(to) { show(to); }
 
   function validateStep(step) {
     if (step === 1) {
@@ -87,16 +105,16 @@
       }
     }
     if (step === 3 && $('when-later').checked && !$('send-at').value) return 'Velg sendetidspunkt.';
+    if (step === 3 && $('when-later').checked && new Date($('send-at').value).getTime() < Date.now()) return 'Sendetidspunktet har passert. Velg et tidspunkt fram i tid, eller send straks.';
     return null;
   }
 
   // ------------------------------------------------------------------ step 1: audience and live counts
   var refSelects = document.querySelectorAll('select[data-source]');
-  Array.prototype.forEach.call(refSelects, function (s) {
-    if (s.dataset.source === 'categories') return;
-    B.loadReference(s, s.dataset.source).catch(function () { /* shown empty */ });
-  });
-  B.api('GET', '/api/categories').then(function (r) {
+  var referencesLoaded = Promise.all(Array.prototype.filter.call(refSelects, function (s) { return s.dataset.source !== 'categories'; }).map(function (s) {
+    return B.loadReference(s, s.dataset.source).catch(function () { /* shown empty */ });
+  }));
+  var categoriesLoaded = B.api('GET', '/api/categories').then(function (r) {
     var sel = $('c-category');
     (r.categories || r).forEach(function (c) {
       state.categories[c.code] = c;
@@ -155,14 +173,83 @@
     }).then(function () { box.removeAttribute('aria-busy'); });
   }
 
-  // ------------------------------------------------------------------ step 2: content, preview
+  // ------------------------------------------------------------------ step 2: content in three languages, preview
   var DEFAULTS = {
     subject: 'Hei {{firstName}}',
     mjml: '<mj-section>\n  <mj-column>\n    <mj-text>\n      <h1>Overskrift</h1>\n      <p>Hei {{firstName}}!</p>\n      <p>Skriv meldingen her.</p>\n    </mj-text>\n  </mj-column>\n</mj-section>',
     sms: 'Hei {{firstName}}! ',
     letter: '# Overskrift\n\nHei {{firstName}}!\n\nSkriv brevet her.',
   };
+  /** The fields each channel's editor writes. */
+  var FIELDS = { email: ['subject', 'mjml'], sms: ['sms'], letter: ['letter'] };
+  var CH_TITLE = { email: 'E-post', sms: 'SMS', letter: 'Brev' };
   var built = null;
+
+  function tabs(ch) {
+    return '<div class="lang-tabs" role="tablist" aria-label="Språk for ' + CH_TITLE[ch] + '">' + LANGS.map(function (l) {
+      var on = state.chLang[ch] === l;
+      return '<button type="button" role="tab" id="tab-' + ch + '-' + l + '" data-tab-ch="' + ch + '" data-tab-lang="' + l + '" aria-controls="panel-' + ch + '" aria-selected="' + on + '" tabindex="' + (on ? '0' : '-1') + '">' + LANG_LABEL[l] + '</button>';
+    }).join('') + '</div>';
+  }
+  function editorHtml(ch) {
+    var fields = ch === 'email'
+      ? '<div class="field"><label for="t-subject">Emne</label><input id="t-subject"></div><div class="field"><label for="t-mjml">Innhold (MJML; flettefelt som {{firstName}})</label><textarea id="t-mjml" rows="14" spellcheck="false"></textarea></div>'
+      : ch === 'sms' ? '<div class="field"><label for="t-sms">SMS-tekst</label><textarea id="t-sms" rows="4"></textarea></div><p id="sms-info" class="small muted" aria-live="polite"></p>'
+        : '<div class="field"><label for="t-letter">Brevtekst (# overskrift, avsnitt, - lister, **fet**)</label><textarea id="t-letter" rows="10"></textarea></div>';
+    return '<div class="channel-editor" data-editor="' + ch + '"><h3>' + CH_TITLE[ch] + '</h3>' + tabs(ch) +
+      '<div role="tabpanel" id="panel-' + ch + '" aria-labelledby="tab-' + ch + '-' + state.chLang[ch] + '">' + fields +
+      '<p class="small muted lang-note" id="note-' + ch + '" aria-live="polite"></p></div></div>';
+  }
+  /** Editors → state.content of the language each editor shows (empty text is no content). */
+  function readEditors() {
+    channels().forEach(function (ch) {
+      var l = state.chLang[ch];
+      FIELDS[ch].forEach(function (f) {
+        var el = $('t-' + f);
+        if (!el) return;
+        var before = (state.content[l] || {})[f] || '';
+        if (el.value === before) return;
+        state.content[l] = state.content[l] || { subject: null, mjml: null, sms: null, letter: null };
+        state.content[l][f] = el.value;
+        state.dirty[l] = true;
+      });
+    });
+  }
+  /** state.content → editors, and a note where a language has no variant (its members get bokmål). */
+  function fillEditors() {
+    channels().forEach(function (ch) {
+      var l = state.chLang[ch];
+      var c = state.content[l] || {};
+      FIELDS[ch].forEach(function (f) { var el = $('t-' + f); if (el) el.value = c[f] || ''; });
+      var note = $('note-' + ch);
+      var has = FIELDS[ch].some(function (f) { return f !== 'subject' && c[f]; });
+      if (note) note.textContent = l !== 'nb' && !has ? 'Ingen ' + LANG_LABEL[l].toLowerCase() + ' variant for ' + CH_TITLE[ch].toLowerCase() + ': medlemmer med ' + LANG_LABEL[l].toLowerCase() + ' får bokmål. Skriv her for å lage en.' : '';
+      var panel = $('panel-' + ch);
+      if (panel) panel.setAttribute('aria-labelledby', 'tab-' + ch + '-' + l);
+      document.querySelectorAll('[data-tab-ch="' + ch + '"]').forEach(function (t) {
+        var on = t.dataset.tabLang === l;
+        t.setAttribute('aria-selected', String(on));
+        t.tabIndex = on ? 0 : -1;
+      });
+    });
+  }
+  document.addEventListener('click', function (e) {
+    var t = e.target.closest('[data-tab-ch]');
+    if (!t) return;
+    readEditors();
+    state.chLang[t.dataset.tabCh] = t.dataset.tabLang;
+    fillEditors();
+    saveDraft();
+  });
+  document.addEventListener('keydown', function (e) {
+    var t = e.target.closest && e.target.closest('[data-tab-ch]');
+    if (!t || (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft')) return;
+    var i = LANGS.indexOf(t.dataset.tabLang) + (e.key === 'ArrowRight' ? 1 : -1);
+    var next = $('tab-' + t.dataset.tabCh + '-' + LANGS[(i + LANGS.length) % LANGS.length]);
+    next.focus();
+    next.click();
+  });
+
   function buildContentEditors() {
     var key = category() + '|' + channels().join(',');
     if (built === key) return;
@@ -170,47 +257,106 @@
     var ch = channels();
     var box = $('content-channels');
     box.innerHTML = '<div class="field"><label for="t-pick">Mal</label><select id="t-pick"><option value="">Skriv ny melding</option></select></div>' +
-      (ch.indexOf('email') >= 0 ? '<div class="channel-editor"><h3>E-post</h3><div class="field"><label for="t-subject">Emne</label><input id="t-subject"></div>' +
-        '<div class="field"><label for="t-mjml">Innhold (MJML; flettefelt som {{firstName}})</label><textarea id="t-mjml" rows="14" spellcheck="false"></textarea></div></div>' : '') +
-      (ch.indexOf('sms') >= 0 ? '<div class="channel-editor"><h3>SMS</h3><div class="field"><label for="t-sms">SMS-tekst</label><textarea id="t-sms" rows="4"></textarea></div><p id="sms-info" class="small muted" aria-live="polite"></p></div>' : '') +
-      (ch.indexOf('letter') >= 0 ? '<div class="channel-editor"><h3>Brev</h3><div class="field"><label for="t-letter">Brevtekst (# overskrift, avsnitt, - lister, **fet**)</label><textarea id="t-letter" rows="10"></textarea></div></div>' : '') +
+      '<p id="t-shared" class="small muted" aria-live="polite"></p>' +
+      ch.map(editorHtml).join('') +
       '<ul id="template-errors" class="errors-list" hidden></ul>' +
+      '<div class="grid2" id="preview-controls"><div class="field"><label for="pv-lang">Forhåndsvis på</label><select id="pv-lang"><option value="">Medlemmets eget språk</option>' +
+      LANGS.map(function (l) { return '<option value="' + l + '">' + LANG_LABEL[l] + '</option>'; }).join('') + '</select></div>' +
+      '<div class="field"><label for="pv-member">Forhåndsvis for et medlem (navn eller medlemsnummer)</label><input id="pv-member" list="pv-member-list" autocomplete="off" value="' + B.esc(state.previewMember) + '"><datalist id="pv-member-list"></datalist></div></div>' +
       '<div class="actions"><button type="button" id="t-preview" class="primary">Lagre og forhåndsvis</button></div>';
-    ['subject', 'mjml', 'sms', 'letter'].forEach(function (k) { var el = $('t-' + k); if (el) el.value = DEFAULTS[k]; });
-    box.addEventListener('input', function () { state.version = null; state.versionId = null; state.languages = null; renderLinks(); });
+    $('pv-lang').value = state.previewLang;
+    if (!state.content.nb && !state.templateId) state.content.nb = { subject: DEFAULTS.subject, mjml: DEFAULTS.mjml, sms: DEFAULTS.sms, letter: DEFAULTS.letter };
+    fillEditors();
+    box.addEventListener('input', function (e) {
+      if (!/^t-(subject|mjml|sms|letter)$/.test(e.target.id)) return;
+      readEditors(); state.version = null; state.versionId = null; state.languages = null; renderLinks(); fillEditors(); saveDraft();
+    });
     renderLinks();
-    $('t-preview').addEventListener('click', saveAndPreview);
+    $('t-preview').addEventListener('click', function () { if (!busy) saveAndPreview(); });
+    $('pv-lang').addEventListener('change', function () { state.previewLang = $('pv-lang').value; if (state.version) preview().catch(fail); });
+    var memberTimer = null;
+    $('pv-member').addEventListener('input', function () {
+      clearTimeout(memberTimer);
+      var q = $('pv-member').value.trim();
+      memberTimer = setTimeout(function () { if (q.length >= 2) findMembers(q); }, 250);
+    });
+    $('pv-member').addEventListener('change', function () {
+      var v = $('pv-member').value.trim();
+      var m = /^([A-Za-z0-9-]{1,20})(\s|$)/.exec(v);
+      state.previewMember = m ? m[1] : '';
+      if (state.version) preview().catch(fail);
+    });
     B.api('GET', '/api/templates?category=' + encodeURIComponent(category())).then(function (r) {
       (r.templates || []).forEach(function (t) {
         var o = document.createElement('option');
         o.value = t.id;
         var latest = t.latestVersion && typeof t.latestVersion === 'object' ? t.latestVersion.version : (t.latestVersion || t.version);
-        o.textContent = t.name + (latest ? ' (v' + latest + ')' : '');
+        o.textContent = t.name + (latest ? ' (v' + latest + ')' : '') + (t.builtIn ? ' – innebygd' : '');
         $('t-pick').appendChild(o);
       });
+      if (state.templateId) $('t-pick').value = String(state.templateId);
     }).catch(function () { /* writing a new one still works */ });
     $('t-pick').addEventListener('change', function () {
       var id = $('t-pick').value;
-      if (!id) { state.templateId = null; state.version = null; state.versionId = null; state.languages = null; renderLinks(); return; }
-      B.api('GET', '/api/templates/' + id).then(function (r) {
-        var nb = (r.version && r.version.languages && r.version.languages.nb) || {};
-        ['subject', 'mjml', 'sms', 'letter'].forEach(function (k) { var el = $('t-' + k); if (el) el.value = nb[k] || ''; });
-        state.languages = r.version ? r.version.languages : null;
-        renderLinks();
-        state.templateId = Number(id);
-        state.templateName = r.template.name;
-        state.version = r.version ? r.version.version : null;
-        state.versionId = r.version ? r.version.id : null;
-        return preview();
-      }).catch(fail);
+      if (!id) {
+        state.templateId = null; state.version = null; state.versionId = null; state.languages = null; state.shared = false; state.usedBy = [];
+        state.content = { nb: { subject: DEFAULTS.subject, mjml: DEFAULTS.mjml, sms: DEFAULTS.sms, letter: DEFAULTS.letter }, nn: null, en: null };
+        state.dirty = { nb: true }; fillEditors(); sharedNote(); renderLinks(); return;
+      }
+      loadTemplate(Number(id)).then(preview).catch(fail);
     });
+    sharedNote();
+  }
+
+  /** A template's latest version into the editors, with who else uses it. */
+  function loadTemplate(id, version) {
+    return B.api('GET', '/api/templates/' + id + (version ? '?version=' + version : '')).then(function (r) {
+      var langs = (r.version && r.version.languages) || {};
+      state.content = { nb: langs.nb || null, nn: langs.nn || null, en: langs.en || null };
+      state.dirty = {};
+      state.languages = r.version ? r.version.languages : null;
+      state.templateId = Number(id);
+      state.templateName = r.template.name;
+      state.version = r.version ? r.version.version : null;
+      state.versionId = r.version ? r.version.id : null;
+      state.baseVersion = r.versions && r.versions.length ? r.versions[0].version : state.version;
+      state.builtIn = !!r.template.builtIn;
+      state.usedBy = (r.usedBy || []).filter(function (c) { return !state.campaign || c.id !== state.campaign.id; });
+      state.shared = state.builtIn || state.usedBy.length > 0;
+      state.saveMode = null;
+      fillEditors();
+      sharedNote();
+      renderLinks();
+      saveDraft();
+    });
+  }
+  function usedByText() {
+    return state.usedBy.slice(0, 5).map(function (c) { return '«' + c.name + '» (' + B.label('campaign', c.state).toLowerCase() + ')'; }).join(', ') +
+      (state.usedBy.length > 5 ? ' og ' + (state.usedBy.length - 5) + ' til' : '');
+  }
+  function sharedNote() {
+    var el = $('t-shared');
+    if (!el) return;
+    el.textContent = !state.templateId ? '' : state.shared
+      ? (state.builtIn ? 'Dette er en innebygd mal. ' : '') + (state.usedBy.length ? 'Malen brukes også av ' + usedByText() + '. ' : '') + 'Når du endrer den, velger du om endringen bare gjelder denne kampanjen eller alle.'
+      : '';
+  }
+
+  function findMembers(q) {
+    B.api('GET', '/api/members?limit=8&q=' + encodeURIComponent(q)).then(function (r) {
+      var list = $('pv-member-list');
+      list.innerHTML = (r.members || []).map(function (m) {
+        return '<option value="' + B.esc(m.memberNumber + ' ' + m.lastName + ', ' + m.firstName) + '"></option>';
+      }).join('');
+    }).catch(function () { /* the number can still be typed */ });
   }
 
   // ------------------------------------------------------------------ links the template uses ({{links.name}})
   /** Every link name the content uses: the chosen version's languages, or what is being written. */
   function linkNames() {
     var names = [];
-    var langs = state.languages || { nb: content() };
+    readEditors();
+    var langs = state.languages || state.content;
     Object.keys(langs).forEach(function (l) {
       var c = langs[l] || {};
       ['subject', 'mjml', 'sms', 'letter'].forEach(function (k) {
@@ -257,29 +403,89 @@
   });
 
   function content() {
-    var get = function (k) { var el = $('t-' + k); return el ? el.value : null; };
-    return { subject: get('subject'), mjml: get('mjml'), sms: get('sms'), letter: get('letter') };
+    readEditors();
+    return state.content.nb || {};
+  }
+
+  /** What changed, per language: the channels this campaign edits; empty text removes that channel's variant. */
+  function languagesPatch() {
+    readEditors();
+    var patch = {};
+    LANGS.forEach(function (l) {
+      if (!state.dirty[l] && !(l === 'nb' && !state.templateId)) return;
+      var c = state.content[l] || {};
+      var out = {};
+      channels().forEach(function (ch) { FIELDS[ch].forEach(function (f) { out[f] = c[f] ? c[f] : null; }); });
+      patch[l] = out;
+    });
+    return patch;
+  }
+  function fullLanguages() {
+    var patch = languagesPatch();
+    var out = {};
+    LANGS.forEach(function (l) {
+      var c = patch[l];
+      if (!c) return;
+      if (l !== 'nb' && !Object.keys(c).some(function (k) { return k !== 'subject' && c[k]; })) return;
+      out[l] = { subject: c.subject || null, mjml: c.mjml || null, sms: c.sms || null, letter: c.letter || null };
+    });
+    return out;
+  }
+
+  /** A shared template (built in, or used by other campaigns): a copy for this campaign, or a new version for everyone? */
+  function askSaveMode() {
+    if (!state.templateId || !state.shared || state.saveMode) return Promise.resolve(state.saveMode || 'version');
+    return new Promise(function (resolve) {
+      var d = $('save-mode');
+      $('save-mode-text').textContent = (state.builtIn ? '«' + state.templateName + '» er en innebygd mal' : '«' + state.templateName + '» er en delt mal') +
+        (state.usedBy.length ? ' som også brukes av ' + usedByText() : '') + '. En ny versjon gjelder kampanjer som lages fra nå av; kampanjer som er startet, beholder sin versjon.';
+      d.returnValue = '';
+      d.onclose = function () { resolve(d.returnValue || null); };
+      d.showModal();
+    });
   }
 
   function saveAndPreview() {
-    var errs = $('template-errors');
-    errs.hidden = true;
-    var body = { languages: { nb: content() } };
-    var save = state.templateId
-      ? B.api('POST', '/api/templates/' + state.templateId + '/versions', body).then(function (v) { state.version = v.version; state.versionId = v.id; })
-      : B.api('POST', '/api/templates', {
-        key: 'kampanje-' + Date.now().toString(36), name: $('c-name').value.trim() || 'Kampanje', category: category(), languages: body.languages,
-      }).then(function (t) {
-        state.templateId = t.id || (t.template && t.template.id);
-        state.templateName = t.name || (t.template && t.template.name);
-        state.version = t.version && typeof t.version === 'object' ? t.version.version : (t.version || 1);
-        state.versionId = t.version && typeof t.version === 'object' ? t.version.id : t.versionId;
+    return once(function () {
+      var errs = $('template-errors');
+      errs.hidden = true;
+      return askSaveMode().then(function (mode) {
+        if (!mode) return false;
+        if (state.templateId && state.shared) state.saveMode = mode;
+        var patch = languagesPatch();
+        var save;
+        if (state.templateId && !Object.keys(patch).length && state.version) save = Promise.resolve();
+        else if (state.templateId && mode === 'copy') {
+          save = B.api('POST', '/api/templates/' + state.templateId + '/copy', {
+            name: (state.templateName + ' – ' + ($('c-name').value.trim() || 'kampanje')).slice(0, 200), languages: Object.keys(patch).length ? patch : undefined, idempotencyKey: state.keys.copy,
+          }).then(function (t) { adopt(t.template, t.version); state.shared = false; state.builtIn = false; state.usedBy = []; state.saveMode = null; });
+        } else if (state.templateId) {
+          save = B.api('POST', '/api/templates/' + state.templateId + '/versions', { languages: patch, basedOn: state.baseVersion }).then(function (v) {
+            adopt(null, v);
+          });
+        } else {
+          save = B.api('POST', '/api/templates', {
+            key: 'kampanje-' + state.keys.template.slice(0, 16), name: $('c-name').value.trim() || 'Kampanje', category: category(), languages: fullLanguages(), idempotencyKey: state.keys.template,
+          }).then(function (t) { adopt(t.template, t.version); });
+        }
+        return save.then(function () { sharedNote(); saveDraft(); return preview(); }).then(function () { return true; });
+      }).catch(function (err) {
+        if (err.status === 422 && err.problem.errors) { showTemplateErrors(err.problem.errors); return false; }
+        fail(err);
+        return false;
       });
-    return save.then(preview).then(function () { return true; }).catch(function (err) {
-      if (err.status === 422 && err.problem.errors) { showTemplateErrors(err.problem.errors); return false; }
-      fail(err);
-      return false;
     });
+  }
+  /** After a save: the stored version is what the editors show. */
+  function adopt(template, version) {
+    if (template) { state.templateId = template.id; state.templateName = template.name; }
+    state.version = version.version;
+    state.versionId = version.id;
+    state.baseVersion = version.version;
+    state.languages = version.languages;
+    state.content = { nb: version.languages.nb || null, nn: version.languages.nn || null, en: version.languages.en || null };
+    state.dirty = {};
+    fillEditors();
   }
 
   var FIELD_EDITOR = { mjml: 't-mjml', subject: 't-subject', sms: 't-sms', letter: 't-letter' };
@@ -309,6 +515,8 @@
 
   function preview() {
     var pv = { version: state.version };
+    if (state.previewLang) pv.language = state.previewLang;
+    if (state.previewMember) pv.memberNumber = state.previewMember;
     var given = {};
     var l = links();
     Object.keys(l).forEach(function (n) { if (/^https?:\/\/\S+$/i.test(l[n])) given[n] = l[n]; });
@@ -339,6 +547,8 @@
           '<p><a href="' + B.esc(p.letter.url) + '" target="_blank" rel="noopener" id="pv-letter-link">Åpne brevet som PDF</a></p>' +
           '<iframe class="desktop" title="Forhåndsvisning av brev" src="' + B.esc(p.letter.url) + '"></iframe></section>');
       }
+      var who = p.member && !p.member.sample ? 'medlem nr. ' + p.member.memberNumber : 'et eksempelmedlem';
+      out.unshift('<p id="pv-who" class="small">Forhåndsvist på <strong>' + B.esc(LANG_LABEL[p.language] || p.language).toLowerCase() + '</strong> for ' + B.esc(who) + '.</p>');
       $('preview').innerHTML = out.join('');
       if (p.email) {
         $('pv-email-desktop').srcdoc = p.email.html;
@@ -371,10 +581,11 @@
 
   function saveCampaign() {
     var body = campaignBody();
+    if (!state.campaign) body.idempotencyKey = state.keys.campaign;
     var p = state.campaign
       ? B.api('PATCH', '/api/campaigns/' + state.campaign.id, body)
       : B.api('POST', '/api/campaigns', body);
-    return p.then(function (c) { state.campaign = c.campaign || c; return true; }).catch(function (err) {
+    return p.then(function (c) { state.campaign = c.campaign || c; saveDraft(); return true; }).catch(function (err) {
       // A missing link is fixed in the content step: go there and point at the field.
       var linkErr = ((err.problem && err.problem.errors) || []).filter(function (e) { return /^body\.links\./.test(e.field || ''); })[0];
       if (linkErr && state.step !== 2) show(2);
@@ -404,58 +615,181 @@
     }).catch(function (err) { B.showError(out, err); });
   });
 
-  // ------------------------------------------------------------------ step 4: review
-  function renderReview() {
-    var c = state.counts || {};
-    var per = c.byChannel || c.reachable || c.channels || {};
-    var filterText = [];
+  // ------------------------------------------------------------------ step 4: review (the server's: counts, fallback languages, overlaps)
+  function filterText() {
+    var out = [];
     document.querySelectorAll('section.step[data-step="1"] fieldset select, section.step[data-step="1"] fieldset input[type=date]').forEach(function (el) {
-      if (!el.value) return;
+      if (!el.value || !el.id || el.id.indexOf('f-') !== 0) return;
       var label = document.querySelector('label[for="' + el.id + '"]').textContent;
-      var val = el.tagName === 'SELECT' ? el.selectedOptions[0].textContent : el.value;
-      filterText.push(label + ': ' + val);
+      var val = el.tagName === 'SELECT' ? Array.prototype.map.call(el.selectedOptions, function (o) { return o.textContent; }).join(' eller ') : el.value;
+      out.push(label + ': ' + val);
     });
-    var when = $('when-later').checked ? B.dt(new Date($('send-at').value)) : 'Straks kampanjen startes';
-    $('review').innerHTML = '<dl class="facts" id="review-list">' +
-      '<div><dt>Navn</dt><dd>' + B.esc($('c-name').value) + '</dd></div>' +
-      '<div><dt>Kategori</dt><dd>' + B.esc((state.categories[category()] || {}).nameNb || category()) + '</dd></div>' +
-      '<div><dt>Hvem</dt><dd>' + (filterText.length ? B.esc(filterText.join('; ')) : 'Alle medlemmer') + '</dd></div>' +
-      '<div><dt>Hva</dt><dd>' + B.esc((state.templateName || 'Mal') + ' v' + state.version) + (state.preview && state.preview.email ? ' – «' + B.esc(state.preview.email.subject) + '»' : '') + '</dd></div>' +
-      '<div><dt>Når</dt><dd>' + B.esc(when) + '</dd></div>' +
-      '<div><dt>Hvor mange</dt><dd>' + B.num(c.total) + ' i målgruppen: ' + channels().map(function (ch) {
-        var n = per[ch]; if (n && typeof n === 'object') n = n.reachable !== undefined ? n.reachable : n.count;
-        return B.label('channel', ch) + ' ' + B.num(n);
-      }).join(', ') + ', ' + B.num(c.unreachable) + ' kan ikke nås</dd></div></dl>';
+    return out;
+  }
+  function reachableOf(c) { return (c.total || 0) - (c.unreachable || 0); }
+  function renderReview() {
+    var box = $('review');
+    box.innerHTML = '<p class="muted">Henter oppsummeringen …</p>';
+    if (!state.campaign) return;
+    B.api('GET', '/api/campaigns/' + state.campaign.id + '/review').then(function (r) {
+      var rv = r.review;
+      state.review = rv;
+      var c = rv.preview;
+      state.counts = c;
+      var per = c.byChannel || {};
+      var when = $('when-later').checked ? B.dt(new Date($('send-at').value)) : 'Straks kampanjen startes';
+      var ft = filterText();
+      box.innerHTML = (rv.warnings.length ? '<div class="warn" role="status" id="review-warnings"><ul>' + rv.warnings.map(function (w) { return '<li>' + B.esc(w) + '</li>'; }).join('') + '</ul></div>' : '') +
+        '<dl class="facts" id="review-list">' +
+        '<div><dt>Navn</dt><dd>' + B.esc($('c-name').value) + '</dd></div>' +
+        '<div><dt>Kategori</dt><dd>' + B.esc((state.categories[category()] || {}).nameNb || category()) + '</dd></div>' +
+        '<div><dt>Hvem</dt><dd>' + (ft.length ? B.esc(ft.join('; ')) : 'Alle medlemmer') + '</dd></div>' +
+        '<div><dt>Hva</dt><dd>' + rv.content.map(function (x) {
+          return B.esc(B.label('channel', x.channel) + ': ' + x.templateName + ' v' + x.version + ' (' + x.languages.map(function (l) { return LANG_LABEL[l]; }).join(', ') + ')');
+        }).join('<br>') + (state.preview && state.preview.email ? '<br>Emne: «' + B.esc(state.preview.email.subject) + '»' : '') + '</dd></div>' +
+        '<div><dt>Når</dt><dd>' + B.esc(when) + '</dd></div>' +
+        '<div><dt>Hvor mange</dt><dd>' + B.num(c.total) + ' i målgruppen: ' + channels().map(function (ch) { return B.label('channel', ch) + ' ' + B.num(per[ch]); }).join(', ') +
+        ', ' + B.num(c.unreachable) + ' kan ikke nås</dd></div>' +
+        '<div><dt>Språk</dt><dd id="review-fallback">' + (rv.fallback.length ? rv.fallback.map(function (f) {
+          return B.esc(B.num(f.members) + ' med ' + LANG_LABEL[f.language].toLowerCase() + ' får ' + B.label('channel', f.channel).toLowerCase() + ' på bokmål');
+        }).join('<br>') : 'Alle får meldingen på sitt eget språk') + '</dd></div>' +
+        '</dl>';
+    }).catch(function (err) { B.showError(box, err); });
   }
 
-  // ------------------------------------------------------------------ step 5: launch
+  // ------------------------------------------------------------------ step 5: launch, after a confirmation naming the count
+  function confirmDialog(text, yes) {
+    return new Promise(function (resolve) {
+      var d = $('confirm');
+      $('confirm-text').textContent = text;
+      $('confirm-yes').textContent = yes;
+      d.returnValue = '';
+      d.onclose = function () { resolve(d.returnValue === 'yes'); };
+      d.showModal();
+    });
+  }
   $('launch').addEventListener('click', function () {
     var out = $('launch-result');
     var btn = $('launch');
-    btn.disabled = true;
-    var ready = state.campaign ? Promise.resolve(true) : saveCampaign();
-    ready.then(function (ok) {
-      if (!ok) { btn.disabled = false; return; }
-      return B.api('POST', '/api/campaigns/' + state.campaign.id + '/launch', {}).then(function (r) {
-        // 200: started or scheduled; 202 with approvalRequired: waits for a second staff user.
-        var c = (r && r.campaign) || {};
-        state.campaign = c.id ? c : state.campaign;
-        var needsApproval = !!(r && r.approvalRequired);
-        out.className = needsApproval ? 'warn' : 'ok';
-        out.innerHTML = (needsApproval
-          ? 'Kampanjen går til ' + B.num(c.audienceSize) + ' medlemmer, så en annen bruker må godkjenne den før den sendes. '
-          : c.state === 'scheduled' ? 'Kampanjen er planlagt og sendes ' + B.esc(B.dt(c.sendAt)) + '. ' : 'Kampanjen er startet. ') +
-          '<a href="/app/campaigns/' + state.campaign.id + '" id="campaign-link">' + (needsApproval ? 'Gå til kampanjen' : 'Følg utsendingen') + '</a>';
-        if (!needsApproval) btn.hidden = true;
+    if (busy) return;
+    if (!state.campaign) { fail({ message: 'Lagre kampanjen i steg 3 først.' }); return; }
+    B.api('GET', '/api/campaigns/' + state.campaign.id + '/review').then(function (r) {
+      var n = reachableOf(r.review.preview);
+      if (n === 0) { B.showError(out, { message: 'Målgruppen er tom: ingen kan nås. Endre målgruppen før kampanjen startes.' }); return; }
+      var when = $('when-later').checked ? ' ' + B.dt(new Date($('send-at').value)) : ' nå';
+      return confirmDialog('Starte «' + $('c-name').value.trim() + '» til ' + B.num(n) + ' mottakere' + when + '?', 'Ja, start for ' + B.num(n) + ' mottakere').then(function (yes) {
+        if (!yes) return;
+        btn.disabled = true;
+        return once(function () { return B.api('POST', '/api/campaigns/' + state.campaign.id + '/launch', { idempotencyKey: state.keys.launch }); }).then(function (res) {
+          if (!res) return;
+          // 200: started or scheduled; 202 with approvalRequired: waits for a second staff user.
+          var c = (res && res.campaign) || {};
+          state.campaign = c.id ? c : state.campaign;
+          var needsApproval = !!(res && res.approvalRequired);
+          state.launched = needsApproval ? 'approval' : c.state;
+          showLaunched();
+          saveDraft();
+        });
       });
     }).catch(function (err) {
       btn.disabled = false;
-      if (err.status === 409 && /approv|godkjenn/i.test(err.message)) {
-        out.className = 'warn';
-        out.innerHTML = 'En annen bruker må godkjenne kampanjen før den sendes. <a href="/app/campaigns/' + state.campaign.id + '" id="campaign-link">Gå til kampanjen</a>';
-        return;
-      }
       B.showError(out, err);
     });
   });
+  function showLaunched() {
+    var out = $('launch-result');
+    var c = state.campaign;
+    var needsApproval = state.launched === 'approval';
+    out.className = needsApproval ? 'warn' : 'ok';
+    out.innerHTML = (needsApproval
+      ? 'Kampanjen går til ' + B.num(c.audienceSize) + ' medlemmer, så en annen bruker må godkjenne den før den sendes. '
+      : state.launched === 'scheduled' ? 'Kampanjen er planlagt og sendes ' + B.esc(B.dt(c.sendAt)) + '. ' : 'Kampanjen er startet. ') +
+      '<a href="/app/campaigns/' + c.id + '" id="campaign-link">' + (needsApproval ? 'Gå til kampanjen' : 'Følg utsendingen') + '</a>';
+    $('launch').hidden = true;
+    document.querySelectorAll('section.step button[data-next]').forEach(function (b) { b.disabled = true; });
+  }
+
+  // ------------------------------------------------------------------ the wizard's state on the server (reload, back/forward)
+  var params = new URLSearchParams(location.search);
+  var draftKey = params.get('utkast') || newKey();
+  if (!params.get('utkast')) { params.set('utkast', draftKey); history.replaceState(null, '', location.pathname + '?' + params.toString()); }
+  var restoring = true;
+  var draftTimer = null;
+  function formState() {
+    readEditors();
+    var f = {};
+    document.querySelectorAll('section.step[data-step="1"] select, section.step[data-step="1"] input').forEach(function (el) {
+      if (!el.id) return;
+      f[el.id] = el.multiple ? Array.prototype.map.call(el.selectedOptions, function (o) { return o.value; }) : el.value;
+    });
+    return {
+      v: 1, step: state.step, fields: f, when: $('when-later').checked ? 'later' : 'now', sendAt: $('send-at').value, testTo: $('test-to').value,
+      content: state.content, chLang: state.chLang, dirty: state.dirty, templateId: state.templateId, templateName: state.templateName, version: state.version,
+      versionId: state.versionId, baseVersion: state.baseVersion, shared: state.shared, builtIn: state.builtIn, usedBy: state.usedBy, saveMode: state.saveMode,
+      links: state.links, keys: state.keys, launched: state.launched, campaign: state.campaign ? { id: state.campaign.id, sendAt: state.campaign.sendAt, audienceSize: state.campaign.audienceSize, state: state.campaign.state } : null,
+      previewMember: state.previewMember, previewLang: state.previewLang,
+    };
+  }
+  function saveDraft() {
+    if (restoring) return;
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(function () {
+      B.api('PUT', '/api/campaign-drafts/' + draftKey, { state: formState(), campaignId: state.campaign ? state.campaign.id : null })
+        .then(function () { document.body.dataset.draftSaved = String(Date.now()); })
+        .catch(function () { /* the next change tries again */ });
+    }, 300);
+  }
+  document.addEventListener('change', function () { saveDraft(); });
+  document.addEventListener('input', function () { saveDraft(); });
+
+  function applyFields(fields) {
+    Object.keys(fields).forEach(function (id) {
+      var el = $(id);
+      if (!el) return;
+      if (el.multiple) Array.prototype.forEach.call(el.options, function (o) { o.selected = fields[id].indexOf(o.value) >= 0; });
+      else el.value = fields[id];
+    });
+  }
+  function restore(d) {
+    applyFields(d.fields || {});
+    if (d.when === 'later') { $('when-later').checked = true; $('send-at').disabled = false; }
+    $('send-at').value = d.sendAt || '';
+    if (d.testTo) $('test-to').value = d.testTo;
+    ['content', 'chLang', 'dirty', 'templateId', 'templateName', 'version', 'versionId', 'baseVersion', 'shared', 'builtIn', 'usedBy', 'saveMode', 'links', 'keys', 'launched', 'campaign', 'previewMember', 'previewLang']
+      .forEach(function (k) { if (d[k] !== undefined) state[k] = d[k]; });
+    updateCounts();
+    show(d.step || 1);
+    if (d.step >= 2 && state.templateId && state.version) preview().catch(function () { /* shown on save */ });
+    if (state.launched && state.campaign) { show(5); showLaunched(); }
+  }
+  /** Editing a saved draft campaign: its fields into the wizard (the simple filters the wizard itself writes). */
+  function fromCampaign(id) {
+    return B.api('GET', '/api/campaigns/' + id + '/review').then(function (r) {
+      var c = r.campaign;
+      if (c.state !== 'draft') { location.href = '/app/campaigns/' + c.id; return; }
+      state.campaign = c;
+      $('c-name').value = c.name;
+      $('c-category').value = c.category;
+      ['c-ch1', 'c-ch2', 'c-ch3'].forEach(function (sel, i) { $(sel).value = c.channels[i] || ''; });
+      var MAP = { status: 'f-status', category: 'f-mcategory', county: 'f-county', municipality: 'f-municipality', employer: 'f-employer', workplace: 'f-workplace',
+        agreement: 'f-agreement', branch: 'f-branch', club: 'f-club', role: 'f-role', language: 'f-language' };
+      var leaves = c.audience && c.audience.all ? c.audience.all : [c.audience];
+      document.querySelectorAll('section.step[data-step="1"] fieldset select').forEach(function (s) { if (s.id.indexOf('f-') === 0) s.value = ''; });
+      leaves.forEach(function (leaf) {
+        var k = Object.keys(leaf || {})[0];
+        if (k === 'joinedAfter') $('f-joined-after').value = leaf[k];
+        else if (MAP[k]) $(MAP[k]).value = String(leaf[k][0]);
+      });
+      state.links = c.links || {};
+      if (c.sendAt) { $('when-later').checked = true; $('send-at').disabled = false; $('send-at').value = new Date(new Date(c.sendAt).getTime() - new Date(c.sendAt).getTimezoneOffset() * 60000).toISOString().slice(0, 16); }
+      var first = r.review.content[0];
+      updateCounts();
+      if (first) return loadTemplate(first.templateId, first.version).then(function () { show(Number(params.get('steg')) || 1); });
+      show(1);
+    });
+  }
+  Promise.all([categoriesLoaded, referencesLoaded]).then(function () {
+    if (params.get('kampanje')) return fromCampaign(Number(params.get('kampanje')));
+    return B.api('GET', '/api/campaign-drafts/' + draftKey).then(function (d) { restore(d.state); }, function () { /* a new wizard */ });
+  }).catch(fail).then(function () { restoring = false; document.body.dataset.wizardReady = '1'; });
 })();

@@ -1,0 +1,116 @@
+import type { Db } from '../db';
+import type { Channel } from './decision';
+
+/**
+ * Group commit for member unsubscribes (one-click `POST /u/:token` and the page's own button).
+ *
+ * Each unsubscribe must be durably committed before the member is told it is done (synchronous
+ * commit stays on: the ledger row is the proof of the member's choice). Committing each one in
+ * its own statement makes every request pay a WAL flush, a round trip and a transaction of its
+ * own; at a few thousand requests a second that, not the work, is the limit. So requests that
+ * arrive while a commit is in flight wait for the next one, and each commit carries all of them:
+ * ONE statement (its own transaction) calls `consent_record` once per request, in member-id
+ * order, and every request is answered only after that statement has committed. Under light load
+ * a request finds no commit in flight and goes alone at once: no timer, no added latency.
+ *
+ * Rules kept from the single-request path: `consent_record` (migration 010) writes the ledger
+ * row and the state under the member's advisory lock, so two identical changes (a double click,
+ * even inside one batch: a volatile function sees the earlier call's rows) add one row; a member
+ * that no longer exists gives `found: false` and no row. Locks are taken in member-id order in
+ * every batch, so two batches in flight cannot deadlock each other. If a batch fails, each of
+ * its requests is retried alone, so one bad request cannot fail the others.
+ */
+
+export interface Unsubscribe {
+  memberId: number;
+  category: string;
+  channel: Channel;
+  source: 'one_click' | 'unsubscribe_link';
+  campaignId: number | null;
+  at: Date;
+}
+
+export interface UnsubscribeResult {
+  /** False when the member does not exist (erased): nothing was recorded. */
+  found: boolean;
+  language: string | null;
+  /** The new ledger row, or null when the choice was already recorded. */
+  eventId: number | null;
+}
+
+export interface GroupCommitOptions {
+  /** Requests per commit at most (default 500). */
+  maxBatch?: number;
+  /** Commits in flight at once, each on its own connection (default 2). */
+  maxInFlight?: number;
+}
+
+const BATCH_SQL = `SELECT x.i, m.language,
+    consent_record(m.id, x.category, x.channel, false, x.source, NULL, 'member', x.campaign, NULL, x.at) AS event_id
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
+       WITH ORDINALITY AS x(member_id, category, channel, source, campaign, at, i)
+  CROSS JOIN LATERAL (SELECT id, language FROM members WHERE id = x.member_id) m`;
+
+interface Pending { u: Unsubscribe; resolve: (r: UnsubscribeResult) => void; reject: (e: unknown) => void }
+
+export class UnsubscribeWriter {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
+  constructor(private readonly db: Db, opts: GroupCommitOptions = {}) {
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxInFlight = opts.maxInFlight ?? 2;
+  }
+
+  /** Resolves once the change is committed. */
+  record(u: Unsubscribe): Promise<UnsubscribeResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ u, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.commit(batch).finally(() => { this.inFlight--; this.pump(); });
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    // Member-id order (stable, so a member's own requests keep their order): the lock order.
+    const sorted = batch.map((p, k) => ({ p, k })).sort((a, b) => a.p.u.memberId - b.p.u.memberId || a.k - b.k).map((x) => x.p);
+    try {
+      const results = await this.run(sorted.map((p) => p.u));
+      sorted.forEach((p, k) => p.resolve(results[k]));
+    } catch (err) {
+      if (sorted.length === 1) { sorted[0].reject(err); return; }
+      // One request's failure must not fail the others: each alone, in the same order.
+      for (const p of sorted) {
+        try { p.resolve((await this.run([p.u]))[0]); } catch (e) { p.reject(e); }
+      }
+    }
+  }
+
+  private async run(us: Unsubscribe[]): Promise<UnsubscribeResult[]> {
+    const { rows } = await this.db.query(BATCH_SQL, [
+      us.map((u) => u.memberId), us.map((u) => u.category), us.map((u) => u.channel),
+      us.map((u) => u.source), us.map((u) => u.campaignId), us.map((u) => u.at),
+    ]);
+    const out: UnsubscribeResult[] = us.map(() => ({ found: false, language: null, eventId: null }));
+    for (const r of rows) out[Number(r.i) - 1] = { found: true, language: r.language ?? null, eventId: r.event_id ?? null };
+    return out;
+  }
+}
+
+const writers = new WeakMap<Db, UnsubscribeWriter>();
+
+/** The one writer per database pool of this process. */
+export function unsubscribeWriter(db: Db): UnsubscribeWriter {
+  let w = writers.get(db);
+  if (!w) { w = new UnsubscribeWriter(db); writers.set(db, w); }
+  return w;
+}
