@@ -38,6 +38,24 @@ import { createApiToken, createStaffUser } from '../src/auth';
 import { demoOrganisation, generateMembers, insertOrganisation, streetPostcodes, type DemoMember } from '../src/demo/seed';
 
 const ROOT = path.join(__dirname, '..');
+
+/** utime + stime (1/100 s) of each pid that still exists. */
+function procTicks(pids: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(pid, Number(f[11]) + Number(f[12]));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+/** Ticks between two readings; a pid new in the second counted from zero. */
+function tickDelta(a: Map<number, number>, b: Map<number, number>): number {
+  let t = 0;
+  for (const [pid, v] of b) t += v - (a.get(pid) ?? 0);
+  return t;
+}
 const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const API_KEY = 'SG.bench-campaign-key';
 
@@ -198,6 +216,12 @@ async function main(): Promise<void> {
       for (const p of procs) rssPeak.set(p.name, Math.max(rssPeak.get(p.name) ?? 0, statusKb(p.pid, 'VmRSS')));
     }, 250);
     const load0 = os.loadavg()[0];
+    // CPU from /proc (utime + stime): the hub's own processes, the PostgreSQL backends of the
+    // bench database (PostgreSQL runs on this host; a backend that ends between readings is
+    // missed, so a lower bound) and the emulator apart, so the hub's cost shows beside the double's.
+    const pgPids = async () => (await db.many(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)).map((r) => r.pid as number);
+    const hubPids = () => procs.filter((p) => p.name !== 'emulator').map((p) => p.pid);
+    const cpu0 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), emu: procTicks([emuInfo.pid]) };
 
     // ---- the measured part ----
     const t0 = performance.now();
@@ -219,6 +243,9 @@ async function main(): Promise<void> {
       if (performance.now() - lastLog > 10_000) { lastLog = performance.now(); log(`${secs(lastLog - t0)} s: ${pending} pending, ${accepted} accepted`); }
       await sleep(250);
     }
+    const cpu1 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), emu: procTicks([emuInfo.pid]) };
+    const perMillion = (a: Map<number, number>, b: Map<number, number>) => Number(((tickDelta(a, b) / 100) * (1_000_000 / members)).toFixed(1));
+    const cpuPerMillion = { hub_s: perMillion(cpu0.hub, cpu1.hub), postgres_s: perMillion(cpu0.pg, cpu1.pg), emulator_s: perMillion(cpu0.emu, cpu1.emu) };
     const sentDone = await db.one(`SELECT count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [campaignId]);
     const wallMs = performance.now() - t0;
     clearInterval(sampler);
@@ -242,6 +269,8 @@ async function main(): Promise<void> {
       emulator: { requests: stats.requests, recipients: stats.recipients, cpu_ms: stats.cpuMs, ledger: 'count' },
       campaign_state: state,
       member_load_s: secs(loadMs),
+      cpu_s_per_million: cpuPerMillion,
+      ratio: Number((wallMs / floorMs).toFixed(1)),
       load_avg: { at_launch: Number(load0.toFixed(1)), at_end: load },
       cpus: os.cpus().length,
     };
@@ -255,6 +284,7 @@ async function main(): Promise<void> {
       ['peak RSS api / worker / emulator (MB)', `${hwm.api} / ${workerPeaks.join('+')} / ${hwm.emulator} (target ≤ 400 each)`],
       ['worker processes, webhooks', `${workerCount}, ${webhooks ? 'on' : 'off'}`],
       ['emulator requests / CPU', `${stats.requests} / ${stats.cpuMs} ms`],
+      ['CPU s per million: hub / PostgreSQL / emulator', `${cpuPerMillion.hub_s} / ${cpuPerMillion.postgres_s} / ${cpuPerMillion.emulator_s}`],
       ['load average at launch → end (1, 5, 15 min)', `${result.load_avg.at_launch} → ${load.join(', ')}`],
     ];
     const w = Math.max(...table.map((r) => r[0].length));

@@ -1,26 +1,30 @@
-import { Queue, Worker, DelayedError, RateLimitError, type Job, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Hub } from '../src/hub';
-import type { Channel } from '../src/consent';
-import { isProviderError } from '../src/providers';
-import { sendEmailBatch, sendLetterBatch, fanOutSmsBatch, sendSmsMessage, QuietHours } from '../src/campaigns/send';
-import { runCampaignSweep, reconcileCampaigns, launchDueCampaign } from '../src/campaigns/launch';
-import { startFallbackPoller } from '../src/campaigns/fallback';
-import { haltChannel } from '../src/campaigns/halts';
 
 /**
- * The campaign queues. Jobs carry ids only; PostgreSQL (campaigns, send_log) holds the state, so
- * a job that runs twice sends nothing the second time (a batch is one job's alone).
+ * The campaign queues' producer side: queue names, job payloads, job ids and the helpers that
+ * add jobs. It imports nothing of the domain (domain code imports this; the workers that call
+ * the domain are in campaigns.worker.ts), so no import cycle runs through the queues.
  *
- *  - `campaign-email`, `campaign-letter`: one job per batch of up to 1000 log rows,
+ * Jobs carry ids only; PostgreSQL (campaigns, send_log) holds the state, so a job that runs
+ * twice sends nothing the second time (a batch is one job's alone), and every job id is
+ * deterministic, so adding a job that is already waiting, delayed or running changes nothing:
+ * the sweep and the watchdog (watchdog.ts) re-add whatever PostgreSQL says is pending.
+ *
+ *  - `campaign-snapshot`: one job per launched campaign (`snapshot-c<id>`) that takes the
+ *    audience into the send log in committed steps and enqueues each step's batches.
+ *  - `campaign-email`, `campaign-letter`: one job per batch of log rows,
  *    id `c<campaign>-<channel>-b<batch>` (fallback batches are negative: `…-b-7`).
- *  - `campaign-sms`: one job per batch of up to 1000 SMS rows: re-checks consent for the batch and
- *    fans out to `sms-message`, one job per message (`c<campaign>-sms-m<row>`), so the BullMQ
- *    limiter (SMS_RATE_PER_SECOND) counts messages, not batches.
+ *  - `campaign-sms`: one job per batch of SMS rows: re-checks consent for the batch and fans out
+ *    to `sms-message`, one job per message (`c<campaign>-sms-m<row>`), so the BullMQ limiter
+ *    (SMS_RATE_PER_SECOND) counts messages, not batches.
  *  - `campaign-control`: delayed launches at `send_at` (`launch-c<id>-<ms>`) and a job scheduler
- *    (`campaign-sweep`, every 30 s) that launches what is due, finishes campaigns, sends the
- *    register's event messages and re-enqueues work a lost Redis forgot.
+ *    (`campaign-sweep`, every 30 s) that launches what is due, continues snapshots, re-enqueues
+ *    the pending batches of running campaigns, finishes campaigns and sends the register's
+ *    event messages.
  */
 export const CAMPAIGN_QUEUES = {
+  snapshot: 'campaign-snapshot',
   email: 'campaign-email',
   sms: 'campaign-sms',
   letter: 'campaign-letter',
@@ -28,30 +32,38 @@ export const CAMPAIGN_QUEUES = {
   control: 'campaign-control',
 } as const;
 
+/** The channels a batch can be on (the consent module's Channel; spelled here so the producer imports no domain code). */
+export type BatchChannel = 'email' | 'sms' | 'letter';
+
 /** A batch: the rows of one campaign and channel with this batch number (negative: fallback rows). */
-export interface BatchJob { campaignId: number; channel: Channel; batchNo: number }
+export interface BatchJob { campaignId: number; channel: BatchChannel; batchNo: number }
+/** A batch to enqueue, optionally not before `notBefore` (ms since the epoch: the campaign's delivery window). */
+export interface BatchEnqueue extends BatchJob { notBefore?: number }
 export interface SmsMessageJob { campaignId: number; sendLogId: number }
+export interface SnapshotJob { campaignId: number }
 export type ControlJob = { launch: number } | { sweep: true };
 
 export const CAMPAIGN_SWEEP_ID = 'campaign-sweep';
-const SWEEP_EVERY_MS = 30_000;
+export const SWEEP_EVERY_MS = 30_000;
 
 /**
  * Transient provider errors and lost connections: retried with backoff (SEND_RETRY_ATTEMPTS,
- * SEND_RETRY_DELAY_MS). When a provider's transient errors use up the attempts, the channel
- * halts (see handle). A job failed for another reason is removed, so the sweep (which enqueues
- * the pending batches of running campaigns under the same id) can add it again.
+ * SEND_RETRY_DELAY_MS); when a provider's transient errors use up the attempts, the channel
+ * halts (campaigns.worker.ts).
  */
-function sendJobOpts(hub: Hub): JobsOptions {
+export function sendJobOpts(hub: Hub): JobsOptions {
   return {
     attempts: hub.config.sendRetry.attempts,
     backoff: { type: 'exponential', delay: hub.config.sendRetry.delayMs },
     removeOnComplete: true,
+    // A job failed for another reason than a provider's (those halt instead) is removed, so the
+    // sweep, which enqueues the pending batches of running campaigns under the same id, can add it again.
     removeOnFail: true,
   };
 }
 
-interface Queues {
+export interface CampaignQueues {
+  snapshot: Queue<SnapshotJob>;
   email: Queue<BatchJob>;
   sms: Queue<BatchJob>;
   letter: Queue<BatchJob>;
@@ -59,14 +71,15 @@ interface Queues {
   control: Queue<ControlJob>;
 }
 
-const cache = new WeakMap<Hub, Queues>();
+const cache = new WeakMap<Hub, CampaignQueues>();
 
-export function campaignQueues(hub: Hub): Queues {
+export function campaignQueues(hub: Hub): CampaignQueues {
   let q = cache.get(hub);
   if (!q) {
     const connection = hub.redis();
     const make = <T>(name: string) => new Queue<T>(name, { connection, prefix: hub.config.queuePrefix });
-    const created: Queues = {
+    const created: CampaignQueues = {
+      snapshot: make<SnapshotJob>(CAMPAIGN_QUEUES.snapshot),
       email: make<BatchJob>(CAMPAIGN_QUEUES.email),
       sms: make<BatchJob>(CAMPAIGN_QUEUES.sms),
       letter: make<BatchJob>(CAMPAIGN_QUEUES.letter),
@@ -84,14 +97,26 @@ export function batchJobId(job: BatchJob): string {
   return `c${job.campaignId}-${job.channel}-b${job.batchNo}`;
 }
 
-/** Adds batch jobs; an id already waiting, delayed or running is left alone (BullMQ dedupes on jobId). */
-export async function enqueueBatches(hub: Hub, jobs: BatchJob[]): Promise<void> {
+export function snapshotJobId(campaignId: number): string {
+  return `snapshot-c${campaignId}`;
+}
+
+/**
+ * Adds batch jobs; an id already waiting, delayed or running is left alone (BullMQ dedupes on
+ * jobId). A batch with `notBefore` in the future is delayed until then: the delay lives in the
+ * queue, so every worker process keeps to it.
+ */
+export async function enqueueBatches(hub: Hub, jobs: BatchEnqueue[]): Promise<void> {
   if (!jobs.length) return;
+  const now = hub.clock.now().getTime();
   const q = campaignQueues(hub);
   for (const channel of ['email', 'sms', 'letter'] as const) {
     const mine = jobs.filter((j) => j.channel === channel);
     for (let i = 0; i < mine.length; i += 500) {
-      await q[channel].addBulk(mine.slice(i, i + 500).map((data) => ({ name: channel, data, opts: { ...sendJobOpts(hub), jobId: batchJobId(data) } })));
+      await q[channel].addBulk(mine.slice(i, i + 500).map(({ notBefore, ...data }) => ({
+        name: channel, data,
+        opts: { ...sendJobOpts(hub), jobId: batchJobId(data), ...(notBefore && notBefore > now ? { delay: notBefore - now } : {}) },
+      })));
     }
   }
 }
@@ -105,6 +130,17 @@ export async function enqueueSmsMessages(hub: Hub, campaignId: number, ids: numb
   }
 }
 
+/**
+ * The snapshot job of a launched campaign. Retried with backoff (a PostgreSQL outage); a failed
+ * one is removed, so the next sweep adds it again rather than finding a dead id in the way.
+ */
+export async function enqueueSnapshot(hub: Hub, campaignId: number): Promise<void> {
+  await campaignQueues(hub).snapshot.add('snapshot', { campaignId }, {
+    jobId: snapshotJobId(campaignId), attempts: 20, backoff: { type: 'exponential', delay: 1_000 },
+    removeOnComplete: true, removeOnFail: true,
+  });
+}
+
 /** A launch at `send_at`: delayed job, id changes when the time does. */
 export async function scheduleLaunch(hub: Hub, campaignId: number, at: Date): Promise<void> {
   const delay = Math.max(0, at.getTime() - hub.clock.now().getTime());
@@ -114,76 +150,8 @@ export async function scheduleLaunch(hub: Hub, campaignId: number, at: Date): Pr
   });
 }
 
-/**
- * What a send job does with a failure: a 429 pauses the whole queue for the provider's reset
- * time and puts the job back (the batch is not dropped and counts no attempt); quiet hours delay
- * it (a paused campaign's jobs just end: resume enqueues them again); a transient provider error
- * on the job's last attempt halts the campaign's channel (`retries_exhausted`: never a silent
- * per-member failure; the job ends, resume enqueues it again); anything else is thrown for
- * BullMQ's backoff.
- */
-async function handle<T extends { campaignId: number; channel?: Channel }>(hub: Hub, worker: () => Worker<any>, job: Job<T>, token: string | undefined,
-  run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return await run();
-  } catch (err) {
-    if (isProviderError(err) && err.failureClass === 'transient' && err.kind !== 'rate_limited' && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-      await haltChannel(hub, job.data.campaignId, job.data.channel ?? 'sms', 'retries_exhausted', err);
-      return { halted: 'retries_exhausted' };
-    }
-    if (isProviderError(err) && err.kind === 'rate_limited') {
-      await worker().rateLimit(Math.max(100, err.retryAfterMs ?? 1000));
-      throw new RateLimitError();
-    }
-    if (err instanceof QuietHours) {
-      await job.moveToDelayed(err.until.getTime(), token);
-      throw new DelayedError();
-    }
-    throw err;
-  }
-}
-
-export interface CampaignWorkers { close(): Promise<void> }
-
-/**
- * Starts the campaign workers in this process (call once per worker process). Several processes,
- * on one or several machines, may run them at once. SIGTERM: close() lets running jobs finish.
- */
-export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: number; sweep?: boolean } = {}): Promise<CampaignWorkers> {
-  const connection = hub.redis();
-  const lock = hub.config.sendJobLockMs;
-  const base = { connection, prefix: hub.config.queuePrefix, lockDuration: lock, stalledInterval: Math.min(5_000, Math.floor(lock / 2)), maxStalledCount: 20 };
-  const workers: Worker<any>[] = [];
-  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(hub, () => email, job, token, () => sendEmailBatch(hub, job.data)),
-    { ...base, concurrency: opts.concurrency ?? 2 });
-  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(hub, () => sms, job, token, () => fanOutSmsBatch(hub, job.data)),
-    { ...base, concurrency: 2 });
-  const letter: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.letter, (job, token) => handle(hub, () => letter, job, token, () => sendLetterBatch(hub, job.data, job.id!)),
-    { ...base, concurrency: 1, lockDuration: 120_000 });
-  const rate = hub.config.smsRatePerSecond;
-  const smsMessage: Worker<SmsMessageJob> = new Worker<SmsMessageJob>(CAMPAIGN_QUEUES.smsMessage, (job, token) => handle(hub, () => smsMessage, job, token, () => sendSmsMessage(hub, job.data)),
-    { ...base, concurrency: 32, ...(rate > 0 ? { limiter: { max: rate, duration: 1000 } } : {}) });
-  const control = new Worker<ControlJob>(CAMPAIGN_QUEUES.control, async (job) => {
-    if ('launch' in job.data) return launchDueCampaign(hub, job.data.launch);
-    return runCampaignSweep(hub);
-  }, { ...base, concurrency: 1, lockDuration: 120_000 });
-  workers.push(email, sms, letter, smsMessage, control);
-  for (const w of workers) w.on('failed', (job, err) => hub.log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'campaign job failed'));
-
-  const stopPoller = startFallbackPoller(hub);
-  if (opts.sweep !== false) {
-    await campaignQueues(hub).control.upsertJobScheduler(CAMPAIGN_SWEEP_ID, { every: SWEEP_EVERY_MS },
-      { name: 'sweep', data: { sweep: true }, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } });
-    const r = await reconcileCampaigns(hub);
-    hub.log.info(r, 'campaign queues reconciled with PostgreSQL');
-  }
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    stopPoller();
-    await Promise.all(workers.map((w) => w.close()));
-  };
-  hub.onClose(close);
-  return { close };
+/** The campaign sweep's job scheduler (upserting it again is harmless: one schedule per id). */
+export async function upsertCampaignSweep(hub: Hub): Promise<void> {
+  await campaignQueues(hub).control.upsertJobScheduler(CAMPAIGN_SWEEP_ID, { every: SWEEP_EVERY_MS },
+    { name: 'sweep', data: { sweep: true }, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } });
 }

@@ -32,6 +32,10 @@ export interface Config {
   sendJobLockMs: number;
   smsQuietHours: { start: string; end: string };
   approvalThreshold: number;
+  /** Member ids per committed step of a campaign's audience snapshot (a queue job). */
+  snapshotStep: number;
+  /** How often each worker process checks that Redis still holds the queues (0 = never). */
+  queueWatchdogMs: number;
   registerEventMessages: boolean;
   trackOpensAndClicks: boolean;
   retention: {
@@ -91,6 +95,8 @@ const schema = Joi.object({
   SMS_QUIET_HOURS: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/).default('21:00-08:00')
     .messages({ 'string.pattern.base': 'SMS_QUIET_HOURS must be HH:MM-HH:MM' }),
   APPROVAL_THRESHOLD: Joi.number().integer().min(0).default(1000),
+  CAMPAIGN_SNAPSHOT_STEP: Joi.number().integer().min(1).default(100_000),
+  QUEUE_WATCHDOG_MS: Joi.number().integer().min(0).default(5_000),
   REGISTER_EVENT_MESSAGES: Joi.boolean().truthy('1').falsy('0').default(false),
   TRACK_OPENS_AND_CLICKS: Joi.boolean().truthy('1').falsy('0').default(false),
   RETENTION_RESIGNED_MEMBER_YEARS: Joi.number().integer().min(1).default(3),
@@ -171,6 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sendJobLockMs: v.SEND_JOB_LOCK_MS,
     smsQuietHours: { start: qs, end: qe },
     approvalThreshold: v.APPROVAL_THRESHOLD,
+    snapshotStep: v.CAMPAIGN_SNAPSHOT_STEP,
+    queueWatchdogMs: v.QUEUE_WATCHDOG_MS,
     registerEventMessages: v.REGISTER_EVENT_MESSAGES,
     trackOpensAndClicks: v.TRACK_OPENS_AND_CLICKS,
     retention: {

@@ -36,3 +36,15 @@ export function loadDevEmulators(config: Pick<Config, 'nodeEnv'>): DevEmulatorsM
     throw err;
   }
 }
+
+/**
+ * The in-process emulators sign their Event Webhook with a key of their own, whose public half
+ * they hand the hub. A configured SENDGRID_WEBHOOK_PUBLIC_KEY belongs to a real account (or an
+ * external emulator); replacing it silently would make the hub verify the wrong signer. So
+ * start-up refuses, naming the ways out (issue 14). Returns the message, or null when no conflict.
+ */
+export function emulatorKeyConflict(config: Pick<Config, 'sendgrid'>): string | null {
+  if (!config.sendgrid.webhookPublicKey) return null;
+  return 'SENDGRID_WEBHOOK_PUBLIC_KEY is set, but the in-process emulators sign events with their own key and would replace it; '
+    + 'set SENDGRID_BASE_URL and TWILIO_BASE_URL to the services that key belongs to, or unset SENDGRID_WEBHOOK_PUBLIC_KEY, or set EMULATORS=0';
+}

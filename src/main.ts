@@ -8,10 +8,10 @@ import { buildApp, buildMetricsApp } from './http/app';
 import { createMetrics } from './metrics';
 import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
-import { loadDevEmulators, type DevEmulatorsHandle } from './dev-emulators';
-import { startCampaignWorkers } from '../queues/campaigns';
-import { startBallotWorkers } from '../queues/ballots';
-import { startRetentionScheduler } from '../queues/retention';
+import { emulatorKeyConflict, loadDevEmulators, type DevEmulatorsHandle } from './dev-emulators';
+import { startCampaignWorkers } from '../queues/campaigns.worker';
+import { startBallotWorkers } from '../queues/ballots.worker';
+import { startRetentionScheduler } from '../queues/retention.worker';
 
 type Mode = 'all' | 'api' | 'worker';
 
@@ -45,11 +45,14 @@ async function checkServices(config: Config): Promise<void> {
 }
 
 export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; server?: http.Server; stop: () => Promise<void> }> {
-  await checkServices(config);
   // Development: in-process SendGrid and Twilio emulators, unless real (or external emulator) URLs are set.
   // They live in dev/emulators and are loaded only here, never in production (see src/dev-emulators.ts).
+  const withEmulators = mode === 'all' && config.emulators && config.nodeEnv !== 'production' && !config.sendgrid.baseUrl && !config.twilio.baseUrl;
+  const conflict = withEmulators ? emulatorKeyConflict(config) : null;
+  if (conflict) fatal(conflict, 2);
+  await checkServices(config);
   let emulators: DevEmulatorsHandle | undefined;
-  if (mode === 'all' && config.emulators && config.nodeEnv !== 'production' && !config.sendgrid.baseUrl && !config.twilio.baseUrl) {
+  if (withEmulators) {
     emulators = await loadDevEmulators(config).startForHub(config);
     config = emulators.config;
   }

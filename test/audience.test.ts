@@ -19,6 +19,7 @@ interface Known {
   id: number; memberNumber: string; status: string; category: string; county: string | null; municipality: string | null;
   postcode: string | null; employerId: number | null; workplaceId: number | null; branchId: number | null; clubId: number | null;
   agreements: Set<number>; roles: Set<string>; joinedAt: string; language: string; rolls: Set<number>;
+  areas: Set<string>; dues: boolean;
 }
 let pop: Known[] = [];
 let postcodes: string[] = [];
@@ -56,6 +57,9 @@ function matches(f: any, m: Known): boolean {
     case 'branch': return inList(m.branchId);
     case 'club': return inList(m.clubId);
     case 'agreement': return (v as number[]).some((a) => m.agreements.has(a));
+    case 'bargainingArea': return (v as string[]).some((a) => m.areas.has(a));
+    case 'duesOutstanding': return m.dues === v;
+    case 'joinedBetween': return (!v.from || m.joinedAt >= v.from) && (!v.to || m.joinedAt <= v.to);
     case 'role': return (v as string[]).some((r) => m.roles.has(r));
     case 'joinedBefore': return m.joinedAt < v;
     case 'joinedAfter': return m.joinedAt > v;
@@ -79,6 +83,9 @@ beforeAll(async () => {
   org2 = await createOrg(db);
   postcodes = (await db.many(`SELECT DISTINCT ON (left(municipality_number, 2)) postcode FROM postal_codes
       WHERE in_register AND category IN ('G', 'B') ORDER BY left(municipality_number, 2), postcode LIMIT 5`)).map((r) => r.postcode);
+  // Bargaining areas as the register stores them (two agreements share one area).
+  await db.query(`UPDATE agreements SET bargaining_area = CASE id WHEN $1 THEN 'Staten' WHEN $2 THEN 'NHO' WHEN $3 THEN 'Staten' END
+    WHERE id IN ($1, $2, $3)`, [org.agreementId, org.otherAgreementId, org2.agreementId]);
   ballotId = (await db.one(`INSERT INTO ballots (title, state, opens_at, closes_at, voting_url) VALUES ('Uravstemning test', 'open', now(), now() + interval '7 days', 'https://valg.example/') RETURNING id`))!.id;
 
   const r = prng(42);
@@ -104,6 +111,7 @@ beforeAll(async () => {
       agreementIds: agreements.filter(() => r() < 0.35),
     });
     if (i % 11 === 4) await db.query('UPDATE members SET street = NULL WHERE id = $1', [m.id]);
+    if (i % 4 === 1) await db.query('UPDATE members SET dues_outstanding = true WHERE id = $1', [m.id]);
     const roll = r() < 0.3;
     if (roll) await db.query('INSERT INTO ballot_roll_entries (ballot_id, member_id) VALUES ($1, $2)', [ballotId, m.id]);
     if (r() < 0.25) {
@@ -135,12 +143,15 @@ beforeAll(async () => {
            coalesce((SELECT array_agg(agreement_id) FROM member_agreements WHERE member_id = m.id), '{}') AS agreements,
            coalesce((SELECT array_agg(role) FROM member_roles WHERE member_id = m.id AND starts_on <= current_date
                       AND (ends_on IS NULL OR ends_on >= current_date)), '{}') AS roles,
-           coalesce((SELECT array_agg(ballot_id) FROM ballot_roll_entries WHERE member_id = m.id), '{}') AS rolls
+           coalesce((SELECT array_agg(ballot_id) FROM ballot_roll_entries WHERE member_id = m.id), '{}') AS rolls,
+           coalesce((SELECT array_agg(DISTINCT a.bargaining_area) FROM member_agreements ma JOIN agreements a ON a.id = ma.agreement_id
+                      WHERE ma.member_id = m.id AND a.bargaining_area IS NOT NULL), '{}') AS areas, m.dues_outstanding
       FROM members m LEFT JOIN workplaces w ON w.id = m.workplace_id ORDER BY m.id`);
   pop = rows.map((x) => ({
     id: x.id, memberNumber: x.member_number, status: x.status, category: x.category, county: x.county_code, municipality: x.municipality_number,
     postcode: x.postcode, employerId: x.employer_id, workplaceId: x.workplace_id, branchId: x.branch_id, clubId: x.club_id,
     agreements: new Set(x.agreements.map(Number)), roles: new Set(x.roles), joinedAt: x.joined_at, language: x.language, rolls: new Set(x.rolls.map(Number)),
+    areas: new Set(x.areas), dues: x.dues_outstanding,
   }));
   counties = [...new Set(pop.map((m) => m.county).filter((c): c is string => c !== null))];
   municipalities = [...new Set(pop.map((m) => m.municipality).filter((c): c is string => c !== null))];
@@ -168,6 +179,14 @@ describe('filter → SQL selects exactly the right members', () => {
     ['club', { club: [org2.clubId] }],
     ['agreement', { agreement: [org.agreementId] }],
     ['agreement (two)', { agreement: [org.otherAgreementId, org2.agreementId] }],
+    ['bargainingArea', { bargainingArea: ['NHO'] }],
+    ['bargainingArea (one area, two agreements)', { bargainingArea: ['Staten'] }],
+    ['bargainingArea (two)', { bargainingArea: ['Staten', 'NHO'] }],
+    ['duesOutstanding', { duesOutstanding: true }],
+    ['duesOutstanding false', { duesOutstanding: false }],
+    ['joinedBetween', { joinedBetween: { from: '2008-01-01', to: '2016-12-31' } }],
+    ['joinedBetween from only', { joinedBetween: { from: '2015-01-01' } }],
+    ['joinedBetween to only', { joinedBetween: { to: '2010-06-15' } }],
     ['role', { role: ['shop_steward', 'club_board', 'safety_rep'] }],
     ['joinedBefore', { joinedBefore: '2010-06-15' }],
     ['joinedAfter', { joinedAfter: '2015-01-01' }],
@@ -211,7 +230,10 @@ describe('filter → SQL selects exactly the right members', () => {
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
     const some = <T>(xs: readonly T[]): T[] => { const out = xs.filter(() => r() < 0.4); return out.length ? out : [pick(xs)]; };
     const leaf = (): AudienceFilter => {
-      switch (Math.floor(r() * 14)) {
+      switch (Math.floor(r() * 17)) {
+        case 14: return { bargainingArea: some(['Staten', 'NHO', 'KS']) };
+        case 15: return { duesOutstanding: r() < 0.5 };
+        case 16: return { joinedBetween: { from: `${2000 + Math.floor(r() * 10)}-01-01`, to: `${2010 + Math.floor(r() * 15)}-06-30` } };
         case 0: return { status: some(['active', 'resigned'] as const) };
         case 1: return { category: some(CATS) as any };
         case 2: return { county: some(counties) };
@@ -292,6 +314,12 @@ describe('validation', () => {
     expect(fieldsOf({ postcodeRange: [{ from: '0999', to: '0001' }] })).toEqual(['audience.postcodeRange.0']);
     expect(fieldsOf({ employer: ['x'] })).toEqual(['audience.employer.0']);
     expect(fieldsOf({ not: [] })).toEqual(['audience.not']);
+    expect(fieldsOf({ bargainingArea: [] })).toEqual(['audience.bargainingArea']);
+    expect(fieldsOf({ bargainingArea: [7] })).toEqual(['audience.bargainingArea.0']);
+    expect(fieldsOf({ duesOutstanding: 'yes' })).toEqual(['audience.duesOutstanding']);
+    expect(fieldsOf({ joinedBetween: {} })).toEqual(['audience.joinedBetween']);
+    expect(fieldsOf({ joinedBetween: { from: '2020-01-01', to: '2019-01-01' } })).toEqual(['audience.joinedBetween']);
+    expect(fieldsOf({ joinedBetween: { from: '2020-13-01' } })).toEqual(['audience.joinedBetween.from']);
     expect(fieldsOf('status = active')).toEqual(['audience']);
     expect(fieldsOf(null, 'body.filter')).toEqual(['body.filter']);
   });
@@ -342,6 +370,8 @@ describe('POST /api/audiences/preview', () => {
     ['newsletter', ['email', 'letter'], () => ({ any: [{ status: ['resigned'] }, { agreement: [org.agreementId] }] })],
     ['benefits', ['email', 'sms'], () => ({ not: { language: ['en'] } })],
     ['service', ['sms', 'email'], () => ({ all: [{ status: ['active'] }, { county: ['00'] }] })],
+    ['service', ['email', 'letter'], () => ({ all: [{ status: ['active'] }, { duesOutstanding: true }] })],
+    ['campaign', ['email', 'sms', 'letter'], () => ({ all: [{ bargainingArea: ['Staten', 'NHO'] }, { joinedBetween: { from: '2005-01-01', to: '2020-12-31' } }] })],
   ];
 
   test.each(cases.map((c, i) => [i, ...c] as const))('case %i: %s on %j agrees with decideBatch for every member', async (_i, category, channels, makeFilter) => {

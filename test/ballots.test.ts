@@ -6,7 +6,9 @@ import { createOrg, insertMember as insertRegisterMember, type Org, type MemberI
 import type { Db } from '../src/db';
 import { FixedClock } from '../src/clock';
 import { advanceBallot, planRecipients, type BallotCampaignSpec, type CampaignGateway } from '../src/ballots';
-import { ballotQueue, reconcileBallotJobs, startBallotWorkers, dueBallots } from '../queues/ballots';
+import { ballotQueue } from '../queues/ballots';
+import { startBallotWorkers } from '../queues/ballots.worker';
+import { reconcileBallotJobs, dueBallots } from '../src/ballots/schedule';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const openpgp: typeof OpenPGP = require('openpgp');

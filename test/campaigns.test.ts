@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import { loadLatestVersionByKey } from '../src/render';
-import { quietUntil, runCampaignSweep, loadCampaign } from '../src/campaigns';
+import { quietUntil, runCampaignSweep, loadCampaign, takeSnapshot } from '../src/campaigns';
 import { campaignRig, until, type CampaignRig } from './helpers/campaign';
+import { campaignQueues } from '../queues/campaigns';
 import { staffWithToken } from './helpers/hub';
 import { createOrg, insertMember, type Org } from './helpers/fixtures';
 
@@ -73,7 +74,7 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     expect(created.body.state).toBe('draft');
     const id = created.body.id;
     const launched = await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
-    expect(launched.status).toBe(200);
+    expect(launched.status).toBe(202);
     expect(launched.body.approvalRequired).toBe(false);
     await finished(rig, id);
 
@@ -151,8 +152,14 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     const leave = await insertMember(rig.hub.db, { workplaceId: org.otherWorkplaceId });
     const c = await api(rig, comms, 'POST', '/campaigns', { name: 'Snapshot', category: 'newsletter', channels: ['email'], templates: await templatesFor(rig, 'newsletter', ['email']), audience, links: LINKS });
     const id = c.body.id;
-    await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
+    const launched = await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
+    // The launch answered before its audience was taken: no worker runs the snapshot job now.
+    expect(launched.status).toBe(202);
+    expect(launched.body.campaign.snapshot).toEqual({ state: 'pending', taken: 0 });
+    expect(await rows(rig, id)).toHaveLength(0);
+    await takeSnapshot(rig.hub, id);
     expect((await rows(rig, id)).map((r) => r.state)).toEqual(['queued', 'queued']);
+    expect((await loadCampaign(rig.hub.db, id)).snapshot).toEqual({ state: 'done', taken: 2 });
     await optOut(rig, leave.id, 'newsletter', 'email');
     await rig.startWorkers();
     await finished(rig, id);
@@ -173,6 +180,7 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
       audience: { all: [{ club: [org6.clubId] }] }, links: LINKS,
     })).body.id;
     await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
+    await takeSnapshot(rig.hub, id);
     const admin = (await staffWithToken(rig.hub, 'admin')).auth;
     const erased = await api(rig, admin, 'POST', `/members/${gone.memberNumber}/erase`, { reason: 'Medlemmet ba om sletting' });
     expect(erased.status).toBe(200);
@@ -201,8 +209,10 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     await rig.workers!.close();
     rig.workers = null;
     const ok = await api(rig, comms2, 'POST', `/campaigns/${id}/approve`, {});
-    expect(ok.status).toBe(200);
+    expect(ok.status).toBe(202);
     expect(ok.body.campaign.state).toBe('running');
+    // No worker takes the snapshot job now: take it here, so the rows wait queued.
+    await takeSnapshot(rig.hub, id);
     expect(ok.body.campaign.approval.approvedBy).toBeTruthy();
     const audits = await rig.hub.db.many(`SELECT action FROM audit_log WHERE detail->>'campaignId' = $1 ORDER BY id`, [String(id)]);
     expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(['campaign.create', 'campaign.launch', 'campaign.approve']));
@@ -231,7 +241,11 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
     const paused = await api(rig, comms, 'POST', `/campaigns/${id}/pause`, {});
     expect(paused.body.campaign.state).toBe('paused');
-    await new Promise((r) => setTimeout(r, 2000));
+    // The snapshot goes on while paused; a batch that had passed its gate before the pause
+    // finishes. Once both are over, nothing more leaves.
+    const q = campaignQueues(rig.hub);
+    await until(async () => (await loadCampaign(rig.hub.db, id)).snapshot.state === 'done'
+      && (await q.email.getActiveCount()) === 0 && (await q.snapshot.getActiveCount()) === 0, 60_000, 'the snapshot and the batches in flight to end');
     const sentAtPause = (await rows(rig, id)).filter((r) => r.state !== 'queued').length;
     await new Promise((r) => setTimeout(r, 1500));
     expect((await rows(rig, id)).filter((r) => r.state !== 'queued').length).toBe(sentAtPause);

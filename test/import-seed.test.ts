@@ -25,7 +25,7 @@ describe('demo seed', () => {
     expect(await q(`SELECT count(*)::int AS n FROM members WHERE email NOT LIKE '%@example.___'`)).toBe(0);
     for (const r of await t.hub.db.many('SELECT org_number FROM employers UNION ALL SELECT org_number FROM workplaces')) expect(isValidOrgNumber(r.org_number)).toBe(true);
     const staff = await t.hub.db.many('SELECT role, member_id FROM staff_users ORDER BY role');
-    expect(staff.map((s) => s.role)).toEqual(['admin', 'auditor', 'communications', 'representative', 'representative']);
+    expect(staff.map((s) => s.role)).toEqual(['admin', 'auditor', 'communications', 'representative', 'representative', 'strike_committee']);
     const reps = staff.filter((s) => s.role === 'representative');
     for (const r of reps) expect(await q(`SELECT count(*)::int AS n FROM member_roles WHERE member_id = ${Number(r.member_id)}`)).toBeGreaterThan(0);
     expect(await seedDemoUnion(t.hub)).toEqual({ seeded: false });

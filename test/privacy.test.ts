@@ -5,7 +5,8 @@ import { FixedClock } from '../src/clock';
 import type { Db } from '../src/db';
 import { recordConsentChange, suppress } from '../src/consent';
 import { campaignCounts, findTraces, runRetentionSweep, trackingSettings, type MemberExport } from '../src/privacy';
-import { startRetentionScheduler, RETENTION_SCHEDULER_ID } from '../queues/retention';
+import { RETENTION_SCHEDULER_ID } from '../queues/retention';
+import { startRetentionScheduler } from '../queues/retention.worker';
 
 const NOW = new Date('2025-06-15T10:00:00Z');
 const clock = new FixedClock(NOW);

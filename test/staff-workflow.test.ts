@@ -124,7 +124,7 @@ describe('staff workflow guards (API)', () => {
         call(comms, 'POST', `/campaigns/${c.id}/launch`, { idempotencyKey: 'launch-key-0001' }),
         call(comms, 'POST', `/campaigns/${c.id}/launch`, { idempotencyKey: 'launch-key-0001' }),
       ]);
-      expect([a.status, b.status]).toEqual([200, 200]);
+      expect([a.status, b.status]).toEqual([202, 202]);
       expect(a.body.campaign.id).toBe(c.id);
       expect(b.body.campaign.id).toBe(c.id);
       expect((await t.hub.db.one(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'campaign.launch' AND (detail->>'campaignId')::bigint = $1`, [c.id]))!.n).toBe(1);
@@ -141,7 +141,7 @@ describe('staff workflow guards (API)', () => {
       expect((await call(comms, 'GET', `/campaigns/${c.id}`)).body.state).toBe('draft');
       // The key was released: fixing the audience and launching with the same key works.
       expect((await call(comms, 'PATCH', `/campaigns/${c.id}`, { audience: { all: [{ workplace: [workplaceId] }] } })).status).toBe(200);
-      expect((await call(comms, 'POST', `/campaigns/${c.id}/launch`, { idempotencyKey: 'launch-empty-01' })).status).toBe(200);
+      expect((await call(comms, 'POST', `/campaigns/${c.id}/launch`, { idempotencyKey: 'launch-empty-01' })).status).toBe(202);
     });
 
     test('an audience whose members cannot be reached on any chosen channel is refused too', async () => {

@@ -3,7 +3,7 @@ import { createOrg, insertMember, type Org } from './helpers/fixtures';
 import { until } from './helpers/campaign';
 import { FixedClock } from '../src/clock';
 import { createApiToken } from '../src/auth';
-import { startRetentionScheduler } from '../queues/retention';
+import { startRetentionScheduler } from '../queues/retention.worker';
 
 jest.setTimeout(120_000);
 

@@ -12,8 +12,12 @@ import { Problem } from '../errors';
  *    `status`, `category` (membership category), `county` (2 digits), `municipality` (4 digits),
  *    `postcodeRange` ([{ from, to }], inclusive), `employer` (employer ids, through the member's
  *    workplace), `workplace`, `branch`, `club` (ids), `agreement` (agreement ids the member is
- *    covered by), `role` (roles held today), `joinedBefore` / `joinedAfter` ('YYYY-MM-DD',
- *    strictly before / after), `language`, `memberNumbers` (explicit include),
+ *    covered by), `bargainingArea` (the bargaining area of any agreement the member is covered
+ *    by, `agreements.bargaining_area`: Staten, KS, Spekter, NHO…), `duesOutstanding` (true:
+ *    members in arrears, `members.dues_outstanding`; false: members who are not), `role` (roles
+ *    held today), `joinedBefore` / `joinedAfter` ('YYYY-MM-DD', strictly before / after),
+ *    `joinedBetween` ({ from?, to? }: joined on or after `from` and on or before `to`, both
+ *    ends inclusive, at least one given), `language`, `memberNumbers` (explicit include),
  *    `excludeMemberNumbers` (explicit exclude), `ballotRoll` (on the frozen roll of that ballot),
  *    `strike` / `strikePhase` (taken out in that strike / phase and not taken back in: the
  *    members a strike message concerns; src/strikes owns the selection).
@@ -47,6 +51,9 @@ export type AudienceLeaf =
   | { branch: number[] }
   | { club: number[] }
   | { agreement: number[] }
+  | { bargainingArea: string[] }
+  | { duesOutstanding: boolean }
+  | { joinedBetween: { from?: string; to?: string } }
   | { role: RoleName[] }
   | { joinedBefore: string }
   | { joinedAfter: string }
@@ -93,6 +100,11 @@ const postcodeRange = Joi.object({ from: digits(4).required(), to: digits(4).req
   return v;
 });
 
+const joinedBetween = Joi.object({ from: isoDate, to: isoDate }).or('from', 'to').custom((v: { from?: string; to?: string }, h) => {
+  if (v.from && v.to && v.from > v.to) return h.message({ custom: '{{#label}} must have from ≤ to' });
+  return v;
+});
+
 const LINK = Joi.link('#audienceFilter');
 
 /** The joi schema of one filter node (recursive). Depth and leaf limits are checked by `validateAudience`. */
@@ -110,6 +122,9 @@ export const audienceFilterSchema: Joi.ObjectSchema = Joi.object({
   branch: list(id),
   club: list(id),
   agreement: list(id),
+  bargainingArea: list(Joi.string().trim().min(1).max(100)),
+  duesOutstanding: Joi.boolean().strict(),
+  joinedBetween,
   role: list(Joi.string().valid(...ROLE_NAMES)),
   joinedBefore: isoDate,
   joinedAfter: isoDate,
@@ -248,6 +263,18 @@ function compile(node: AudienceFilter, m: string, params: unknown[]): Compiled {
     case 'club': return maybeNull(`${m}.club_id = ANY(${p(value)}::bigint[])`);
     case 'agreement':
       return notNull(`EXISTS (SELECT 1 FROM member_agreements ama WHERE ama.member_id = ${m}.id AND ama.agreement_id = ANY(${p(value)}::bigint[]))`);
+    case 'bargainingArea':
+      return notNull(`EXISTS (SELECT 1 FROM member_agreements ama JOIN agreements aag ON aag.id = ama.agreement_id
+        WHERE ama.member_id = ${m}.id AND aag.bargaining_area = ANY(${p(value)}::text[]))`);
+    case 'duesOutstanding': return notNull(`${m}.dues_outstanding = ${p(value)}::boolean`);
+    case 'joinedBetween': {
+      const v = value as { from?: string; to?: string };
+      const parts = [
+        ...(v.from ? [`${m}.joined_at >= ${p(v.from)}::date`] : []),
+        ...(v.to ? [`${m}.joined_at <= ${p(v.to)}::date`] : []),
+      ];
+      return notNull(`(${parts.join(' AND ')})`);
+    }
     case 'role':
       return notNull(`EXISTS (SELECT 1 FROM member_roles amr WHERE amr.member_id = ${m}.id AND amr.role = ANY(${p(value)}::text[])
         AND amr.starts_on <= current_date AND (amr.ends_on IS NULL OR amr.ends_on >= current_date))`);

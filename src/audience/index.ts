@@ -8,6 +8,7 @@ export {
   type AudienceFilter, type AudienceGroup, type AudienceLeaf, type MemberStatus, type MembershipCategory,
   type RoleName, type Language, type PostcodeRange,
 } from './filter';
+export { chooseChannelSql, chosenChannelSql } from './channel';
 export { previewAudience, SAMPLE_SIZE, type PreviewInput, type PreviewResult, type PreviewSample } from './preview';
 export {
   listSavedAudiences, getSavedAudience, createSavedAudience, updateSavedAudience, deleteSavedAudience, type SavedAudience,

@@ -5,6 +5,7 @@ import { reachableSql, unreachableReasonSql, CHANNELS, type Channel, type Unreac
 import { memberScopeSql } from '../members';
 import { audienceSql, validateAudience, type AudienceFilter } from './filter';
 import { getSavedAudience } from './saved';
+import { chooseChannelSql } from './channel';
 import { boundedQuery, QUERY_CANCELED } from '../db';
 
 function previewCut(err: any, bounds: { timeoutMs?: number; signal?: AbortSignal }): never {
@@ -87,9 +88,8 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
   const scope = memberScopeSql(staff, 'm', params);
   const flag = (ch: Channel) => `c_${ch}`;
   const flags = channels.map((ch) => `${reachableSql('m', catP, ch)} AS ${flag(ch)}`).join(',\n         ');
-  // As the launch chooses: the member's own preferred channel when the campaign offers it and it is
-  // allowed, else the first allowed channel in the campaign's order.
-  const chosen = `CASE ${channels.map((ch) => `WHEN f.pref = '${ch}' AND f.${flag(ch)} THEN '${ch}'`).join(' ')} ${channels.map((ch) => `WHEN f.${flag(ch)} THEN '${ch}'`).join(' ')} END`;
+  // As the launch chooses (the one rule, ./channel.ts), over the flags computed once per member.
+  const chosen = chooseChannelSql(channels, { preferred: 'f.pref', allowed: (ch) => `f.${flag(ch)}` });
   const none = channels.map((ch) => `NOT f.${flag(ch)}`).join(' AND ');
   const counts = channels.map((ch) =>
     `count(*) FILTER (WHERE (${chosen}) = '${ch}')::int AS by_${ch}, count(*) FILTER (WHERE f.${flag(ch)})::int AS on_${ch}`).join(',\n       ');

@@ -18,7 +18,8 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     body: Joi.object({
-      email: Joi.string().email().required(),
+      // Any domain: the demo's own staff use budstikke.example (RFC 2606), not an IANA top-level domain.
+      email: Joi.string().email({ tlds: { allow: false } }).required(),
       name: Joi.string().max(200).required(),
       role: Joi.string().valid(...ROLES).required(),
       memberNumber: Joi.string().max(20).when('role', { is: 'representative', then: Joi.required() }),

@@ -19,6 +19,7 @@ export { freezeRoll, rollDifference, exportRoll, listRollExports, type RollDiffe
 export { eraseBallotRoll, BALLOT_PERSONAL_TABLES } from './retention';
 export { advanceBallot, type AdvanceResult } from './advance';
 export { ballotAudience, ballotMergeData, ballotFieldsForCampaign, votingUrlFor, campaignSpec, BALLOT_TEMPLATES, type BallotCampaignSpec, type CampaignGateway } from './notify';
+export { syncBallotJobs, reconcileBallotJobs, dueBallots, desiredWakeups } from './schedule';
 export { planNotifications, planRecipients, type NotificationPlan } from './plan';
 export { parseOsloTime, osloIso } from './time';
 export { readProviderKey, encryptFor, type ProviderKey } from './pgp';

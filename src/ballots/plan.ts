@@ -1,5 +1,6 @@
 import type { Hub } from '../hub';
-import { reachableSql, unreachableReasonSql } from '../consent/decision';
+import { unreachableReasonSql } from '../consent';
+import { chosenChannelSql } from '../audience';
 import { Problem } from '../errors';
 import { loadBallot, notificationChannels, type Channel, type NotificationKind } from './service';
 import { beforeClosing } from './time';
@@ -17,17 +18,16 @@ export interface NotificationPlan {
 }
 
 /**
- * Per member of the audience (roll AND active): the first of `channels` the consent decision
- * allows for the ballot category, or null with the reason of the first channel. The same rule
- * campaigns apply at launch (suppressed or missing addresses fall through to the next channel);
- * here it is a preview for staff and the ballots tests.
+ * Per member of the audience (roll AND active): the channel the launch of the notification will
+ * use, by the one rule of channel choice (the member's preferred channel first when offered and
+ * allowed, else the first allowed in order: `chosenChannelSql` in src/audience), or null with the
+ * reason of the first channel. A preview for staff and the ballots tests; nothing is sent.
  */
 export function recipientChannelSql(channels: Channel[], params: unknown[]): string {
   params.push('ballot');
   const cat = `$${params.length}::text`;
-  const whens = channels.map((ch) => `WHEN ${reachableSql('m', cat, ch)} THEN '${ch}'`).join('\n      ');
   const reason = channels.length ? unreachableReasonSql('m', cat, channels[0]) : `'no_channel'`;
-  return `CASE ${whens || 'WHEN FALSE THEN NULL'} ELSE NULL END AS channel, ${reason} AS first_reason`;
+  return `${chosenChannelSql('m', cat, channels)} AS channel, ${reason} AS first_reason`;
 }
 
 export async function planRecipients(hub: Hub, ballotId: number, channels: Channel[]):

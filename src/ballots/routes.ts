@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { Api } from '../http/api';
 import type { Hub } from '../hub';
-import { syncBallotJobs } from '../../queues/ballots';
+import { syncBallotJobs } from './schedule';
 import { addResult, cancelBallot, createBallot, getBallot, listBallots, updateBallot } from './service';
 import { exportRoll, freezeRoll, listRollExports, rollDifference } from './roll';
 import { parseOsloTime, DURATION } from './time';

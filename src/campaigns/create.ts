@@ -8,6 +8,7 @@ import { validateAudience } from '../audience';
 import { loadTemplateVersionOf, loadTemplateVersion, templateLinks, type TemplateVersion } from '../render';
 import { campaignCounts } from '../sendlog';
 import { loadCampaign, loadCategory, assertTransition, type Campaign, type CampaignKind } from './model';
+import type { DeliveryWindow } from './window';
 
 /** A template reference as staff give it: a version id, or a template id with an optional version number (default: latest). */
 export type TemplateRef = number | { versionId: number } | { templateId: number; version?: number | null };
@@ -23,6 +24,8 @@ export interface CampaignInput {
   printMode?: 'letters' | 'address_list';
   kind?: CampaignKind;
   idempotencyKey?: string | null;
+  /** Optional email delivery window (off by default). */
+  deliveryWindow?: DeliveryWindow | null;
 }
 
 /** Where a template version keeps each channel's content. */
@@ -98,11 +101,12 @@ export async function createCampaignOnce(hub: Hub, staff: Staff | null, input: C
   const templates = await resolveContent(hub.db, input);
   const made = await hub.db.tx(async (db) => {
     const { rows } = await db.query(
-      `INSERT INTO campaigns (kind, name, category, channels, audience, send_at, templates, links, print_mode, idempotency_key, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+      `INSERT INTO campaigns (kind, name, category, channels, audience, send_at, templates, links, print_mode, idempotency_key, created_by, delivery_window)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id`,
       [input.kind ?? 'campaign', input.name, input.category, input.channels, JSON.stringify(input.audience), input.sendAt ?? null,
-        JSON.stringify(templates), JSON.stringify(input.links ?? {}), input.printMode ?? 'letters', input.idempotencyKey ?? null, staff?.id ?? null]);
+        JSON.stringify(templates), JSON.stringify(input.links ?? {}), input.printMode ?? 'letters', input.idempotencyKey ?? null, staff?.id ?? null,
+        input.deliveryWindow ? JSON.stringify(input.deliveryWindow) : null]);
     if (!rows[0]) return null;
     await audit(db, { staff, action: 'campaign.create', detail: { campaignId: rows[0].id, kind: input.kind ?? 'campaign', category: input.category } });
     return loadCampaign(db, rows[0].id);
@@ -126,6 +130,7 @@ export async function updateCampaign(hub: Hub, staff: Staff, id: number, patch: 
     sendAt: patch.sendAt !== undefined ? patch.sendAt : current.sendAt,
     links: patch.links ?? current.links,
     printMode: patch.printMode ?? current.printMode,
+    deliveryWindow: patch.deliveryWindow !== undefined ? patch.deliveryWindow : current.deliveryWindow,
   };
   const templates = await resolveContent(hub.db, merged);
   return hub.db.tx(async (db) => {
@@ -133,10 +138,10 @@ export async function updateCampaign(hub: Hub, staff: Staff, id: number, patch: 
     assertTransition(c, 'edit');
     await db.query(
       `UPDATE campaigns SET name = $2, category = $3, channels = $4, audience = $5, send_at = $6, templates = $7, links = $8, print_mode = $9,
-              approval_requested_by = NULL, approval_requested_at = NULL, approved_by = NULL, approved_at = NULL, updated_at = now()
+              delivery_window = $10, approval_requested_by = NULL, approval_requested_at = NULL, approved_by = NULL, approved_at = NULL, updated_at = now()
         WHERE id = $1`,
       [id, merged.name, merged.category, merged.channels, JSON.stringify(merged.audience), merged.sendAt ?? null, JSON.stringify(templates),
-        JSON.stringify(merged.links ?? {}), merged.printMode]);
+        JSON.stringify(merged.links ?? {}), merged.printMode, merged.deliveryWindow ? JSON.stringify(merged.deliveryWindow) : null]);
     await audit(db, { staff, action: 'campaign.update', detail: { campaignId: id } });
     return loadCampaign(db, id);
   });

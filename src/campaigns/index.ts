@@ -8,8 +8,11 @@ export { type Campaign, type CampaignState, type CampaignKind, loadCampaign, qui
 export { createCampaign, createCampaignOnce, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
 export {
   launchCampaign, approveCampaign, startCampaign, pauseCampaign, resumeCampaign, cancelCampaign, enqueuePending, completeIfDone,
-  reconcileCampaigns, runCampaignSweep, launchDueCampaign, audienceSize, type LaunchResult,
+  launchDueCampaign, audienceSize, type LaunchResult,
 } from './launch';
+export { takeSnapshot } from './snapshot';
+export { runCampaignSweep, reconcileCampaigns, requeueFromDatabase, CAMPAIGN_SWEEP_HEARTBEAT } from './sweep';
+export { planWindow, type DeliveryWindow, type WindowPlan } from './window';
 export { sendSingleMessage, sendRegisterEventMessages, type SingleMessageInput } from './messages';
 export { runFallbacks, startFallbackPoller } from './fallback';
 export { haltChannel, openHalts, type Halt, type HaltReason } from './halts';

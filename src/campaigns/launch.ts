@@ -3,16 +3,13 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
-import { reachableSql, unreachableReasonSql, type Channel } from '../consent';
+import type { Channel } from '../consent';
 import { audienceSql, validateAudience } from '../audience';
 import { loadCampaign, assertTransition, type Campaign } from './model';
-import { sendRegisterEventMessages } from './messages';
 import { cancelPending } from '../sendlog';
 import { resolveHalts } from './halts';
-import { runFallbacks } from './fallback';
-import { enqueueBatches, scheduleLaunch } from '../../queues/campaigns';
-
-const BATCH = 1000;
+import { batchNotBefore, type WindowPlan } from './window';
+import { enqueueBatches, enqueueSnapshot, scheduleLaunch } from '../../queues/campaigns';
 
 /** How many active members the audience holds (for the four-eyes threshold). */
 export async function audienceSize(db: Queryable, audience: unknown): Promise<number> {
@@ -22,7 +19,7 @@ export async function audienceSize(db: Queryable, audience: unknown): Promise<nu
   return r.rows[0].n;
 }
 
-export interface LaunchResult { campaign: Campaign; approvalRequired: boolean; recipients?: number }
+export interface LaunchResult { campaign: Campaign; approvalRequired: boolean; recipients?: number | null }
 
 /**
  * Launch as staff asked: above APPROVAL_THRESHOLD recipients a second staff user must approve
@@ -88,97 +85,58 @@ export async function launchDueCampaign(hub: Hub, id: number): Promise<{ started
   return { started: true };
 }
 
-/** Member ids per snapshot step: each step commits, and its batches start while the next is taken. */
-export const SNAPSHOT_STEP = 100_000;
-
 /**
- * Starts a campaign: it is running from now on, and its audience is snapshotted into the send log.
- * Calling it again (a retry, a worker restart) continues an unfinished snapshot or re-enqueues
- * what is pending; it never logs a member twice.
+ * Starts a campaign: it is running from now on, and its audience snapshot is handed to a queue
+ * job (snapshot.ts), so this returns at once at any audience size. Calling it again (a retry, the
+ * sweep, a rebuilt Redis) enqueues the unfinished snapshot again or re-enqueues what is pending;
+ * it never logs a member twice. Returns the audience size when the snapshot is already taken.
  */
-export async function startCampaign(hub: Hub, id: number): Promise<number> {
+export async function startCampaign(hub: Hub, id: number): Promise<number | null> {
   const c = await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     if (c.state === 'running' || c.state === 'completed' || c.state === 'paused' || c.state === 'cancelled') return c;
     assertTransition(c, 'start');
-    await db.query(`UPDATE campaigns SET state = 'running', launched_at = COALESCE(launched_at, $2), snapshot_at = NULL, updated_at = now() WHERE id = $1`,
+    await db.query(
+      `UPDATE campaigns SET state = 'running', launched_at = COALESCE(launched_at, $2), snapshot_at = NULL, snapshot_cursor = NULL,
+              snapshot_taken = 0, updated_at = now() WHERE id = $1`,
       [id, hub.clock.now()]);
     return loadCampaign(db, id);
   });
-  if (c.state === 'cancelled') return 0;
-  if (c.snapshotAt === null) return snapshot(hub, id);
+  if (c.state === 'cancelled' || c.state === 'completed') return c.audienceSize ?? 0;
+  if (c.snapshotAt === null) {
+    // PostgreSQL already says the campaign runs: if Redis does not answer now, the sweep (or
+    // the watchdog, once Redis is back) enqueues the snapshot; the launch still answers.
+    await bestEffort(hub, enqueueSnapshot(hub, id), { campaignId: id, what: 'snapshot job' });
+    return null;
+  }
   await enqueuePending(hub, id);
   return c.audienceSize ?? 0;
 }
 
-/**
- * The snapshot, set-based, in steps of SNAPSHOT_STEP member ids, each its own transaction: for
- * each channel in the campaign's order, the step's audience members the consent decision allows on
- * it and who have no row yet get a queued log row on it (a member's own preferred channel goes
- * first when the campaign offers it); the rest of the step's active audience is logged skipped
- * with the first channel's reason. Batches of up to 1000 are numbered in the same INSERT, from the
- * campaign's `next_batch` (the row lock that hands them out also orders two processes that
- * continue the same snapshot), and enqueued as soon as the step commits, so sending starts while
- * the rest of a large audience is still being taken. A cancelled campaign stops the snapshot.
- */
-async function snapshot(hub: Hub, id: number): Promise<number> {
-  const bounds = await hub.db.one(`SELECT COALESCE(min(id), 0) AS lo, COALESCE(max(id), 0) AS hi FROM members`);
-  for (let lo = Number(bounds!.lo); lo <= Number(bounds!.hi); lo += SNAPSHOT_STEP) {
-    const batches = await hub.db.tx(async (db) => {
-      const row = (await db.query(`SELECT state, next_batch FROM campaigns WHERE id = $1 FOR NO KEY UPDATE`, [id])).rows[0];
-      if (!row || row.state === 'cancelled') return null;
-      const c = await loadCampaign(db, id);
-      const includeResigned = c.kind === 'register_event';
-      const base: unknown[] = [c.id, c.category, lo, lo + SNAPSHOT_STEP];
-      const where = `m.id >= $3 AND m.id < $4 AND (${audienceSql(validateAudience(c.audience, 'audience'), 'm', base)})`;
-      const notYet = `NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = $1 AND s.member_id = m.id)`;
-      let next: number = row.next_batch;
-      const made: { channel: Channel; batchNo: number }[] = [];
-      const insert = async (ch: Channel, extra: string) => {
-        const params = [...base, next];
-        const { rows } = await db.query(
-          `WITH ins AS (
-             INSERT INTO send_log (campaign_id, member_id, channel, state, batch_no)
-             SELECT $1, m.id, '${ch}', 'queued', $${params.length}::int + (row_number() OVER (ORDER BY m.id) - 1) / ${BATCH}
-               FROM members m
-              WHERE ${where} AND ${reachableSql('m', '$2', ch, { includeResigned })} AND ${notYet} ${extra}
-             ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
-             RETURNING batch_no)
-           SELECT DISTINCT batch_no FROM ins ORDER BY 1`, params);
-        for (const r of rows) { made.push({ channel: ch, batchNo: r.batch_no }); next = Math.max(next, r.batch_no + 1); }
-      };
-      const prefs = await db.query(`SELECT DISTINCT channel FROM member_channel_preferences WHERE channel = ANY($1::text[])`, [c.channels]);
-      for (const p of prefs.rows as { channel: Channel }[]) {
-        await insert(p.channel, `AND EXISTS (SELECT 1 FROM member_channel_preferences mp WHERE mp.member_id = m.id AND mp.channel = '${p.channel}')`);
-      }
-      for (const ch of c.channels) await insert(ch, '');
-      const first = c.channels[0];
-      await db.query(
-        `INSERT INTO send_log (campaign_id, member_id, channel, state, reason)
-         SELECT $1, m.id, '${first}', 'skipped', COALESCE(${unreachableReasonSql('m', '$2', first, { includeResigned })}, 'unreachable')
-           FROM members m
-          WHERE ${where} AND ${includeResigned ? 'TRUE' : `m.status = 'active'`} AND ${notYet}
-         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING`, base);
-      await db.query(`UPDATE campaigns SET next_batch = $2 WHERE id = $1`, [id, next]);
-      return made;
-    });
-    if (batches === null) break;
-    await enqueueBatches(hub, batches.map((b) => ({ campaignId: id, ...b })));
+/** Waits up to `ms` for an enqueue whose loss the sweep repairs; logs rather than fails. */
+async function bestEffort(hub: Hub, p: Promise<unknown>, ctx: Record<string, unknown>, ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
+  try {
+    const r = await Promise.race([p.then(() => 'ok' as const), late]);
+    if (r === 'late') hub.log.warn(ctx, 'queue did not answer in time; the campaign sweep will enqueue it');
+  } catch (err: any) {
+    hub.log.warn({ ...ctx, err: err?.message }, 'enqueue failed; the campaign sweep will enqueue it');
+  } finally {
+    clearTimeout(timer);
   }
-  const n = (await hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [id]))!.n as number;
-  await hub.db.query(`UPDATE campaigns SET snapshot_at = $2, audience_size = $3, updated_at = now() WHERE id = $1 AND snapshot_at IS NULL`,
-    [id, hub.clock.now(), n]);
-  hub.log.info({ campaignId: id, recipients: n }, 'campaign snapshot taken');
-  await completeIfDone(hub, id);
-  return n;
 }
 
-/** Enqueues every batch that still has rows to send (deterministic ids: what is queued stays as it is). */
+/**
+ * Enqueues every batch that still has rows to send (deterministic ids: what is queued stays as
+ * it is), each email batch not before its time under the campaign's delivery window.
+ */
 export async function enqueuePending(hub: Hub, id: number): Promise<number> {
+  const plan = (await hub.db.one(`SELECT delivery_window -> 'plan' AS plan FROM campaigns WHERE id = $1`, [id]))?.plan as WindowPlan | null;
   const batches = (await hub.db.query(
     `SELECT channel, batch_no FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')
       GROUP BY 1, 2 ORDER BY 2, 1`, [id])).rows as { channel: Channel; batch_no: number }[];
-  const jobs = batches.map((b) => ({ campaignId: id, channel: b.channel, batchNo: b.batch_no }));
+  const jobs = batches.map((b) => ({ campaignId: id, channel: b.channel, batchNo: b.batch_no, notBefore: batchNotBefore(plan, b.channel, b.batch_no) }));
   await enqueueBatches(hub, jobs);
   await completeIfDone(hub, id);
   return jobs.length;
@@ -231,38 +189,10 @@ export async function cancelCampaign(hub: Hub, id: number, staff: Staff | null):
 }
 
 /** Scheduled campaigns whose send_at has come are started; returns how many. */
-async function startDue(hub: Hub): Promise<number> {
+export async function startDue(hub: Hub): Promise<number> {
   let started = 0;
   for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'scheduled' AND send_at <= $1`, [hub.clock.now()])) {
     if ((await launchDueCampaign(hub, r.id)).started) started++;
   }
   return started;
-}
-
-/** On worker start: campaigns due or running get their jobs again (a restarted Redis loses none). */
-export async function reconcileCampaigns(hub: Hub): Promise<{ started: number; enqueued: number }> {
-  const started = await startDue(hub);
-  let enqueued = 0;
-  const later = await hub.db.many(`SELECT id, send_at FROM campaigns WHERE state = 'scheduled' AND send_at > $1`, [hub.clock.now()]);
-  for (const r of later) await scheduleLaunch(hub, r.id, r.send_at);
-  const running = await hub.db.many(`SELECT id, state, snapshot_at FROM campaigns WHERE state IN ('running', 'paused')`);
-  for (const r of running) {
-    if (r.snapshot_at === null) await snapshot(hub, r.id);
-    else if (r.state === 'running') enqueued += await enqueuePending(hub, r.id);
-  }
-  return { started, enqueued };
-}
-
-/** Every 30 s: start what is due, continue interrupted snapshots, finish what is done, send the register's event messages. */
-export async function runCampaignSweep(hub: Hub): Promise<{ started: number; completed: number; registerEvents: number }> {
-  const started = await startDue(hub);
-  // A snapshot whose process died (the launch request's, say) is continued by the next sweep.
-  for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state IN ('running', 'paused') AND snapshot_at IS NULL AND updated_at < $1`,
-    [new Date(hub.clock.now().getTime() - 120_000)])) await snapshot(hub, r.id);
-  // Fallback decisions no worker's poller carried out yet (all workers were down).
-  await runFallbacks(hub);
-  let completed = 0;
-  for (const r of await hub.db.many(`SELECT id FROM campaigns WHERE state = 'running'`)) if (await completeIfDone(hub, r.id)) completed++;
-  const registerEvents = hub.config.registerEventMessages ? await sendRegisterEventMessages(hub) : 0;
-  return { started, completed, registerEvents };
 }

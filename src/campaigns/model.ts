@@ -31,6 +31,10 @@ export interface Campaign {
   launchedAt: string | null;
   /** When the audience snapshot was complete; null before launch and while it is being taken. */
   snapshotAt: string | null;
+  /** The audience snapshot (a queue job after launch): not started, being taken, or done; log rows written so far. */
+  snapshot: { state: 'pending' | 'taking' | 'done'; taken: number };
+  /** Optional email delivery window (null: as fast as possible); `plan` once the snapshot has started. */
+  deliveryWindow: ({ minutes: number } | { perHour: number }) & { plan?: { batchSize: number; intervalMs: number; startAt: number } } | null;
   completedAt: string | null;
   cancelledAt: string | null;
   audienceSize: number | null;
@@ -66,6 +70,11 @@ export function campaignFromRow(r: Record<string, any>): Campaign {
     },
     launchedAt: iso(r.launched_at),
     snapshotAt: iso(r.snapshot_at),
+    snapshot: {
+      state: r.snapshot_at ? 'done' : r.snapshot_cursor === null || r.snapshot_cursor === undefined ? 'pending' : 'taking',
+      taken: r.snapshot_taken ?? 0,
+    },
+    deliveryWindow: r.delivery_window ?? null,
     completedAt: iso(r.completed_at),
     cancelledAt: iso(r.cancelled_at),
     audienceSize: r.audience_size,

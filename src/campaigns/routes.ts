@@ -42,6 +42,11 @@ const campaignFields = {
   sendAt: Joi.date().iso().allow(null),
   links,
   printMode: Joi.string().valid('letters', 'address_list'),
+  // Optional email delivery window: spread over N minutes, or at most N emails an hour (src/campaigns/window.ts).
+  deliveryWindow: Joi.alternatives(
+    Joi.object({ minutes: Joi.number().integer().min(1).max(7 * 24 * 60).required() }),
+    Joi.object({ perHour: Joi.number().integer().min(1).max(10_000_000).required() }),
+  ).allow(null),
 };
 /** A form's key: a repeated submit (double click, reload) answers with what the first one did. */
 const formKey = Joi.string().pattern(/^[A-Za-z0-9_-]{8,100}$/);
@@ -188,8 +193,10 @@ export function registerCampaignRoutes(api: Api): void {
     }, async ({ hub, staff, params, body, res }) => {
       if (action === 'launch' || action === 'approve') {
         const key = body.idempotencyKey ? `${action}:${staff.id}:${body.idempotencyKey}` : null;
+        // 202 Accepted: the audience is taken by a queue job after this answer (campaign.snapshot
+        // shows how far it has come), or a second staff user must approve first.
+        res.status(202);
         const answer = async (c: Campaign) => {
-          if (c.approval.required) res.status(202);
           return { campaign: await withProgress(hub, c), approvalRequired: c.approval.required, repeated: true };
         };
         const before = await loadCampaign(hub.db, params.id);
@@ -202,7 +209,6 @@ export function registerCampaignRoutes(api: Api): void {
         }
         try {
           const r = action === 'launch' ? await launchCampaign(hub, params.id, staff) : await approveCampaign(hub, params.id, staff);
-          if (r.approvalRequired) res.status(202);
           return { campaign: await withProgress(hub, r.campaign), approvalRequired: r.approvalRequired };
         } catch (err) {
           if (key) await hub.db.query('UPDATE campaigns SET launch_key = NULL WHERE id = $1 AND launch_key = $2', [params.id, key]);

@@ -113,13 +113,15 @@ export function unsubscribeSource(contentType: string | undefined, body: Buffer 
   const text = Buffer.isBuffer(body) ? body.toString('utf8') : '';
   const ct = (contentType ?? '').toLowerCase();
   if (ct.startsWith('multipart/form-data')) {
-    if (/name="?List-Unsubscribe"?\r?\n(?:[^\r\n]+\r?\n)*\r?\nOne-Click\r?\n/i.test(text)) return 'one_click';
-    if (/name="?action"?\r?\n(?:[^\r\n]+\r?\n)*\r?\nunsubscribe\r?\n/i.test(text)) return 'unsubscribe_link';
+    if (/name="?List-Unsubscribe"?\r?\n(?:[^\r\n]+\r?\n)*\r?\n[ \t]*One-Click\s*\r?\n/i.test(text)) return 'one_click';
+    if (/name="?action"?\r?\n(?:[^\r\n]+\r?\n)*\r?\n[ \t]*unsubscribe\s*\r?\n/i.test(text)) return 'unsubscribe_link';
     return null;
   }
-  const p = new URLSearchParams(text);
-  if (p.get('List-Unsubscribe') === 'One-Click') return 'one_click';
-  if (p.get('action') === 'unsubscribe') return 'unsubscribe_link';
+  // Mail clients and gateways may end the body with a line end or spaces (RFC 8058 §3.1 names
+  // the key and value only): whitespace around a value is not part of it.
+  const p = new URLSearchParams(text.trim());
+  if (p.get('List-Unsubscribe')?.trim() === 'One-Click') return 'one_click';
+  if (p.get('action')?.trim() === 'unsubscribe') return 'unsubscribe_link';
   return null;
 }
 

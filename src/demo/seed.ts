@@ -4,6 +4,7 @@ import { createApiToken, createStaffUser } from '../auth';
 import { importMembers } from '../members';
 import { demoOrganisation, generateMembers, insertOrganisation, streetPostcodes } from './generator';
 import { setPassword } from '../web/session';
+import { seedDemoStrike } from './strike';
 
 export { demoOrganisation, generateMembers, insertOrganisation, memberCsv, memberCsvLine, streetPostcodes, prng, CSV_HEADER } from './generator';
 export type { DemoMember, DemoOrganisation, Postcode } from './generator';
@@ -42,7 +43,7 @@ export async function seedDemoUnion(hub: Hub, opts: { members?: number } = {}): 
     { staff: null, actor: 'demo-seed', via: 'seed' });
   if (report.rejected) throw new Error(`demo seed: ${report.rejected} generated members were rejected: ${JSON.stringify(report.errors.slice(0, 3))}`);
 
-  return hub.db.tx(async (c) => {
+  const result = await hub.db.tx(async (c) => {
     // Tillitsverv: a board member per club, a shop steward at the first workplaces, a branch board member,
     // a safety rep; each held by an active member of that unit.
     const holders = (await c.query(
@@ -81,4 +82,7 @@ export async function seedDemoUnion(hub: Hub, opts: { members?: number } = {}): 
     const { token } = await createApiToken(c, admin.id, 'demo');
     return { seeded: true, adminEmail: admin.email, adminToken: token, staff, members: report.inserted };
   });
+  const committee = await seedDemoStrike(hub, DEMO_PASSWORD);
+  if (committee) result.staff?.push({ email: committee.email, role: 'strike_committee' });
+  return result;
 }

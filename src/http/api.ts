@@ -188,6 +188,8 @@ function toSchema(d: any): Record<string, unknown> {
     default: out.type = 'string';
   }
   if (d.allow && d.flags?.only) out.enum = d.allow;
+  // `.allow(null)`: the server accepts null, so the schema says so (OpenAPI 3.1 type arrays).
+  if (Array.isArray(d.allow) && d.allow.includes(null) && typeof out.type === 'string') out.type = [out.type, 'null'];
   if (d.flags?.description) out.description = d.flags.description;
   return out;
 }

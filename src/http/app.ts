@@ -4,6 +4,7 @@ import type { Hub } from '../hub';
 import { Problem } from '../errors';
 import { QUERY_CANCELED } from '../db';
 import { Api, API_JSON_LIMIT_BYTES, rememberBodySize } from './api';
+import { methodNotAllowed } from './methods';
 import { createMetrics, metricsHandler, metricsOnMainApp, type Metrics } from '../metrics';
 import { pingRedis } from '../redis';
 import { registerMemberRoutes } from '../members/routes';
@@ -122,6 +123,7 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
   });
   app.use('/api', api.router);
 
+  app.use(methodNotAllowed(() => (app as unknown as { router: { stack: unknown[] } }).router.stack));
   app.use((req, _res, next) => next(Problem.notFound(`No route for ${req.method} ${req.path}.`)));
   app.use((err: any, req: Request, res: Response, _next: NextFunction) => {
     let p: Problem;

@@ -3,7 +3,7 @@
  * audit trail API and data-minimisation helpers. Other areas import only from here.
  *
  * Tables (migration 060): send_log_counts; campaigns.strike_ended_at / recipients_erased_at.
- * The daily sweep's queue lives in queues/retention.ts (startRetentionScheduler).
+ * The daily sweep's queue lives in queues/retention.ts, its worker in queues/retention.worker.ts (startRetentionScheduler).
  */
 export { registerPrivacyRoutes, EXPORT_ROLES } from './routes';
 export { eraseMember, eraseMembersTx, findTraces, ERASED_MARK, type ErasureResult } from './erase';

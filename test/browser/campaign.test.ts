@@ -216,8 +216,22 @@ describe('campaigns in Chromium (emulators, workers, the campaigns API)', () => 
     await other.locator('#approval-note', { hasText: 'Du kan godkjenne' }).waitFor();
     expect(await axeViolations(other)).toEqual([]);
     await screenshot(other, 'campaign-approve-second-user');
+    // The approver sees the content (every channel and language), the audience in words with counts, a sample, and who asked.
+    await other.locator('#review-requested', { hasText: 'Kari Kommunikasjon' }).waitFor();
+    await other.locator('#review-content [data-subject="nb"]', { hasText: 'Årsmøte i klubben' }).waitFor();
+    await other.frameLocator('#rc-email-nb iframe').getByRole('heading', { name: 'Årsmøte' }).waitFor();
+    expect(await other.locator('#review-audience').innerText()).toContain('Arbeidssted er Verksted');
+    expect(await other.locator('#review-counts').innerText()).toContain(`${THRESHOLD + 1} i målgruppen: E-post ${THRESHOLD + 1}`);
+    expect(await other.locator('#review-sample li').count()).toBe(THRESHOLD + 1);
+    expect(await axeViolations(other)).toEqual([]);
+    await screenshot(other, 'campaign-approval-with-content-1280');
     await other.getByRole('button', { name: 'Godkjenn og start' }).click();
+    const confirm = other.getByRole('dialog', { name: 'Bekreft' });
+    await confirm.waitFor();
+    expect(await confirm.innerText()).toContain(`til ${THRESHOLD + 1} mottakere`);
+    await confirm.getByRole('button', { name: `Ja, godkjenn for ${THRESHOLD + 1} mottakere` }).click();
     await other.locator('#action-result', { hasText: 'Godkjent' }).waitFor();
+    await other.locator('#approval-note', { hasText: 'Godkjent av Ola Omtanke' }).waitFor();
     await other.locator('#campaign-state', { hasText: 'Fullført' }).waitFor();
     await page.locator('#campaign-state', { hasText: 'Fullført' }).waitFor();
     const c = await rig.hub.db.one('SELECT approved_by, approval_requested_by, state FROM campaigns WHERE id = $1', [id]);
@@ -253,6 +267,7 @@ describe('campaigns in Chromium (emulators, workers, the campaigns API)', () => 
     await screenshot(page, 'campaign-detail-390-draft');
 
     await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByRole('button', { name: 'Ja, start for 2 mottakere' }).click();
     await page.locator('#campaign-state', { hasText: 'Sendes' }).waitFor();
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.locator('#campaign-state', { hasText: 'Pauset' }).waitFor();

@@ -153,8 +153,7 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     expect((await rig.hub.db.one(`SELECT count(*)::int AS n FROM templates WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
 
     // Reload: the server-side draft brings back the step, the name, the filter and the content.
-    const saved = await page.evaluate(() => document.body.dataset.draftSaved ?? '');
-    await until(async () => (await page.evaluate(() => document.body.dataset.draftSaved ?? '')) !== saved || saved !== '', 10_000, 'draft saved');
+    await until(async () => (await rig.hub.db.one(`SELECT 1 FROM campaign_wizard_drafts WHERE staff_user_id = $1 AND state->>'step' = '4' AND state->'fields'->>'c-name' = 'Dobbeltklikk-kampanjen'`, [comms.id])) !== null, 15_000, 'draft saved at step 4');
     await page.reload();
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.locator('#review-list').waitFor();
@@ -197,5 +196,14 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     expect(r.body.detail).toMatch(/^Målgruppen er tom/);
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'wizard-empty-audience-390');
+  });
+
+  test('an unknown campaign id is a 404 page in Norwegian', async () => {
+    const page = await b.newPage();
+    await signIn(page, rig.url, comms, '/app');
+    const res = await page.goto(`${rig.url}/app/campaigns/99999999`);
+    expect(res!.status()).toBe(404);
+    await page.getByRole('heading', { name: 'Fant ikke kampanjen' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { Clock } from '../../src/clock';
 import { buildApp } from '../../src/http/app';
 import { startEmulators, type Emulators } from '../../dev/emulators';
-import { startCampaignWorkers, type CampaignWorkers } from '../../queues/campaigns';
+import { startCampaignWorkers, type CampaignWorkers } from '../../queues/campaigns.worker';
 import { syncBuiltInTemplates } from '../../src/render';
 import { createTestHub, type TestHub } from './hub';
 

@@ -3,7 +3,7 @@ import type { Hub } from '../../hub';
 import type { Role } from '../../auth';
 import { html, type Html } from '../html';
 import { page } from '../layout';
-import { requireStaff, sessionOf } from '../auth-pages';
+import { errorPage, requireStaff, sessionOf } from '../auth-pages';
 
 type Shell = { valid?: (req: express.Request) => boolean; path: string; current: string; title: string; roles: Role[] | 'all'; scripts: string[]; body: (req: express.Request) => Html };
 
@@ -26,7 +26,7 @@ const SHELLS: Shell[] = [
 <section aria-labelledby="h-campaigns" class="card"><h2 id="h-campaigns">Kampanjer som sendes og er planlagt</h2>
 <ul class="legend" aria-label="Forklaring">
   <li><span class="swatch s-queued"></span>I kø</li><li><span class="swatch s-sent"></span>Sendt</li>
-  <li><span class="swatch s-delivered"></span>Levert</li><li><span class="swatch s-failed"></span>Feilet</li><li><span class="swatch s-skipped"></span>Hoppet over</li>
+  <li><span class="swatch s-delivered"></span>Levert</li><li><span class="swatch s-failed"></span>Feilet</li><li><span class="swatch s-skipped"></span>Hoppet over</li><li><span class="swatch s-cancelled"></span>Avbrutt</li>
 </ul>
 <div id="campaign-list"><p class="muted">Henter …</p></div></section>
 <section aria-labelledby="h-chart" class="card"><h2 id="h-chart">Utfall over tid</h2>
@@ -123,8 +123,10 @@ ${CONFIRM_DIALOG}`,
     path: '/campaigns/:id', current: '/app', title: 'Kampanje', roles: 'all', valid: (req) => /^\d{1,12}$/.test(String(req.params.id)), scripts: ['dashboard.js'],
     body: (req) => html`<p><a href="/app">← Oversikt</a></p>
 <div id="campaign-detail" data-campaign="${req.params.id}" data-staff="${String(sessionOf(req).staff.id)}" data-role="${sessionOf(req).staff.role}"><h1>Kampanje ${req.params.id}</h1><p class="muted">Henter …</p></div>
+<section id="campaign-review" class="card" aria-labelledby="h-review" hidden><h2 id="h-review">Innhold og mottakere</h2></section>
 <section aria-labelledby="h-chart" class="card"><h2 id="h-chart">Utfall over tid</h2>
-<div id="chart" data-campaign="${req.params.id}"></div></section>`,
+<div id="chart" data-campaign="${req.params.id}"></div></section>
+${CONFIRM_DIALOG}`,
   },
   {
     path: '/ballots', current: '/app/ballots', title: 'Uravstemninger', roles: ['admin', 'communications'], scripts: ['ballots.js'],
@@ -182,6 +184,18 @@ ${html`<section class="card" aria-labelledby="h-new-ballot"><h2 id="h-new-ballot
 ];
 
 export function registerStaffPages(router: express.Router, hub: Hub): void {
+  // An unknown campaign id (or one a representative did not make) is a 404 page, not a shell that fails later.
+  router.get('/campaigns/:id', requireStaff(hub), async (req, res, next) => {
+    const id = String(req.params.id);
+    if (!/^\d{1,12}$/.test(id)) { next(); return; }
+    const staff = sessionOf(req).staff;
+    const c = await hub.db.one('SELECT id, created_by FROM campaigns WHERE id = $1', [Number(id)]);
+    if (!c || (staff.role === 'representative' && c.created_by !== staff.id)) {
+      res.status(404).type('html').send(errorPage(hub, sessionOf(req), 404, 'Fant ikke kampanjen', `Det finnes ingen kampanje med nummer ${id} som du har tilgang til.`));
+      return;
+    }
+    next();
+  });
   for (const s of SHELLS) {
     router.get(s.path, requireStaff(hub, s.roles), (req, res, next) => {
       if (s.valid && !s.valid(req)) { next(); return; }

@@ -2,7 +2,7 @@
 (function () {
   'use strict';
   var B = window.Budstikke;
-  var SEG = ['queued', 'sent', 'delivered', 'failed', 'skipped'];
+  var SEG = ['queued', 'sent', 'delivered', 'failed', 'skipped', 'cancelled'];
   var POLL_MS = 2000;
 
   /**
@@ -24,7 +24,9 @@
       sent: n('sent'),
       delivered: n('delivered'),
       failed: n('failed') + n('bounced'),
-      skipped: n('skipped') + n('cancelled'),
+      skipped: n('skipped'),
+      cancelled: n('cancelled'),
+      inDoubt: n('in_doubt'),
     };
   }
 
@@ -91,7 +93,8 @@
 
   // ---- campaign page ----
   var me = detailEl ? Number(detailEl.dataset.staff) : null;
-  var canWrite = detailEl ? ['admin', 'communications'].indexOf(detailEl.dataset.role) >= 0 : false;
+  var role = detailEl ? detailEl.dataset.role : null;
+  var canWrite = detailEl ? ['admin', 'communications', 'representative'].indexOf(role) >= 0 : false;
 
   /**
    * The buttons the campaigns API allows in this state (src/campaigns/model.ts TRANSITIONS):
@@ -102,22 +105,38 @@
     if (!canWrite) return '';
     var a = [];
     if (awaitingApproval(c)) {
-      if (me !== c.approval.requestedBy && me !== c.createdBy) a.push(['approve', 'Godkjenn og start']);
+      if (me !== c.approval.requestedBy && me !== c.createdBy && role !== 'representative') a.push(['approve', 'Godkjenn og start']);
     } else if (c.state === 'draft') a.push(['launch', 'Start']);
     if (c.state === 'running') a.push(['pause', 'Pause']);
     if (c.state === 'paused') a.push(['resume', 'Fortsett']);
     if (['draft', 'scheduled', 'running', 'paused'].indexOf(c.state) >= 0) a.push(['cancel', 'Avbryt kampanjen']);
-    return a.map(function (x) { return '<button type="button" data-action="' + x[0] + '"' + (x[0] === 'cancel' ? ' class="danger"' : (x[0] === 'approve' ? ' class="primary"' : '')) + '>' + x[1] + '</button>'; }).join(' ');
+    return (c.state === 'draft' ? '<a class="button" id="edit-draft" href="/app/campaigns/new?kampanje=' + c.id + '">Rediger utkastet</a> ' : '') +
+      a.map(function (x) { return '<button type="button" data-action="' + x[0] + '"' + (x[0] === 'cancel' ? ' class="danger"' : (x[0] === 'approve' ? ' class="primary"' : '')) + '>' + x[1] + '</button>'; }).join(' ');
   }
 
   function approvalText(c) {
     if (awaitingApproval(c)) {
       var mine = me === c.approval.requestedBy || me === c.createdBy;
-      return '<p class="warn" id="approval-note">Kampanjen går til ' + B.num(c.audienceSize) + ' medlemmer og venter på godkjenning (bedt om ' + B.esc(B.dt(c.approval.requestedAt)) + '). ' +
+      var who = review && review.people && review.people.requestedBy ? ' av ' + B.esc(review.people.requestedBy) : '';
+      return '<p class="warn" id="approval-note">Kampanjen går til ' + B.num(c.audienceSize) + ' medlemmer og venter på godkjenning (bedt om' + who + ' ' + B.esc(B.dt(c.approval.requestedAt)) + '). ' +
         (mine ? 'En annen bruker enn den som laget kampanjen eller ba om godkjenning, må godkjenne den.' : 'Du kan godkjenne den.') + '</p>';
     }
-    if (c.approval && c.approval.approvedAt) return '<p class="small muted" id="approval-note">Godkjent ' + B.esc(B.dt(c.approval.approvedAt)) + '.</p>';
+    var ppl = review && review.people;
+    if (c.approval && c.approval.approvedAt) return '<p class="small muted" id="approval-note">Godkjent' + (ppl && ppl.approvedBy ? ' av ' + B.esc(ppl.approvedBy) : '') + ' ' + B.esc(B.dt(c.approval.approvedAt)) + '.</p>';
     return '';
+  }
+
+  /** What the engine reports (contract C1), rendered when present: halted channels, SMS held by quiet hours, why it is paused. */
+  function banners(c) {
+    var out = (c.halts || []).map(function (h) {
+      return '<div class="banner" role="alert" data-halt="' + B.esc(h.channel) + '"><strong>' + B.esc(B.label('channel', h.channel)) + ' er stanset</strong> ' +
+        (h.reason === 'retries_exhausted' ? '(forsøkt for mange ganger)' : '(leverandøren er utilgjengelig)') + ' ' + B.esc(B.dt(h.at)) + ': ' + B.esc(h.message || '') + '</div>';
+    }).join('');
+    if (c.smsHeldUntil) out += '<p class="warn" id="sms-held">SMS venter på at stilletiden er over og sendes fra ' + B.esc(B.dt(c.smsHeldUntil)) + '.</p>';
+    if (c.state === 'paused' && c.pausedReason) out += '<p class="warn" id="paused-reason">' + (c.pausedReason === 'staff' ? 'Pauset av en ansatt.' : 'Pauset fordi leverandøren er utilgjengelig.') + '</p>';
+    var cnt = c.counts || {};
+    if (cnt.in_doubt) out += '<p class="warn" id="in-doubt">' + B.num(cnt.in_doubt) + ' meldinger er uvisst om ble sendt.</p>';
+    return out;
   }
 
   function renderDetail(c) {
@@ -129,14 +148,83 @@
       }).join('') + '</tbody></table></div>' : '';
     detailEl.innerHTML = '<h1>' + B.esc(c.name || ('Kampanje ' + c.id)) + ' <span class="badge" id="campaign-state">' + B.esc(stateLabel(c)) + '</span></h1>' +
       '<p class="muted">' + B.esc(c.category || '') + ' · ' + B.esc(channelsText(c)) + (c.sendAt || c.send_at ? ' · sendes ' + B.esc(B.dt(c.sendAt || c.send_at)) : '') +
-      (c.launchedAt ? ' · startet ' + B.esc(B.dt(c.launchedAt)) : '') + (c.completedAt ? ' · fullført ' + B.esc(B.dt(c.completedAt)) : '') + '</p>' + approvalText(c) +
+      (c.launchedAt ? ' · startet ' + B.esc(B.dt(c.launchedAt)) : '') + (c.completedAt ? ' · fullført ' + B.esc(B.dt(c.completedAt)) : '') + '</p>' + banners(c) + approvalText(c) +
       '<section class="card" aria-labelledby="h-progress"><h2 id="h-progress">Framdrift</h2><ul class="legend" aria-hidden="true">' +
       SEG.map(function (k) { return '<li><span class="swatch s-' + k + '"></span>' + B.label('state', k) + '</li>'; }).join('') + '</ul>' +
       '<div id="progress" aria-live="polite">' + bar(countsOf(c)) + '</div>' + chTable + '</section>' +
       '<div class="actions" id="campaign-actions">' + actions(c) + '</div><p id="action-result" role="status"></p>';
+    var rv = document.getElementById('campaign-review');
+    if (rv && review) rv.hidden = false;
   }
 
+  // ---- the review: what goes out, to whom, who asked (the approver sees it all before approving) ----
+  var review = null;
+  var reviewFor = null;
+  var LANG_LABEL = { nb: 'Bokmål', nn: 'Nynorsk', en: 'Engelsk' };
+  function loadReview(c) {
+    var key = c.state + '|' + (c.approval && c.approval.approvedAt) + '|' + (c.approval && c.approval.requestedAt);
+    if (reviewFor === key) return Promise.resolve();
+    reviewFor = key;
+    return B.api('GET', '/api/campaigns/' + c.id + '/review').then(function (r) {
+      review = r.review;
+      var box = document.getElementById('campaign-review');
+      var p = review.preview;
+      var ppl = review.people;
+      box.innerHTML = '<h2 id="h-review">Innhold og mottakere</h2>' +
+        (review.warnings.length ? '<div class="warn" role="status" id="review-warnings"><ul>' + review.warnings.map(function (w) { return '<li>' + B.esc(w) + '</li>'; }).join('') + '</ul></div>' : '') +
+        '<dl class="facts" id="review-facts">' +
+        '<div><dt>Laget av</dt><dd id="review-created">' + B.esc(ppl.createdBy || '–') + ' ' + B.esc(B.dt(c.createdAt)) + '</dd></div>' +
+        (ppl.requestedBy ? '<div><dt>Godkjenning bedt om av</dt><dd id="review-requested">' + B.esc(ppl.requestedBy) + ' ' + B.esc(B.dt(ppl.requestedAt)) + '</dd></div>' : '') +
+        (ppl.approvedBy ? '<div><dt>Godkjent av</dt><dd id="review-approved">' + B.esc(ppl.approvedBy) + ' ' + B.esc(B.dt(ppl.approvedAt)) + '</dd></div>' : '') +
+        '<div><dt>Hvem</dt><dd id="review-audience">' + B.esc(review.audienceText) + '</dd></div>' +
+        '<div><dt>Hvor mange</dt><dd id="review-counts">' + B.num(p.total) + ' i målgruppen: ' + (c.channels || []).map(function (ch) { return B.label('channel', ch) + ' ' + B.num((p.byChannel || {})[ch]); }).join(', ') +
+        ', ' + B.num(p.unreachable) + ' kan ikke nås' + reasonsText(p.unreachableReasons) + '</dd></div></dl>' +
+        '<details id="review-sample"><summary>Eksempler på mottakere (' + p.sample.length + ')</summary><ul>' + p.sample.map(function (m) {
+          return '<li><a href="/app/members/' + encodeURIComponent(m.memberNumber) + '">' + B.esc(m.lastName + ', ' + m.firstName) + '</a> <span class="muted">nr. ' + B.esc(m.memberNumber) +
+            (m.channel ? ' · ' + B.esc(B.label('channel', m.channel)) : ' · kan ikke nås') + '</span></li>';
+        }).join('') + '</ul></details>' +
+        '<div id="review-content"></div>';
+      renderContent(review.content);
+      box.hidden = false;
+    }).catch(function (err) { reviewFor = null; var box = document.getElementById('campaign-review'); box.hidden = false; B.showError(box, err); });
+  }
+  function reasonsText(r) {
+    var keys = Object.keys(r || {});
+    if (!keys.length) return '';
+    var L = { no_address: 'mangler adresse', suppressed: 'sperret', opted_out: 'reservert seg', no_consent: 'ikke samtykket', inactive: 'ikke aktive', channel_not_allowed: 'kanal ikke tillatt', unknown_member: 'ukjent' };
+    return ' (' + keys.map(function (k) { return B.num(r[k]) + ' ' + (L[k] || k); }).join(', ') + ')';
+  }
+  /** Every channel in every language the version has, with the wizard's previews. */
+  function renderContent(content) {
+    var box = document.getElementById('review-content');
+    box.innerHTML = content.map(function (x) {
+      return '<section class="card" aria-labelledby="rc-' + x.channel + '"><h3 id="rc-' + x.channel + '">' + B.esc(B.label('channel', x.channel)) + ': ' + B.esc(x.templateName) + ' v' + x.version + '</h3>' +
+        x.languages.map(function (l) { return '<div class="review-lang" id="rc-' + x.channel + '-' + l + '"><h4>' + LANG_LABEL[l] + '</h4><p class="muted">Henter …</p></div>'; }).join('') + '</section>';
+    }).join('');
+    content.forEach(function (x) {
+      x.languages.forEach(function (l) {
+        B.api('POST', '/api/templates/' + x.templateId + '/preview', { version: x.version, language: l, links: linksOf() }).then(function (pv) {
+          var el = document.getElementById('rc-' + x.channel + '-' + l);
+          var h = '<h4>' + LANG_LABEL[l] + '</h4>';
+          if (x.channel === 'email' && pv.email) {
+            el.innerHTML = h + '<p><strong>Emne:</strong> <span data-subject="' + l + '">' + B.esc(pv.email.subject) + '</span></p><iframe class="desktop" title="E-post på ' + LANG_LABEL[l].toLowerCase() + '" sandbox=""></iframe>';
+            el.querySelector('iframe').srcdoc = pv.email.html;
+          } else if (x.channel === 'sms' && pv.sms) {
+            el.innerHTML = h + '<div class="sms-bubble" data-sms="' + l + '">' + B.esc(pv.sms.text) + '</div><p class="small">' + B.num(pv.sms.info.segments) + ' SMS-segment(er)</p>';
+          } else if (x.channel === 'letter' && pv.letter) {
+            el.innerHTML = h + '<p><a href="' + B.esc(pv.letter.url) + '" target="_blank" rel="noopener">Åpne brevet på ' + LANG_LABEL[l].toLowerCase() + ' som PDF</a></p>';
+          } else el.innerHTML = h + '<p class="muted">Ingen innhold.</p>';
+        }).catch(function (err) { var el = document.getElementById('rc-' + x.channel + '-' + l); B.showError(el, err); });
+      });
+    });
+  }
+  var campaignLinks = {};
+  function linksOf() { return campaignLinks; }
+
   var detailTimer = null;
+  var current = null;
+  var lastSig = null;
+  var settled = 0;
   function pollDetail() {
     var id = detailEl.dataset.campaign;
     clearTimeout(detailTimer);
@@ -146,13 +234,25 @@
       var focusedId = active && detailEl.contains(active) && active.id ? active.id : null;
       var msg = document.getElementById('action-result');
       var keep = msg ? { cls: msg.className, text: msg.textContent } : null;
+      campaignLinks = c.links || {};
+      current = c;
       renderDetail(c);
+      loadReview(c);
       if (keep) { var m = document.getElementById('action-result'); m.className = keep.cls; m.textContent = keep.text; }
       if (focused) { var f = detailEl.querySelector('[data-action="' + focused + '"]'); if (f) f.focus(); }
       else if (focusedId) { var g = document.getElementById(focusedId); if (g) g.focus(); }
       clearTimeout(detailTimer);
+      // After completion delivery outcomes keep arriving (sent → delivered/bounced): poll, slower, until they stop changing.
+      var sig = JSON.stringify(c.progress || c.counts || {});
+      settled = sig === lastSig ? settled + 1 : 0;
+      lastSig = sig;
+      var open = countsOf(c).sent + countsOf(c).queued > 0;
       if (['completed', 'cancelled'].indexOf(c.state) < 0) detailTimer = setTimeout(pollDetail, POLL_MS);
-      else drawChart(id);
+      else {
+        drawChart(id);
+        if (open ? settled < 150 : settled < 3) detailTimer = setTimeout(pollDetail, POLL_MS * 3);
+        else detailEl.dataset.settled = '1';
+      }
     }).catch(function (err) { B.showError(detailEl, err); });
   }
 
@@ -163,10 +263,32 @@
       var btn = e.target.closest('button[data-action]');
       if (!btn) return;
       var act = btn.dataset.action;
-      if (act === 'cancel' && !window.confirm('Avbryte kampanjen? Mottakere som ikke har fått meldingen, får den ikke.')) return;
+      var n = review ? review.preview.total - review.preview.unreachable : (current && current.audienceSize) || 0;
+      var left = current ? countsOf(current).queued : 0;
+      var ask = { launch: ['Starte «' + current.name + '» til ' + B.num(n) + ' mottakere?', 'Ja, start for ' + B.num(n) + ' mottakere'],
+        approve: ['Godkjenne og starte «' + current.name + '» til ' + B.num(n) + ' mottakere?', 'Ja, godkjenn for ' + B.num(n) + ' mottakere'],
+        cancel: [current.state === 'draft' || current.state === 'scheduled' ? 'Avbryte «' + current.name + '»? Ingen av de ' + B.num(n) + ' mottakerne får den.'
+          : 'Avbryte «' + current.name + '»? ' + B.num(left) + ' mottakere som ikke har fått meldingen ennå, får den ikke.', 'Ja, avbryt kampanjen'] }[act];
+      (ask ? confirmDialog(ask[0], ask[1]) : Promise.resolve(true)).then(function (yes) { if (yes) run(act, btn); });
+    });
+  }
+  function confirmDialog(text, yes) {
+    return new Promise(function (resolve) {
+      var d = document.getElementById('confirm');
+      document.getElementById('confirm-text').textContent = text;
+      document.getElementById('confirm-yes').textContent = yes;
+      d.returnValue = '';
+      d.onclose = function () { resolve(d.returnValue === 'yes'); };
+      d.showModal();
+    });
+  }
+  var actionKeys = {};
+  function run(act, btn) {
       var out = document.getElementById('action-result');
       btn.disabled = true;
-      B.api('POST', '/api/campaigns/' + detailEl.dataset.campaign + '/' + act, {}).then(function (r) {
+      actionKeys[act] = actionKeys[act] || Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(10)), function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+      var body = act === 'launch' || act === 'approve' ? { idempotencyKey: actionKeys[act] } : {};
+      B.api('POST', '/api/campaigns/' + detailEl.dataset.campaign + '/' + act, body).then(function (r) {
         var c = (r && r.campaign) || {};
         var text = r && r.approvalRequired ? 'En annen bruker må godkjenne kampanjen før den sendes.'
           : (act === 'launch' || act === 'approve') && c.state === 'scheduled' ? (act === 'approve' ? 'Godkjent. ' : '') + 'Planlagt til ' + B.dt(c.sendAt) + '.'
@@ -175,7 +297,6 @@
         out.textContent = text;
         return pollDetail();
       }).catch(function (err) { btn.disabled = false; B.showError(out, err); });
-    });
   }
 
   // ---- chart: outcomes over time (SVG, cumulative per state) ----

@@ -1,0 +1,105 @@
+import type { Hub } from '../hub';
+import { unreachableReasonSql, type Channel } from '../consent';
+import { audienceSql, chosenChannelSql, validateAudience } from '../audience';
+import { audienceSize, completeIfDone, enqueuePending } from './launch';
+import { loadCampaign } from './model';
+import { BATCH_SIZE, batchNotBefore, planWindow, type DeliveryWindow, type WindowPlan } from './window';
+import { enqueueBatches } from '../../queues/campaigns';
+
+/**
+ * The audience snapshot of a launched campaign, run by its queue job (`snapshot-c<id>`), in
+ * steps of `CAMPAIGN_SNAPSHOT_STEP` member ids. Each step is ONE transaction that, under the
+ * campaign's row lock, reads where the last step ended (`snapshot_cursor`), writes a log row for
+ * every audience member of the step without one (on the channel chosen by the one rule,
+ * `chosenChannelSql`; skipped with the first channel's reason when none reaches them), numbers
+ * their batches from `next_batch`, and moves the cursor and the count `snapshot_taken`. The
+ * step's batches are enqueued as soon as it commits, so sending starts while the rest of a large
+ * audience is still being taken.
+ *
+ * A job that dies anywhere continues where the last committed step ended (its retry, or a
+ * second job after a lost Redis: the row lock orders them and the log's unique key keeps every
+ * member once). When the cursor passes the last member, the snapshot is marked done and EVERY
+ * pending batch is enqueued again, so a death between a step's commit and its enqueue loses
+ * nothing. A cancelled campaign stops the snapshot.
+ */
+export async function takeSnapshot(hub: Hub, id: number): Promise<{ taken: number; done: boolean }> {
+  for (;;) {
+    const step = await snapshotStep(hub, id);
+    if (step.stop) return { taken: step.taken, done: false };
+    if (step.batches.length) await enqueueBatches(hub, step.batches);
+    if (step.last) break;
+  }
+  const r = await hub.db.one(
+    `UPDATE campaigns SET snapshot_at = $2, audience_size = snapshot_taken, updated_at = now()
+      WHERE id = $1 AND snapshot_at IS NULL RETURNING snapshot_taken`, [id, hub.clock.now()]);
+  if (r) hub.log.info({ campaignId: id, recipients: r.snapshot_taken }, 'campaign snapshot taken');
+  await enqueuePending(hub, id);
+  await completeIfDone(hub, id);
+  const c = await hub.db.one(`SELECT snapshot_taken FROM campaigns WHERE id = $1`, [id]);
+  return { taken: c?.snapshot_taken ?? 0, done: true };
+}
+
+interface Step {
+  stop: boolean;
+  last: boolean;
+  taken: number;
+  batches: { campaignId: number; channel: Channel; batchNo: number; notBefore?: number }[];
+}
+
+async function snapshotStep(hub: Hub, id: number): Promise<Step> {
+  const stepSize = hub.config.snapshotStep;
+  return hub.db.tx(async (db) => {
+    const row = (await db.query(
+      `SELECT state, next_batch, snapshot_at, snapshot_cursor, snapshot_taken, delivery_window FROM campaigns WHERE id = $1 FOR NO KEY UPDATE`, [id])).rows[0];
+    if (!row || row.state === 'cancelled' || row.state === 'draft' || row.state === 'scheduled') return { stop: true, last: false, taken: 0, batches: [] };
+    if (row.snapshot_at) return { stop: false, last: true, taken: row.snapshot_taken, batches: [] };
+    const c = await loadCampaign(db, id);
+    const bounds = (await db.query(`SELECT COALESCE(min(id), 0)::bigint AS lo, COALESCE(max(id), 0)::bigint AS hi FROM members`)).rows[0];
+    const lo = row.snapshot_cursor === null ? Number(bounds.lo) : Number(row.snapshot_cursor);
+    const hi = lo + stepSize;
+    // The delivery window is planned once, when the snapshot starts, from the audience then.
+    let plan: WindowPlan | null = row.delivery_window?.plan ?? null;
+    if (row.delivery_window && !plan && c.channels.includes('email')) {
+      plan = planWindow(row.delivery_window as DeliveryWindow, await audienceSize(db, c.audience), hub.clock.now().getTime());
+      await db.query(`UPDATE campaigns SET delivery_window = delivery_window || jsonb_build_object('plan', $2::jsonb) WHERE id = $1`, [id, JSON.stringify(plan)]);
+    }
+    const includeResigned = c.kind === 'register_event';
+    const params: unknown[] = [c.id, c.category, lo, hi, row.next_batch, plan?.batchSize ?? BATCH_SIZE];
+    const audience = audienceSql(validateAudience(c.audience, 'audience'), 'm', params);
+    const first = c.channels[0];
+    const chosen = chosenChannelSql('m', '$2::text', c.channels, { includeResigned });
+    const reason = unreachableReasonSql('m', '$2::text', first, { includeResigned });
+    // OFFSET 0 keeps the chosen channel computed once per member (not once per reference).
+    const { rows } = await db.query(
+      `WITH pick AS (
+         SELECT m.id, x.ch, CASE WHEN x.ch IS NULL THEN COALESCE(${reason}, 'unreachable') END AS reason
+           FROM members m CROSS JOIN LATERAL (SELECT ${chosen} AS ch OFFSET 0) x
+          WHERE m.id >= $3 AND m.id < $4 AND (${audience}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`}
+            AND NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = $1 AND s.member_id = m.id)
+       ), numbered AS (
+         SELECT id, ch, reason,
+                CASE WHEN ch IS NOT NULL THEN (row_number() OVER (PARTITION BY ch ORDER BY id) - 1)
+                  / (CASE WHEN ch = 'email' THEN $6::int ELSE ${BATCH_SIZE} END) END AS k
+           FROM pick
+       ), ins AS (
+         INSERT INTO send_log (campaign_id, member_id, channel, state, reason, batch_no)
+         SELECT $1, id, COALESCE(ch, '${first}'), CASE WHEN ch IS NULL THEN 'skipped' ELSE 'queued' END, reason, $5::int + k
+           FROM numbered
+         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
+         RETURNING channel, batch_no)
+       SELECT channel, batch_no, count(*)::int AS n FROM ins GROUP BY 1, 2`, params);
+    let taken = 0;
+    let next: number = row.next_batch;
+    const batches: Step['batches'] = [];
+    for (const r of rows) {
+      taken += r.n;
+      if (r.batch_no === null) continue;
+      batches.push({ campaignId: id, channel: r.channel, batchNo: r.batch_no, notBefore: batchNotBefore(plan, r.channel, r.batch_no) });
+      next = Math.max(next, r.batch_no + 1);
+    }
+    const last = hi > Number(bounds.hi);
+    await db.query(`UPDATE campaigns SET next_batch = $2, snapshot_cursor = $3, snapshot_taken = snapshot_taken + $4, updated_at = now() WHERE id = $1`,
+      [id, next, hi, taken]);
+    return { stop: false, last, taken: row.snapshot_taken + taken, batches };
+  });
+}
