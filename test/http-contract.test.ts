@@ -78,3 +78,28 @@ describe('small contract slips', () => {
     expect(channel.enum).toEqual(expect.arrayContaining(['email', 'sms', 'letter', null]));
   });
 });
+
+describe('OpenAPI: declared responses (C4) and the audience grammar', () => {
+  test('the audience filter is one component with the new conditions; the preview answer validates against its declared schema', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Ajv = require('ajv');
+    const doc = await (await fetch(`${api.url}/api/openapi.json`)).json();
+    const filter = doc.components.schemas.AudienceFilter;
+    expect(Object.keys(filter.properties)).toEqual(expect.arrayContaining(['bargainingArea', 'duesOutstanding', 'joinedBetween', 'joinedBefore', 'all', 'not']));
+    expect(filter.properties.all.items).toEqual({ $ref: '#/components/schemas/AudienceFilter' });
+    const op = doc.paths['/api/audiences/preview'].post;
+    expect(op.requestBody.content['application/json'].schema.properties.audience).toEqual({ $ref: '#/components/schemas/AudienceFilter' });
+    const schema = op.responses['200'].content['application/json'].schema;
+    const { auth } = await staffWithToken(t.hub, 'admin');
+    await insertMember(t.hub.db);
+    const r = await fetch(`${api.url}/api/audiences/preview`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ category: 'campaign', channels: ['email', 'sms'], audience: { all: [{ duesOutstanding: false }, { joinedBetween: { to: '2999-01-01' } }] } }) });
+    expect(r.status).toBe(200);
+    const body = await r.json();
+    expect(body.total).toBeGreaterThan(0);
+    const validate = new Ajv({ allErrors: true }).compile(schema);
+    expect([validate(body), validate.errors]).toEqual([true, null]);
+    // The check can fail: a wrong answer is refused.
+    expect(validate({ ...body, total: 'many' })).toBe(false);
+  });
+});

@@ -96,7 +96,7 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
 
   const sql = `
 WITH aud AS MATERIALIZED (
-  SELECT m.id, m.status, m.email, m.phone, m.street, m.postcode, mp.channel AS pref,
+  SELECT m.id, mp.channel AS pref,
          ${flags}
     FROM members m
     LEFT JOIN member_channel_preferences mp ON mp.member_id = m.id
@@ -106,8 +106,10 @@ SELECT count(*)::int AS total,
        ${counts},
        count(*) FILTER (WHERE ${none})::int AS unreachable,
        (SELECT coalesce(json_object_agg(x.reason, x.n), '{}'::json) FROM (
-          SELECT ${unreachableReasonSql('f', catP, channels[0])} AS reason, count(*)::int AS n
+          SELECT ${unreachableReasonSql('rm', catP, channels[0])} AS reason, count(*)::int AS n
             FROM aud f
+            -- The unreachable few, looked up by id (OFFSET 0 keeps it a nested loop: a CTE scan has no statistics).
+            CROSS JOIN LATERAL (SELECT id, status, email, phone, street, postcode FROM members WHERE id = f.id OFFSET 0) rm
            WHERE ${none}
            GROUP BY 1) x) AS reasons,
        (SELECT coalesce(json_agg(json_build_object(

@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { Api } from '../http/api';
 import { audit } from '../audit';
-import { validateAudience } from './filter';
+import { audienceFilterSchema, validateAudience } from './filter';
 import { previewAudience } from './preview';
 import { createSavedAudience, deleteSavedAudience, getSavedAudience, listSavedAudiences, updateSavedAudience } from './saved';
 import { Problem } from '../errors';
@@ -10,7 +10,17 @@ const WRITE = ['admin', 'communications'] as const;
 const READ = ['admin', 'communications', 'representative'] as const;
 const idParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 /** The filter is checked by validateAudience (depth and size first, then joi) so errors name `body.audience…`. */
-const filterBody = Joi.object().unknown(true).description('audience filter, see src/audience/filter.ts');
+const filterBody = Joi.object().unknown(true).description('audience filter, see src/audience/filter.ts').meta({ openapi: audienceFilterSchema });
+const count = Joi.number().integer().min(0).required();
+/** One count per requested channel. */
+const channelCounts = Joi.object({ email: count.optional(), sms: count.optional(), letter: count.optional() }).unknown(false).required();
+/** What the preview answers (C4). */
+const previewResponse = Joi.object({
+  total: count, byChannel: channelCounts, reachableOn: channelCounts, unreachable: count,
+  unreachableReasons: Joi.object().pattern(Joi.string(), Joi.number().integer().min(0)).required(),
+  sample: Joi.array().items(Joi.object({ memberNumber: Joi.string().required(), firstName: Joi.string().allow(null, '').required(),
+    lastName: Joi.string().allow(null, '').required(), municipality: Joi.string().allow(null, '').required(), channel: Joi.string().valid('email', 'sms', 'letter').allow(null).required() })).max(20).required(),
+});
 const name = Joi.string().trim().min(1).max(200);
 /** A filter at its limits (10,000 member numbers of up to 40 characters) fits in 512 KB. */
 export const AUDIENCE_BODY_BYTES = 512 * 1024;
@@ -27,6 +37,7 @@ export function registerAudienceRoutes(api: Api): void {
       audienceId: Joi.number().integer().min(1),
     }).xor('audience', 'audienceId'),
     maxBodyBytes: AUDIENCE_BODY_BYTES,
+    responses: { 200: previewResponse },
   }, async ({ hub, staff, body, signal }) => {
     const audience = body.audience === undefined ? undefined : validateAudience(body.audience, 'body.audience');
     const result = await previewAudience(hub, staff, { category: body.category, channels: body.channels, audience, audienceId: body.audienceId }, 'body.',

@@ -14,7 +14,20 @@ export interface RouteSpec {
   tags?: string[];
   /** The largest JSON body this route takes, in bytes (the /api parser's 1 MB is the ceiling for all). */
   maxBodyBytes?: number;
+  /**
+   * Contract C4: the success responses, by status, for /api/openapi.json. A joi schema describes a
+   * JSON body; `{ contentType }` a PDF, HTML, CSV… answer; `null` a response without a body (204).
+   * Every new route declares its responses.
+   */
+  responses?: Record<number, ResponseSpec | null>;
+  /** A request body that is not JSON (a CSV import), described for the OpenAPI document. */
+  requestContent?: { contentType: string; description?: string };
 }
+
+/** One success response of a route (see RouteSpec.responses). */
+export type ResponseSpec = Joi.Schema | { contentType: string; description?: string; schema?: Joi.Schema };
+
+const BINARY_TYPES = /^(application\/(pdf|zip|octet-stream)|image\/)/;
 
 /** Every JSON body under /api is parsed with this limit, before anyone is authenticated. */
 export const API_JSON_LIMIT_BYTES = 1024 * 1024;
@@ -134,13 +147,15 @@ export class Api {
     this.router[method](path, wrapped);
   }
 
-  openapi(): Record<string, unknown> {
+  openapi(): { paths: Record<string, Record<string, unknown>>; schemas: Record<string, unknown> } {
     const paths: Record<string, Record<string, unknown>> = {};
+    const schemas: Record<string, unknown> = {};
+    const toSchema = (d: any) => describeSchema(d, schemas);
     for (const { method, path, spec } of this.ops) {
       const p = (this.base + path).replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const parameters = [
-        ...describeKeys(spec.params).map((k) => ({ name: k.name, in: 'path', required: true, schema: k.schema })),
-        ...describeKeys(spec.query).map((k) => ({ name: k.name, in: 'query', required: k.required, schema: k.schema })),
+        ...describeKeys(spec.params, schemas).map((k) => ({ name: k.name, in: 'path', required: true, schema: k.schema })),
+        ...describeKeys(spec.query, schemas).map((k) => ({ name: k.name, in: 'query', required: k.required, schema: k.schema })),
       ];
       paths[p] ??= {};
       paths[p][method] = {
@@ -150,24 +165,53 @@ export class Api {
         'x-roles': spec.roles,
         parameters,
         ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body.describe()) } } } } : {}),
+        ...(spec.requestContent ? { requestBody: { required: true, description: spec.requestContent.description,
+          content: { [spec.requestContent.contentType]: { schema: { type: 'string' } } } } } : {}),
         responses: {
+          ...Object.fromEntries(Object.entries(spec.responses ?? {}).map(([status, r]) => [status, describeResponse(r, toSchema)])),
           default: { description: 'Error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
         },
       };
     }
-    return { paths };
+    return { paths, schemas };
   }
 }
 
-function describeKeys(schema?: Joi.ObjectSchema): { name: string; required: boolean; schema: unknown }[] {
-  if (!schema) return [];
-  const d = schema.describe() as any;
-  return Object.entries(d.keys ?? {}).map(([name, k]: [string, any]) => ({ name, required: k.flags?.presence === 'required', schema: toSchema(k) }));
+function describeResponse(r: ResponseSpec | null, toSchema: (d: any) => Record<string, unknown>): Record<string, unknown> {
+  if (r === null) return { description: 'No content' };
+  if (Joi.isSchema(r)) return { description: 'OK', content: { 'application/json': { schema: toSchema(r.describe()) } } };
+  const schema = r.schema ? toSchema(r.schema.describe()) : BINARY_TYPES.test(r.contentType) ? { type: 'string', format: 'binary' } : { type: 'string' };
+  return { description: r.description ?? 'OK', content: { [r.contentType]: { schema } } };
 }
 
-/** A compact joi → JSON Schema mapping: enough for a reader and for client generators. */
-function toSchema(d: any): Record<string, unknown> {
+function describeKeys(schema: Joi.ObjectSchema | undefined, schemas: Record<string, unknown>): { name: string; required: boolean; schema: unknown }[] {
+  if (!schema) return [];
+  const d = schema.describe() as any;
+  return Object.entries(d.keys ?? {}).map(([name, k]: [string, any]) => ({ name, required: k.flags?.presence === 'required', schema: describeSchema(k, schemas) }));
+}
+
+const componentName = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
+
+/**
+ * A compact joi → JSON Schema (2020-12, as OpenAPI 3.1 uses) mapping. A schema with a joi `id`
+ * becomes a component (`#/components/schemas/<Id>`) so recursive grammars (the audience filter,
+ * whose `Joi.link` points at its own id) are described once; `.meta({ openapi: schema })` lets a
+ * loosely validated field (checked later in code) show the schema it is really checked against.
+ */
+function describeSchema(d: any, schemas: Record<string, unknown>): Record<string, unknown> {
   if (!d) return {};
+  // describe() describes a schema held in meta too; a schema object is described here.
+  const asDocumented = (d.metas ?? []).find((m: any) => m && typeof m.openapi === 'object')?.openapi;
+  if (asDocumented) return describeSchema(Joi.isSchema(asDocumented) ? asDocumented.describe() : asDocumented, schemas);
+  if (d.flags?.id && d.type !== 'link') {
+    const name = componentName(String(d.flags.id));
+    if (!(name in schemas)) {
+      schemas[name] = {};
+      schemas[name] = describeSchema({ ...d, flags: { ...d.flags, id: undefined } }, schemas);
+    }
+    return { $ref: `#/components/schemas/${name}` };
+  }
+  const toSchema = (x: any) => describeSchema(x, schemas);
   const out: Record<string, unknown> = {};
   switch (d.type) {
     case 'object': {
@@ -184,7 +228,13 @@ function toSchema(d: any): Record<string, unknown> {
     case 'boolean': out.type = 'boolean'; break;
     case 'date': out.type = 'string'; out.format = 'date-time'; break;
     case 'alternatives': out.oneOf = (d.matches ?? []).map((m: any) => toSchema(m.schema)); break;
-    case 'link': break;
+    case 'link': {
+      // Joi.link('#id') describes as { ref: { type: 'local', path: [id] } }.
+      const ref = d.link?.ref;
+      const id = typeof ref === 'string' ? ref.replace(/^#/, '') : ref?.path?.[0];
+      if (id) out.$ref = `#/components/schemas/${componentName(String(id))}`;
+      break;
+    }
     default: out.type = 'string';
   }
   if (d.allow && d.flags?.only) out.enum = d.allow;

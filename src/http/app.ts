@@ -105,6 +105,7 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
   const json = express.json({ limit: API_JSON_LIMIT_BYTES, type: ['application/json', 'application/*+json'], verify: rememberBodySize });
   api.router.use((req, res, next) => (req.path === '/members/import' ? next() : json(req, res, next)));
   for (const register of ROUTE_MODULES) register(api);
+  const openapi = api.openapi();
   app.get('/api/openapi.json', (_req, res) => {
     res.json({
       openapi: '3.1.0',
@@ -116,9 +117,10 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
             type: 'object',
             properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array' } },
           },
+          ...openapi.schemas,
         },
       },
-      ...api.openapi(),
+      paths: openapi.paths,
     });
   });
   app.use('/api', api.router);

@@ -8,6 +8,7 @@ import { errorPage, registerAuthPages } from './auth-pages';
 import { loadSession, sessionResolver } from './session';
 import { registerMemberPages } from './pages/members';
 import { registerStaffPages } from './pages/staff';
+import { registerStrikePages } from './pages/strikes';
 import { registerOutbox } from './outbox';
 import { registerQueueBoard } from './queue-board';
 
@@ -41,6 +42,7 @@ export function mountWeb(app: express.Express, hub: Hub): void {
   registerAuthPages(router, hub);
   registerMemberPages(router, hub);
   registerStaffPages(router, hub);
+  registerStrikePages(router, hub);
   router.use(async (req: Request, res: Response) => {
     const session = await loadSession(hub, req);
     res.status(404).type('html').send(errorPage(hub, session, 404, 'Fant ikke siden', 'Adressen finnes ikke.'));

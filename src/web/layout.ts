@@ -17,6 +17,8 @@ export const NAV: NavItem[] = [
   { href: '/app/campaigns/new', label: 'Ny kampanje', roles: ['admin', 'communications'] },
   { href: '/app/members', label: 'Medlemmer', roles: 'all' },
   { href: '/app/ballots', label: 'Uravstemninger', roles: ['admin', 'communications'] },
+  { href: '/app/strikes', label: 'Streik', roles: ['admin', 'communications'] },
+  { href: '/app/committees', label: 'Streikekomité', roles: ['strike_committee'] },
   { href: '/app/categories', label: 'Kategorier', roles: ['admin'] },
   { href: '/app/imports', label: 'Import', roles: ['admin'] },
   { href: '/app/users', label: 'Brukere og nøkler', roles: ['admin'] },
