@@ -46,13 +46,21 @@ export type ControlJob = { launch: number } | { sweep: true };
 export const CAMPAIGN_SWEEP_ID = 'campaign-sweep';
 export const SWEEP_EVERY_MS = 30_000;
 
-/** Transient provider errors and lost connections: retried with backoff, never dropped. */
-export const SEND_JOB_OPTS: JobsOptions = {
-  attempts: 25,
-  backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: true,
-  removeOnFail: { count: 5000 },
-};
+/**
+ * Transient provider errors and lost connections: retried with backoff (SEND_RETRY_ATTEMPTS,
+ * SEND_RETRY_DELAY_MS); when a provider's transient errors use up the attempts, the channel
+ * halts (campaigns.worker.ts).
+ */
+export function sendJobOpts(hub: Hub): JobsOptions {
+  return {
+    attempts: hub.config.sendRetry.attempts,
+    backoff: { type: 'exponential', delay: hub.config.sendRetry.delayMs },
+    removeOnComplete: true,
+    // A job failed for another reason than a provider's (those halt instead) is removed, so the
+    // sweep, which enqueues the pending batches of running campaigns under the same id, can add it again.
+    removeOnFail: true,
+  };
+}
 
 export interface CampaignQueues {
   snapshot: Queue<SnapshotJob>;
@@ -107,7 +115,7 @@ export async function enqueueBatches(hub: Hub, jobs: BatchEnqueue[]): Promise<vo
     for (let i = 0; i < mine.length; i += 500) {
       await q[channel].addBulk(mine.slice(i, i + 500).map(({ notBefore, ...data }) => ({
         name: channel, data,
-        opts: { ...SEND_JOB_OPTS, jobId: batchJobId(data), ...(notBefore && notBefore > now ? { delay: notBefore - now } : {}) },
+        opts: { ...sendJobOpts(hub), jobId: batchJobId(data), ...(notBefore && notBefore > now ? { delay: notBefore - now } : {}) },
       })));
     }
   }
@@ -117,7 +125,7 @@ export async function enqueueSmsMessages(hub: Hub, campaignId: number, ids: numb
   const q = campaignQueues(hub).smsMessage;
   for (let i = 0; i < ids.length; i += 1000) {
     await q.addBulk(ids.slice(i, i + 1000).map((sendLogId) => ({
-      name: 'sms', data: { campaignId, sendLogId }, opts: { ...SEND_JOB_OPTS, jobId: `c${campaignId}-sms-m${sendLogId}`, delay: delayMs },
+      name: 'sms', data: { campaignId, sendLogId }, opts: { ...sendJobOpts(hub), jobId: `c${campaignId}-sms-m${sendLogId}`, delay: delayMs },
     })));
   }
 }

@@ -5,20 +5,28 @@ import { sendEmailBatch, sendLetterBatch, fanOutSmsBatch, sendSmsMessage, QuietH
 import { launchDueCampaign } from '../src/campaigns/launch';
 import { takeSnapshot } from '../src/campaigns/snapshot';
 import { runCampaignSweep, reconcileCampaigns } from '../src/campaigns/sweep';
-import { registerFallbackListener } from '../src/campaigns/fallback';
+import { startFallbackPoller } from '../src/campaigns/fallback';
+import { haltChannel } from '../src/campaigns/halts';
 import { watchQueues } from './watchdog';
 import { CAMPAIGN_QUEUES, upsertCampaignSweep, type BatchJob, type ControlJob, type SmsMessageJob, type SnapshotJob } from './campaigns';
 
 /**
  * What a send job does with a failure: a 429 pauses the whole queue for the provider's reset
  * time and puts the job back (the batch is not dropped and counts no attempt); quiet hours delay
- * it (a paused campaign's jobs just end: resume enqueues them again); anything else is thrown for
+ * it (a paused campaign's jobs just end: resume enqueues them again); a transient provider error
+ * on the job's last attempt halts the campaign's channel (`retries_exhausted`: never a silent
+ * per-member failure; the job ends, resume enqueues it again); anything else is thrown for
  * BullMQ's backoff.
  */
-async function handle<T>(worker: () => Worker<any>, job: Job<T>, token: string | undefined, run: () => Promise<unknown>): Promise<unknown> {
+async function handle<T extends { campaignId: number; channel?: BatchJob['channel'] }>(hub: Hub, worker: () => Worker<any>, job: Job<T>, token: string | undefined,
+  run: () => Promise<unknown>): Promise<unknown> {
   try {
     return await run();
   } catch (err) {
+    if (isProviderError(err) && err.failureClass === 'transient' && err.kind !== 'rate_limited' && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+      await haltChannel(hub, job.data.campaignId, job.data.channel ?? 'sms', 'retries_exhausted', err);
+      return { halted: 'retries_exhausted' };
+    }
     if (isProviderError(err) && err.kind === 'rate_limited') {
       await worker().rateLimit(Math.max(100, err.retryAfterMs ?? 1000));
       throw new RateLimitError();
@@ -39,18 +47,19 @@ export interface CampaignWorkers { close(): Promise<void> }
  */
 export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: number; sweep?: boolean } = {}): Promise<CampaignWorkers> {
   const connection = hub.redis();
-  const base = { connection, prefix: hub.config.queuePrefix, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 20 };
+  const lock = hub.config.sendJobLockMs;
+  const base = { connection, prefix: hub.config.queuePrefix, lockDuration: lock, stalledInterval: Math.min(5_000, Math.floor(lock / 2)), maxStalledCount: 20 };
   const workers: Worker<any>[] = [];
   const snapshot = new Worker<SnapshotJob>(CAMPAIGN_QUEUES.snapshot, (job) => takeSnapshot(hub, job.data.campaignId),
     { ...base, concurrency: 2, lockDuration: 60_000 });
-  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(() => email, job, token, () => sendEmailBatch(hub, job.data)),
+  const email: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.email, (job, token) => handle(hub, () => email, job, token, () => sendEmailBatch(hub, job.data)),
     { ...base, concurrency: opts.concurrency ?? 2 });
-  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(() => sms, job, token, () => fanOutSmsBatch(hub, job.data)),
+  const sms: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.sms, (job, token) => handle(hub, () => sms, job, token, () => fanOutSmsBatch(hub, job.data)),
     { ...base, concurrency: 2 });
-  const letter: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.letter, (job, token) => handle(() => letter, job, token, () => sendLetterBatch(hub, job.data, job.id!)),
+  const letter: Worker<BatchJob> = new Worker<BatchJob>(CAMPAIGN_QUEUES.letter, (job, token) => handle(hub, () => letter, job, token, () => sendLetterBatch(hub, job.data, job.id!)),
     { ...base, concurrency: 1, lockDuration: 120_000 });
   const rate = hub.config.smsRatePerSecond;
-  const smsMessage: Worker<SmsMessageJob> = new Worker<SmsMessageJob>(CAMPAIGN_QUEUES.smsMessage, (job, token) => handle(() => smsMessage, job, token, () => sendSmsMessage(hub, job.data)),
+  const smsMessage: Worker<SmsMessageJob> = new Worker<SmsMessageJob>(CAMPAIGN_QUEUES.smsMessage, (job, token) => handle(hub, () => smsMessage, job, token, () => sendSmsMessage(hub, job.data)),
     { ...base, concurrency: 32, ...(rate > 0 ? { limiter: { max: rate, duration: 1000 } } : {}) });
   const control = new Worker<ControlJob>(CAMPAIGN_QUEUES.control, async (job) => {
     if ('launch' in job.data) return launchDueCampaign(hub, job.data.launch);
@@ -63,7 +72,7 @@ export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: numbe
     w.on('error', (err) => hub.log.warn({ queue: w.name, err: err.message }, 'campaign worker error'));
   }
 
-  registerFallbackListener(hub);
+  const stopPoller = startFallbackPoller(hub);
   if (opts.sweep !== false) {
     await upsertCampaignSweep(hub);
     const r = await reconcileCampaigns(hub);
@@ -78,6 +87,7 @@ export async function startCampaignWorkers(hub: Hub, opts: { concurrency?: numbe
   const close = async () => {
     if (closed) return;
     closed = true;
+    stopPoller();
     await Promise.all(workers.map((w) => w.close()));
   };
   hub.onClose(close);

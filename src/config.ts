@@ -26,6 +26,10 @@ export interface Config {
   demoSeed: boolean;
   letterOutputDir: string;
   smsRatePerSecond: number;
+  /** Send jobs: attempts on transient provider errors before the channel halts, and the first backoff (exponential). */
+  sendRetry: { attempts: number; delayMs: number };
+  /** BullMQ lock of a send job (ms): a worker that dies holding a job gives it up after about this long. */
+  sendJobLockMs: number;
   smsQuietHours: { start: string; end: string };
   approvalThreshold: number;
   /** Member ids per committed step of a campaign's audience snapshot (a queue job). */
@@ -85,6 +89,9 @@ const schema = Joi.object({
   DEMO_SEED: Joi.boolean().truthy('1').falsy('0'),
   LETTER_OUTPUT_DIR: Joi.string().default('out/letters'),
   SMS_RATE_PER_SECOND: Joi.number().integer().min(0).default(50),
+  SEND_RETRY_ATTEMPTS: Joi.number().integer().min(1).max(50).default(8),
+  SEND_RETRY_DELAY_MS: Joi.number().integer().min(10).default(2000),
+  SEND_JOB_LOCK_MS: Joi.number().integer().min(2000).default(15000),
   SMS_QUIET_HOURS: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/).default('21:00-08:00')
     .messages({ 'string.pattern.base': 'SMS_QUIET_HOURS must be HH:MM-HH:MM' }),
   APPROVAL_THRESHOLD: Joi.number().integer().min(0).default(1000),
@@ -166,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoSeed: v.DEMO_SEED ?? nodeEnv === 'development',
     letterOutputDir: v.LETTER_OUTPUT_DIR,
     smsRatePerSecond: v.SMS_RATE_PER_SECOND,
+    sendRetry: { attempts: v.SEND_RETRY_ATTEMPTS, delayMs: v.SEND_RETRY_DELAY_MS },
+    sendJobLockMs: v.SEND_JOB_LOCK_MS,
     smsQuietHours: { start: qs, end: qe },
     approvalThreshold: v.APPROVAL_THRESHOLD,
     snapshotStep: v.CAMPAIGN_SNAPSHOT_STEP,

@@ -9,7 +9,6 @@ import { createMetrics } from './metrics';
 import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
 import { emulatorKeyConflict, loadDevEmulators, type DevEmulatorsHandle } from './dev-emulators';
-import { registerFallbackListener } from './campaigns';
 import { startCampaignWorkers } from '../queues/campaigns.worker';
 import { startBallotWorkers } from '../queues/ballots.worker';
 import { startRetentionScheduler } from '../queues/retention.worker';
@@ -75,7 +74,6 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
         seededLine = `\nDemo union created. API token for ${seeded.adminEmail} (shown once):\n  ${seeded.adminToken}\n`;
       }
     }
-    registerFallbackListener(hub);
     const metrics = createMetrics(true);
     const app = buildApp(hub, { metrics });
     if (config.metrics.port) {

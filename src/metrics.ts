@@ -11,8 +11,18 @@ export interface Metrics {
   messages: client.Counter<'channel' | 'outcome'>;
 }
 
+/**
+ * Halts of a campaign's channel (provider refused our account, or retries ran out). Counted where
+ * they happen (worker processes), so process-wide; every registry created here exposes it.
+ */
+export const campaignHaltsTotal = new client.Counter({
+  name: 'budstikke_campaign_halts_total', help: 'Campaign channels halted, by channel, reason and provider',
+  labelNames: ['channel', 'reason', 'provider'] as const, registers: [],
+});
+
 export function createMetrics(withDefaults = false): Metrics {
   const registry = new client.Registry();
+  registry.registerMetric(campaignHaltsTotal);
   if (withDefaults) client.collectDefaultMetrics({ register: registry, prefix: 'budstikke_' });
   return {
     registry,

@@ -4,9 +4,14 @@ import { loadLatestVersionByKey } from '../src/render';
 import { createCampaign, startCampaign, loadCampaign } from '../src/campaigns';
 import { campaignRig, until, TWILIO_SERVICE, TWILIO_SID, TWILIO_TOKEN, type CampaignRig } from './helpers/campaign';
 
+// 20 runs with real worker processes: more than the suite's 10-minute default on a loaded machine.
+jest.setTimeout(1_500_000);
 
 const ROOT = path.resolve(__dirname, '..');
-const RECIPIENTS = 20_000;
+/** Runs, each a campaign with one SIGKILL; even runs declinable (campaign), odd runs mandatory (service). */
+const RUNS = 20;
+/** Recipients per run: two batches (1000 + 500), so both workers hold one when one is killed. */
+const PER_RUN = 1500;
 
 /** A real worker process (`src/main.ts worker`) on the rig's database, queues and emulators. */
 function workerProcess(rig: CampaignRig): ChildProcess {
@@ -17,6 +22,8 @@ function workerProcess(rig: CampaignRig): ChildProcess {
     SENDGRID_BASE_URL: rig.em.sendgrid.url, SENDGRID_API_KEY: 'SG.test-key', SENDGRID_WEBHOOK_PUBLIC_KEY: rig.em.sendgrid.publicKeyBase64,
     TWILIO_BASE_URL: rig.em.twilio.url, TWILIO_ACCOUNT_SID: TWILIO_SID, TWILIO_AUTH_TOKEN: TWILIO_TOKEN, TWILIO_MESSAGING_SERVICE_SID: TWILIO_SERVICE,
     EMULATORS: '0', DEMO_SEED: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', SMS_QUIET_HOURS: '00:00-00:00',
+    // A killed worker's jobs are taken over after about 5 s (the default is 15 s); retries come quickly.
+    SEND_JOB_LOCK_MS: '5000', SEND_RETRY_DELAY_MS: '200', SEND_RETRY_ATTEMPTS: '20',
   };
   const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts', 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (d) => { if (process.env.TEST_LOG_LEVEL) process.stderr.write(d); });
@@ -25,77 +32,78 @@ function workerProcess(rig: CampaignRig): ChildProcess {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('a worker killed with SIGKILL during a 20,000-recipient campaign', () => {
+describe(`workers killed with SIGKILL at random points, ${RUNS} runs`, () => {
   let rig: CampaignRig;
   const children: ChildProcess[] = [];
   beforeAll(async () => { rig = await campaignRig({ workers: false, ledgerMode: 'compact' }); });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await rig.close();
   });
 
-  test('every eligible member is sent once, except at most one batch per kill; two workers at once never double-send', async () => {
+  test('0 lost in every category; declinable: 0 duplicates, in doubt only among rows in flight at the kill; mandatory: none left in doubt, duplicates only among rows in flight', async () => {
     await rig.hub.db.query(
       `INSERT INTO members (member_number, first_name, last_name, email, street, postcode, municipality_number, county_code)
-       SELECT 'K' || g, 'Kari', 'Krasj' || g, 'krasj' || g || '@example.no', 'Gata 1', '0150', '0301', '03' FROM generate_series(1, ${RECIPIENTS}) g`);
-    // A few who may not be sent: they must never appear at the provider.
-    await rig.hub.db.query(`SELECT consent_record(id, 'campaign', 'email', false, 'preference_page', NULL, 'member', NULL, NULL, now())
-      FROM members WHERE member_number IN ('K7', 'K7007', 'K17017')`);
-    const v = await loadLatestVersionByKey(rig.hub.db, 'campaign');
-    const c = await createCampaign(rig.hub, null, {
-      name: 'Krasj', category: 'campaign', channels: ['email'], templates: { email: v.id }, audience: { all: [] },
-      links: { action: 'https://forbund.example/a' },
-    });
-    await startCampaign(rig.hub, c.id);
-    // Slow answers keep batches in flight, so a kill lands mid-request.
-    rig.em.sendgrid.faults.latency(1500);
+       SELECT 'K' || g, 'Kari', 'Krasj' || g, 'krasj' || g || '@example.no', 'Gata 1', '0150', '0301', '03' FROM generate_series(1, ${RUNS * PER_RUN}) g`);
+    const templates = { campaign: await loadLatestVersionByKey(rig.hub.db, 'campaign'), service: await loadLatestVersionByKey(rig.hub.db, 'dues_reminder') };
+    const workers = [workerProcess(rig), workerProcess(rig)];
+    children.push(...workers);
+    const totals = { lost: 0, duplicates: 0, inDoubt: 0, inFlight: 0 };
+    const failures: string[] = [];
 
-    let kills = 0;
-    // (kills stop early only if the campaign finishes first; the test then says how many there were)
-    let w = workerProcess(rig);
-    children.push(w);
-    const sent = async () => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND sent_at IS NOT NULL`, [c.id]))!.n as number;
-    const done = async () => (await loadCampaign(rig.hub.db, c.id)).state === 'completed';
-    for (let i = 0; i < 3 && !(await done()); i++) {
-      // Wait until this worker is sending, then kill it at a random moment.
-      const before = await sent();
-      if (before >= RECIPIENTS - 3) break;
-      await until(async () => (await sent()) > before, 90_000, 'the worker to send').catch(async (err) => {
-        const states = await rig.hub.db.many(`SELECT state, claim IS NOT NULL AS claimed, count(*)::int AS n FROM send_log WHERE campaign_id = $1 GROUP BY 1, 2`, [c.id]);
-        throw new Error(`${err.message}: after ${kills} kills the log holds ${JSON.stringify(states)}`);
+    for (let run = 0; run < RUNS; run++) {
+      const declinable = run % 2 === 0;
+      const category = declinable ? 'campaign' : 'service';
+      const lo = run * PER_RUN + 1;
+      const c = await createCampaign(rig.hub, null, {
+        name: `Krasj ${run}`, category, channels: ['email'], templates: { email: templates[category].id },
+        audience: { memberNumbers: Array.from({ length: PER_RUN }, (_v, i) => `K${lo + i}`) },
+        links: { action: 'https://forbund.example/a', payment: 'https://forbund.example/p', info: 'https://forbund.example/i', read: 'https://forbund.example/r' },
       });
-      await sleep(200 + Math.floor(Math.random() * 1200));
-      w.kill('SIGKILL');
-      kills++;
-      await new Promise((r) => w.once('exit', r));
-      w = workerProcess(rig);
-      children.push(w);
-    }
-    // Finish with two worker processes on the same campaign at once.
-    const second = workerProcess(rig);
-    children.push(second);
-    rig.em.sendgrid.faults.latency(0);
-    await until(async () => (await loadCampaign(rig.hub.db, c.id)).state === 'completed', 240_000, 'the campaign to complete');
+      // Half the runs hold SendGrid's answers after it accepted (the window between acceptance and
+      // our mark); the other half slow every request a little, so the kill lands anywhere.
+      // In those runs SendGrid's events are held too: its 'processed' event would otherwise settle the
+      // doubt (it proves acceptance), and the worker's own handling of an unmarked request is the test.
+      const between = run % 4 < 2;
+      if (between) { rig.em.sendgrid.setWebhookUrl(undefined); rig.em.sendgrid.faults.slowReplies(2, 4000); } else rig.em.sendgrid.faults.latency(300);
+      const slowedBefore = rig.em.sendgrid.stats().injected.slowed;
+      await startCampaign(rig.hub, c.id);
+      const sending = async () => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [c.id]))!.n as number;
+      await until(async () => (between ? rig.em.sendgrid.stats().injected.slowed > slowedBefore : (await sending()) > 0), 180_000, `run ${run}: a request in flight`);
+      await sleep(between ? 300 : Math.floor(Math.random() * 1000));
+      // Either worker: both hold a batch.
+      const victim = Math.floor(Math.random() * 2);
+      workers[victim].kill('SIGKILL');
+      await new Promise((r) => workers[victim].once('exit', r));
+      // The rows in flight at the kill: `sending` now (nothing settles them until the job's lock lapses).
+      const inFlight = new Set((await rig.hub.db.many(`SELECT id FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [c.id])).map((r) => Number(r.id)));
+      rig.em.sendgrid.faults.latency(0);
+      rig.em.sendgrid.setWebhookUrl(`${rig.url}/webhooks/sendgrid/events`);
+      workers[victim] = workerProcess(rig);
+      children.push(workers[victim]);
+      await until(async () => (await loadCampaign(rig.hub.db, c.id)).state === 'completed', 300_000, `run ${run}: the campaign to complete`);
 
-    const counts = rig.em.sendgrid.ledger.countByRecipient();
-    const declined = ['krasj7@example.no', 'krasj7007@example.no', 'krasj17017@example.no'];
-    for (const d of declined) expect(counts.get(d) ?? 0).toBe(0);
-    let missing = 0;
-    let duplicates = 0;
-    for (let g = 1; g <= RECIPIENTS; g++) {
-      const to = `krasj${g}@example.no`;
-      if (declined.includes(to)) continue;
-      const k = counts.get(to) ?? 0;
-      if (k === 0) missing++;
-      if (k > 1) duplicates += k - 1;
+      const counts = rig.em.sendgrid.ledger.countByRecipient();
+      const rows = await rig.hub.db.many(`SELECT s.id, s.state, s.reason, m.email FROM send_log s JOIN members m ON m.id = s.member_id WHERE s.campaign_id = $1`, [c.id]);
+      let lost = 0; let duplicates = 0; let inDoubt = 0; let dupOutside = 0; let doubtOutside = 0;
+      for (const r of rows) {
+        const k = counts.get(r.email) ?? 0;
+        const ok = r.state === 'in_doubt' || ((r.state === 'sent' || r.state === 'delivered') && k >= 1) || (r.state === 'failed' && r.reason);
+        if (!ok) lost++;
+        if (k > 1) { duplicates += k - 1; if (!inFlight.has(Number(r.id))) dupOutside++; }
+        if (r.state === 'in_doubt') { inDoubt++; if (!inFlight.has(Number(r.id))) doubtOutside++; }
+      }
+      totals.lost += lost; totals.duplicates += duplicates; totals.inDoubt += inDoubt; totals.inFlight += inFlight.size;
+      console.log(`kill run ${String(run + 1).padStart(2)} ${category.padEnd(8)} ${between ? 'accepted-unmarked' : 'random           '}: ` +
+        `rows ${rows.length}, in flight ${inFlight.size}, lost ${lost}, duplicates ${duplicates}, in doubt ${inDoubt}`);
+      if (rows.length !== PER_RUN) failures.push(`run ${run}: ${rows.length} rows`);
+      if (lost) failures.push(`run ${run}: ${lost} lost`);
+      if (declinable && duplicates) failures.push(`run ${run} (declinable): ${duplicates} duplicates`);
+      if (declinable && doubtOutside) failures.push(`run ${run} (declinable): ${doubtOutside} in doubt outside the rows in flight`);
+      if (!declinable && inDoubt) failures.push(`run ${run} (mandatory): ${inDoubt} left in doubt`);
+      if (!declinable && dupOutside) failures.push(`run ${run} (mandatory): ${dupOutside} duplicated outside the rows in flight`);
     }
-    const log = await rig.hub.db.many(`SELECT state, count(*)::int AS n FROM send_log WHERE campaign_id = $1 GROUP BY 1`, [c.id]);
-    // The figure the issue asks for: duplicates only where a request was accepted and its answer lost to the kill.
-    console.log(`SIGKILL test: ${kills} kills, ${duplicates} duplicate messages (limit ${kills * 1000}), ${missing} missing; log ${JSON.stringify(log)}; emulator ${JSON.stringify(rig.em.sendgrid.stats().injected)}`);
-    expect(kills).toBeGreaterThanOrEqual(2);
-    expect(missing).toBe(0);
-    expect(duplicates).toBeLessThanOrEqual(kills * 1000);
-    expect(log.find((r) => r.state === 'skipped')?.n).toBe(3);
-    expect(log.filter((r) => ['queued', 'sending'].includes(r.state))).toEqual([]);
+    console.log(`kill test, ${RUNS} runs × ${PER_RUN} emails: lost ${totals.lost}, duplicates ${totals.duplicates}, in doubt ${totals.inDoubt}, rows in flight at kills ${totals.inFlight}`);
+    expect(failures).toEqual([]);
   });
 });

@@ -289,7 +289,7 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
       name: 'Bounce', category: 'campaign', channels: ['email', 'sms'], templates: await templatesFor(rig, 'campaign', ['email', 'sms']), audience: { memberNumbers: [m.memberNumber] }, links: LINKS,
     })).body.id;
     await api(rig, comms, 'POST', `/campaigns/${id}/launch`, {});
-    const smsRow = await until(async () => (await rows(rig, id)).find((r) => r.channel === 'sms' && r.sent_at), 30_000, 'SMS fallback');
+    const smsRow = await until(async () => (await rows(rig, id)).find((r) => r.channel === 'sms' && r.sent_at), 60_000, 'SMS fallback');
     expect(smsRow!.fallback_from).toBe('email');
     const emailRow = (await rows(rig, id)).find((r) => r.channel === 'email')!;
     expect(emailRow.state).toBe('bounced');

@@ -5,7 +5,7 @@ export type AuditAction =
   | 'member.view' | 'member.search' | 'member.list' | 'member.export' | 'member.erase' | 'member.import' | 'member.upsert'
   | 'consent.change' | 'suppression.lift' | 'category.update'
   | 'audience.preview' | 'campaign.create' | 'campaign.update' | 'campaign.approve' | 'campaign.launch' | 'campaign.pause' | 'campaign.resume'
-  | 'campaign.cancel' | 'campaign.test_send' | 'campaign.strike_ended' | 'message.send'
+  | 'campaign.cancel' | 'campaign.retry' | 'campaign.send_again' | 'campaign.test_send' | 'campaign.strike_ended' | 'message.send'
   | 'ballot.roll_freeze' | 'ballot.roll_export'
   | 'token.create' | 'user.create' | 'retention.sweep' | 'audit.view'
   | 'template.copy' | 'audit.export' | 'user.password_set' | 'token.list' | 'print_run.download' | 'print_run.handed_over'

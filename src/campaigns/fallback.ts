@@ -1,64 +1,72 @@
 import type { Hub } from '../hub';
 import type { Channel } from '../consent';
-import { onSendLogFinal } from '../sendlog';
-import { loadCampaign, type Campaign } from './model';
-import { enqueueBatches } from '../../queues/campaigns';
-
-export interface FallbackRow { id: number; memberId: number; channel: Channel; reason: string }
+import { lockDueFallbacks, writeFallbackRows, type DueFallback } from '../sendlog';
+import { loadCampaign } from './model';
+import { enqueueBatches, type BatchJob } from '../../queues/campaigns';
 
 /**
- * Sends these members on the campaign's next channel, within the same campaign: a new log row
- * (campaign, member, next channel) marked with the channel it fell back from. The unique log key
- * makes it happen once, however many times a bounce is reported.
+ * Durable fallback. The decision that a member moves to the campaign's next channel is written
+ * by src/sendlog in the same statement as its cause (a bounce or failure event, a provider's
+ * refusal of the recipient, a consent skip this channel cannot carry): `send_log.fallback_due`.
+ * This turns the decisions into the next channel's rows, in one transaction per 1000 (rows
+ * locked with SKIP LOCKED, so workers share the work), then enqueues their batches. Killing any
+ * process at any moment loses nothing: an undone decision is still in PostgreSQL for the next
+ * run, and a batch written but not enqueued is a pending batch of a running campaign (the sweep
+ * enqueues those). Runs right after a worker wrote decisions, from every worker's poller
+ * (`startFallbackPoller`, for the webhooks' decisions) and from the sweep.
  */
-export async function fallBack(hub: Hub, c: Campaign, rows: FallbackRow[]): Promise<number> {
-  if (!rows.length || c.state === 'cancelled') return 0;
-  const byNext = new Map<Channel, FallbackRow[]>();
-  for (const r of rows) {
-    const next = c.channels[c.channels.indexOf(r.channel) + 1];
-    if (!next) continue;
-    let list = byNext.get(next);
-    if (!list) byNext.set(next, (list = []));
-    list.push(r);
+export async function runFallbacks(hub: Hub): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const out = await hub.db.tx(async (db) => {
+      const due = await lockDueFallbacks(db, 1000);
+      if (!due.length) return null;
+      const jobs: BatchJob[] = [];
+      const byCampaign = new Map<number, DueFallback[]>();
+      for (const r of due) { let l = byCampaign.get(r.campaignId); if (!l) byCampaign.set(r.campaignId, (l = [])); l.push(r); }
+      for (const [campaignId, rows] of byCampaign) {
+        const c = await loadCampaign(db, campaignId);
+        for (const ch of ['email', 'sms', 'letter'] as Channel[]) {
+          const mine = rows.filter((r) => r.channel === ch);
+          if (!mine.length) continue;
+          const next = c.state === 'cancelled' ? null : c.channels[c.channels.indexOf(ch) + 1] ?? null;
+          const batches = await writeFallbackRows(db, campaignId, next, mine);
+          for (const b of batches) jobs.push({ campaignId, channel: next!, batchNo: b });
+        }
+        // A finished campaign is running again until its fallback messages are out.
+        if (jobs.some((j) => j.campaignId === campaignId)) {
+          await db.query(`UPDATE campaigns SET state = 'running', completed_at = NULL, updated_at = now() WHERE id = $1 AND state = 'completed'`, [campaignId]);
+        }
+      }
+      return { n: due.length, jobs };
+    });
+    if (!out) return total;
+    await enqueueBatches(hub, out.jobs);
+    total += out.n;
+    if (out.n < 1000) return total;
   }
-  let added = 0;
-  const jobs: { campaignId: number; channel: Channel; batchNo: number }[] = [];
-  for (const [next, all] of byNext) {
-    for (let i = 0; i < all.length; i += 1000) {
-      const list = all.slice(i, i + 1000);
-      const { rowCount, rows } = await hub.db.query(
-        `WITH b AS (SELECT -nextval('send_log_fallback_batch')::int AS batch_no)
-         INSERT INTO send_log (campaign_id, member_id, channel, state, fallback_from, reason, batch_no)
-         SELECT $1, v.member_id, $2, 'queued', v.from_channel, 'fallback: ' || v.reason, b.batch_no
-           FROM unnest($3::bigint[], $4::text[], $5::text[]) AS v(member_id, from_channel, reason), b
-         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
-         RETURNING batch_no`,
-        [c.id, next, list.map((r) => r.memberId), list.map((r) => r.channel), list.map((r) => r.reason)]);
-      added += rowCount ?? 0;
-      if (rows[0]) jobs.push({ campaignId: c.id, channel: next, batchNo: rows[0].batch_no });
-    }
-  }
-  if (jobs.length) {
-    // A finished campaign is running again until its fallback messages are out.
-    await hub.db.query(`UPDATE campaigns SET state = 'running', completed_at = NULL, updated_at = now() WHERE id = $1 AND state = 'completed'`, [c.id]);
-    await enqueueBatches(hub, jobs);
-  }
-  return added;
 }
 
-const registered = new WeakSet<Hub>();
-
 /**
- * A hard bounce or a failed SMS reported by a provider webhook (in the API process) moves the
- * member to the campaign's next channel.
+ * Every `everyMs` in a worker process: carry out the fallback decisions the webhooks (in the API
+ * process) wrote. It holds no state: the decisions are rows; a poller that dies loses nothing.
  */
-export function registerFallbackListener(hub: Hub): void {
-  if (registered.has(hub)) return;
-  registered.add(hub);
-  onSendLogFinal(hub, async (r) => {
-    if (!r.becameFinal || (r.finalState !== 'bounced' && r.finalState !== 'failed')) return;
-    if (!r.campaignId || !r.memberId || !r.channel || !r.sendLogId) return;
-    const c = await loadCampaign(hub.db, r.campaignId);
-    await fallBack(hub, c, [{ id: r.sendLogId, memberId: r.memberId, channel: r.channel, reason: r.finalState }]);
+export function startFallbackPoller(hub: Hub, everyMs = 2000): () => void {
+  let busy = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (busy || stopped) return;
+    busy = true;
+    runFallbacks(hub)
+      .catch((err) => hub.log.warn({ err: err?.message }, 'fallback run failed; the next run retries'))
+      .finally(() => { busy = false; });
+  }, everyMs);
+  timer.unref();
+  const stop = () => { stopped = true; clearInterval(timer); };
+  hub.onClose(async () => {
+    stop();
+    // Let a run that is under way finish before the pool closes.
+    while (busy) await new Promise((r) => setTimeout(r, 20));
   });
+  return stop;
 }

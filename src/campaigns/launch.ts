@@ -6,6 +6,8 @@ import { Problem } from '../errors';
 import type { Channel } from '../consent';
 import { audienceSql, validateAudience } from '../audience';
 import { loadCampaign, assertTransition, type Campaign } from './model';
+import { cancelPending } from '../sendlog';
+import { resolveHalts } from './halts';
 import { batchNotBefore, type WindowPlan } from './window';
 import { enqueueBatches, enqueueSnapshot, scheduleLaunch } from '../../queues/campaigns';
 
@@ -143,12 +145,13 @@ export async function enqueuePending(hub: Hub, id: number): Promise<number> {
   return jobs.length;
 }
 
-/** A running campaign with nothing left queued or sending is completed. */
+/** A running campaign with nothing left queued or sending, and no fallback still to write, is completed. */
 export async function completeIfDone(hub: Hub, id: number): Promise<boolean> {
   const r = await hub.db.query(
     `UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
       WHERE id = $1 AND state = 'running' AND snapshot_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))`, [id, hub.clock.now()]);
+        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))
+        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND fallback_due)`, [id, hub.clock.now()]);
   return (r.rowCount ?? 0) > 0;
 }
 
@@ -156,7 +159,7 @@ export async function pauseCampaign(hub: Hub, id: number, staff: Staff): Promise
   return hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'pause');
-    await db.query(`UPDATE campaigns SET state = 'paused', updated_at = now() WHERE id = $1`, [id]);
+    await db.query(`UPDATE campaigns SET state = 'paused', paused_reason = 'staff', updated_at = now() WHERE id = $1`, [id]);
     await audit(db, { staff, action: 'campaign.pause', detail: { campaignId: id } });
     return loadCampaign(db, id);
   });
@@ -166,8 +169,10 @@ export async function resumeCampaign(hub: Hub, id: number, staff: Staff): Promis
   await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'resume');
-    await db.query(`UPDATE campaigns SET state = 'running', updated_at = now() WHERE id = $1`, [id]);
-    await audit(db, { staff, action: 'campaign.resume', detail: { campaignId: id } });
+    await db.query(`UPDATE campaigns SET state = 'running', paused_reason = NULL, updated_at = now() WHERE id = $1`, [id]);
+    // Resuming says the cause of a halt is fixed: its held rows go out once (they are still queued).
+    const halts = await resolveHalts(db, id, staff?.id ?? null, hub.clock.now());
+    await audit(db, { staff, action: 'campaign.resume', detail: { campaignId: id, haltsResolved: halts } });
   });
   await enqueuePending(hub, id);
   return loadCampaign(hub.db, id);
@@ -179,8 +184,9 @@ export async function cancelCampaign(hub: Hub, id: number, staff: Staff | null):
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'cancel');
     await db.query(`UPDATE campaigns SET state = 'cancelled', cancelled_at = $2, updated_at = now() WHERE id = $1`, [id, hub.clock.now()]);
-    const r = await db.query(`UPDATE send_log SET state = 'cancelled', reason = 'campaign_cancelled', updated_at = now() WHERE campaign_id = $1 AND state = 'queued'`, [id]);
-    await audit(db, { staff, action: 'campaign.cancel', rowCount: r.rowCount ?? 0, detail: { campaignId: id } });
+    const n = await cancelPending(db, id);
+    await resolveHalts(db, id, staff?.id ?? null, hub.clock.now());
+    await audit(db, { staff, action: 'campaign.cancel', rowCount: n, detail: { campaignId: id } });
     return loadCampaign(db, id);
   });
 }

@@ -16,6 +16,8 @@ export interface Campaign {
   category: string;
   channels: Channel[];
   state: CampaignState;
+  /** Why a paused campaign is paused: 'staff', or 'provider_unavailable' (a halt); null otherwise. */
+  pausedReason: 'staff' | 'provider_unavailable' | null;
   audience: unknown;
   sendAt: string | null;
   /** Template version id per channel. */
@@ -52,6 +54,7 @@ export function campaignFromRow(r: Record<string, any>): Campaign {
     category: r.category,
     channels: r.channels,
     state: r.state,
+    pausedReason: r.state === 'paused' ? r.paused_reason ?? 'staff' : null,
     audience: r.audience,
     sendAt: iso(r.send_at),
     templates: r.templates ?? {},

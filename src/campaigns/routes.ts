@@ -7,12 +7,14 @@ import { Problem } from '../errors';
 import { CHANNELS, type Channel } from '../consent';
 import { memberIdInScope } from '../members';
 import { renderEmailBatch, renderSms, sampleRecipient, type MergeFields } from '../render';
-import { createEmailProvider, createSmsProvider } from '../providers';
 import { normalisePhone } from '../members';
 import { createCampaignOnce, updateCampaign, campaignProgress, type CampaignInput, type TemplateRef } from './create';
 import { assertLaunchable, refusePastSendAt } from './guards';
 import { campaignReview } from './review';
-import { loadCampaign, loadCategory, templateVersion, campaignFromRow, type Campaign } from './model';
+import { loadCampaign, loadCategory, templateVersion, campaignFromRow, quietUntil, type Campaign } from './model';
+import { openHalts } from './halts';
+import { retryFailed, sendInDoubtAgain } from './retry';
+import { emailProvider, smsProvider } from './delivery';
 import { launchCampaign, approveCampaign, pauseCampaign, resumeCampaign, cancelCampaign } from './launch';
 import { sendSingleMessage } from './messages';
 
@@ -83,8 +85,24 @@ async function visibleCampaign(hub: Hub, staff: Staff, id: number): Promise<Camp
   return c;
 }
 
+const COUNTED = ['queued', 'sending', 'sent', 'delivered', 'bounced', 'failed', 'skipped', 'cancelled', 'in_doubt'] as const;
+
+/**
+ * The campaign as the API shows it (contract C1): today's fields, progress per state and channel,
+ * `counts` (every state, in_doubt and cancelled apart from skipped), the open `halts`,
+ * `pausedReason` and `smsHeldUntil` (SMS waiting for the quiet hours to end).
+ */
 async function withProgress(hub: Hub, c: Campaign) {
-  return { ...c, approvalRequired: c.approval.required, progress: await campaignProgress(hub.db, c.id) };
+  const progress = await campaignProgress(hub.db, c.id);
+  const counts = Object.fromEntries(COUNTED.map((st) => [st, progress.byState[st] ?? 0])) as Record<(typeof COUNTED)[number], number>;
+  const sms = progress.byChannel.sms ?? {};
+  const smsWaiting = (c.state === 'running' || c.state === 'scheduled') && ((sms.queued ?? 0) + (sms.sending ?? 0)) > 0;
+  const held = smsWaiting ? quietUntil(hub.config, c.category, hub.clock.now()) : null;
+  return {
+    ...c, approvalRequired: c.approval.required, progress, counts,
+    halts: (await openHalts(hub.db, c.id)).map((h) => ({ channel: h.channel, reason: h.reason, message: h.message, at: h.at })),
+    smsHeldUntil: held ? held.toISOString() : null,
+  };
 }
 
 /**
@@ -113,10 +131,9 @@ async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Prom
     const version = await templateVersion(hub.db, c.templates.email);
     const reqs = await renderEmailBatch(hub, version, emails.map((e, i) => ({ sendLogId: `test-${c.id}-${i}`, email: e, language: 'nb', fields })),
       { declinable: cat.declinable, customArgs: { campaign_id: String(c.id), test: '1' } });
-    const provider = createEmailProvider(hub.config);
     for (const r of reqs) {
       for (const p of r.body.personalizations) p.subject = `[TEST] ${p.subject}`;
-      await provider.send(r.body as any);
+      await emailProvider(hub).send(r.body);
     }
     emails.forEach((e) => sent.push({ to: e, channel: 'email' }));
   }
@@ -124,8 +141,7 @@ async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Prom
     if (!c.templates.sms) throw Problem.badRequest('invalid body', [{ field: 'body.to', message: 'the campaign has no SMS' }]);
     const version = await templateVersion(hub.db, c.templates.sms);
     const sms = renderSms(hub, version, 'nb', fields, { declinable: cat.declinable });
-    const provider = createSmsProvider(hub.config);
-    for (const p of e164) { await provider.send({ to: p!, body: `[TEST] ${sms.text}` }); sent.push({ to: p!, channel: 'sms' }); }
+    for (const p of e164) { await smsProvider(hub).send({ to: p!, body: `[TEST] ${sms.text}` }); sent.push({ to: p!, channel: 'sms' }); }
   }
   await audit(hub.db, { staff, action: 'campaign.test_send', rowCount: sent.length, detail: { campaignId: c.id, to: sent.map((s) => s.channel) } });
   return { sent };
@@ -231,6 +247,23 @@ export function registerCampaignRoutes(api: Api): void {
       return { campaign: await withProgress(hub, c) };
     });
   }
+
+  api.post('/campaigns/:id/retry', {
+    summary: 'Send again the rows that failed for a retryable reason (a refusal of the whole request, a template error); never rows already sent',
+    roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({}),
+  }, async ({ hub, staff, params }) => {
+    const r = await retryFailed(hub, params.id, staff);
+    return { campaign: await withProgress(hub, r.campaign), requeued: r.requeued };
+  });
+
+  api.post('/campaigns/:id/in-doubt/send-again', {
+    summary: 'Send again rows in doubt (the provider may have them already: the member may get the message twice); all, or the ids given',
+    roles: [...WRITE], tags: ['campaigns'], params: idParam,
+    body: Joi.object({ sendLogIds: Joi.array().items(Joi.number().integer().min(1)).min(1).max(100_000) }),
+  }, async ({ hub, staff, params, body }) => {
+    const r = await sendInDoubtAgain(hub, params.id, staff, body.sendLogIds ?? null);
+    return { campaign: await withProgress(hub, r.campaign), requeued: r.requeued };
+  });
 
   api.post('/messages', {
     summary: 'Send one templated message to one member now (dues reminder, course change), idempotent on idempotencyKey',

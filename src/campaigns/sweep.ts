@@ -1,6 +1,7 @@
 import type { Hub } from '../hub';
 import { completeIfDone, enqueuePending, startDue } from './launch';
 import { sendRegisterEventMessages } from './messages';
+import { runFallbacks } from './fallback';
 import { enqueueSnapshot, scheduleLaunch } from '../../queues/campaigns';
 
 export const CAMPAIGN_SWEEP_HEARTBEAT = 'campaign-sweep';
@@ -33,6 +34,8 @@ export async function requeueFromDatabase(hub: Hub): Promise<{ started: number; 
  */
 export async function runCampaignSweep(hub: Hub): Promise<{ started: number; completed: number; registerEvents: number; snapshots: number; batches: number }> {
   await hub.db.query(`INSERT INTO queue_heartbeats (name, at) VALUES ($1, now()) ON CONFLICT (name) DO UPDATE SET at = now()`, [CAMPAIGN_SWEEP_HEARTBEAT]);
+  // Fallback decisions no worker's poller carried out yet (every worker was down).
+  await runFallbacks(hub);
   const r = await requeueFromDatabase(hub);
   const registerEvents = hub.config.registerEventMessages ? await sendRegisterEventMessages(hub) : 0;
   return { ...r, registerEvents };

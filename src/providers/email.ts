@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Config } from '../config';
-import { ProviderError, type ProviderErrorDetail } from './errors';
+import { ProviderError, type ProviderErrorDetail, type FailureClass } from './errors';
 
 /** An address as SendGrid v3 takes it. */
 export interface SendgridAddress {
@@ -121,6 +121,28 @@ function header(headers: any, name: string): string | undefined {
   return Array.isArray(v) ? String(v[0]) : String(v);
 }
 
+/**
+ * THE table of SendGrid answers: what each means for the campaign (PROVIDERS.md "Failure classes",
+ * SendGrid's v3 mail/send error reference). Read top to bottom; the first row that matches wins.
+ * Per-recipient outcomes of accepted mail (bounce, dropped, spam report) arrive later as events.
+ */
+export const SENDGRID_FAILURES: readonly { when: string; test: (status: number, errors: ProviderErrorDetail[]) => boolean; failureClass: FailureClass }[] = [
+  // Bad, expired, revoked or rotated key.
+  { when: '401', test: (s) => s === 401, failureClass: 'account' },
+  // Key without the mail.send scope, suspended account, or a from address that is not a verified Sender Identity.
+  { when: '403', test: (s) => s === 403, failureClass: 'account' },
+  { when: '429', test: (s) => s === 429, failureClass: 'transient' },
+  { when: '5xx', test: (s) => s >= 500, failureClass: 'transient' },
+  // 400 whose every error names a recipient's address (personalizations.N.to.M.email): those members only.
+  { when: '400 recipient address', test: (s, e) => s === 400 && e.length > 0 && e.every((x) => RECIPIENT_FIELD.test(x.field ?? '')), failureClass: 'recipient' },
+  // Any other 400 names a field of OUR body (from, content, headers…), 413 is too large, other 4xx: our side.
+  { when: 'other 4xx', test: () => true, failureClass: 'request' },
+];
+const RECIPIENT_FIELD = /^personalizations\.(\d+)\.(?:to|cc|bcc)\.\d+\.email$/;
+
+/** Network errors after which the request may have reached SendGrid (no answer, body sent or sending). */
+const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'ESOCKETTIMEDOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
 /** Turns what `@sendgrid/client` throws (ResponseError, axios/network errors) into a ProviderError. */
 export function classifySendgridError(err: any, nowMs = Date.now(), defaultRetryAfterMs = 1000): ProviderError {
   const status: number | undefined = typeof err?.code === 'number' ? err.code : undefined;
@@ -131,18 +153,24 @@ export function classifySendgridError(err: any, nowMs = Date.now(), defaultRetry
       : [];
     const first = errors[0]?.message;
     const message = `SendGrid ${status}${first ? `: ${first}` : ''}`;
+    const failureClass = SENDGRID_FAILURES.find((r) => r.test(status, errors))!.failureClass;
+    const base = { provider: 'sendgrid' as const, status, errors, message, cause: err, failureClass };
     if (status === 429) {
       const reset = Number(header(err.response.headers, 'x-ratelimit-reset'));
       const retryAfter = Number(header(err.response.headers, 'retry-after'));
       let retryAfterMs = defaultRetryAfterMs;
       if (Number.isFinite(reset) && reset > 0) retryAfterMs = Math.max(0, reset * 1000 - nowMs);
       else if (Number.isFinite(retryAfter) && retryAfter >= 0) retryAfterMs = retryAfter * 1000;
-      return new ProviderError({ provider: 'sendgrid', kind: 'rate_limited', status, retryAfterMs, errors, message, cause: err });
+      return new ProviderError({ ...base, kind: 'rate_limited', retryAfterMs });
     }
-    if (status >= 500) return new ProviderError({ provider: 'sendgrid', kind: 'transient', status, errors, message, cause: err });
-    return new ProviderError({ provider: 'sendgrid', kind: 'rejected', status, errors, message, cause: err });
+    if (failureClass === 'transient') return new ProviderError({ ...base, kind: 'transient' });
+    const recipientIndexes = failureClass === 'recipient'
+      ? [...new Set(errors.map((e) => Number(RECIPIENT_FIELD.exec(e.field ?? '')![1])))].sort((a, b) => a - b) : null;
+    return new ProviderError({ ...base, kind: 'rejected', recipientIndexes });
   }
-  // axios errors without a response: ECONNREFUSED, ECONNRESET, ECONNABORTED/ETIMEDOUT (timeout)…
+  // axios errors without a response: ECONNREFUSED (never reached SendGrid), ECONNRESET / timeouts (may have).
   const code = typeof err?.code === 'string' ? err.code : 'network error';
-  return new ProviderError({ provider: 'sendgrid', kind: 'transient', message: `SendGrid request failed: ${code} ${err?.message ?? ''}`.trim(), cause: err });
+  const maybe = MAYBE_SENT_CODES.has(code) || /socket hang up|timeout/i.test(String(err?.message ?? ''));
+  return new ProviderError({ provider: 'sendgrid', kind: 'transient', failureClass: 'transient', mayHaveBeenAccepted: maybe,
+    message: `SendGrid request failed: ${code} ${err?.message ?? ''}`.trim(), cause: err });
 }

@@ -3,7 +3,6 @@ import net from 'node:net';
 import type { Clock } from '../../src/clock';
 import { buildApp } from '../../src/http/app';
 import { startEmulators, type Emulators } from '../../dev/emulators';
-import { registerFallbackListener } from '../../src/campaigns';
 import { startCampaignWorkers, type CampaignWorkers } from '../../queues/campaigns.worker';
 import { syncBuiltInTemplates } from '../../src/render';
 import { createTestHub, type TestHub } from './hub';
@@ -59,7 +58,6 @@ export async function campaignRig(opts: { env?: Record<string, string>; ledgerMo
     },
   });
   await syncBuiltInTemplates(t.hub);
-  registerFallbackListener(t.hub);
   const app = buildApp(t.hub);
   const server = await new Promise<http.Server>((resolve) => { const s = app.listen(port, '127.0.0.1', () => resolve(s)); });
   const rig: CampaignRig = {

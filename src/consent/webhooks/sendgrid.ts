@@ -3,7 +3,7 @@ import express, { type Request, type Response } from 'express';
 import type { Hub } from '../../hub';
 import type { Queryable } from '../../db';
 import { Problem } from '../../errors';
-import { applyProviderOutcome, matchEventRow, recordProviderEvent, sendLogFinalListeners, type OutcomeResult } from '../../sendlog';
+import { applyProviderOutcome, matchEventRow, recordProviderEvent, type OutcomeResult } from '../../sendlog';
 import { sendgridEventProblem } from './fields';
 import { suppress } from '../suppressions';
 import { recordConsentChange } from '../ledger';
@@ -65,7 +65,6 @@ export function mountSendgridWebhook(app: express.Express, hub: Hub): void {
     try { events = JSON.parse(raw.toString('utf8')); } catch { throw Problem.badRequest('The body is not JSON.'); }
     if (!Array.isArray(events)) throw Problem.badRequest('The body must be a JSON array of events.');
     const counts = { received: events.length, applied: 0, rejected: 0, skipped: 0, duplicates: 0 };
-    const finals: OutcomeResult[] = [];
     let batchHash: string | null = null;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
@@ -84,19 +83,9 @@ export function mountSendgridWebhook(app: express.Express, hub: Hub): void {
       if (r.status === 'applied') counts.applied++;
       else if (r.status === 'rejected') counts.rejected++;
       else counts.duplicates++;
-      if (r.outcome?.becameFinal) finals.push(r.outcome);
     }
-    await notifyFinal(hub, finals);
     res.status(200).json(counts);
   });
-}
-
-export async function notifyFinal(hub: Hub, finals: OutcomeResult[]): Promise<void> {
-  for (const f of finals) {
-    for (const fn of sendLogFinalListeners(hub)) {
-      try { await fn(f); } catch (err: any) { hub.log.error({ err: err?.message, sendLogId: f.sendLogId }, 'send log final listener failed'); }
-    }
-  }
 }
 
 function eventId(ev: Record<string, any>): string {

@@ -7,7 +7,6 @@ import { applyProviderOutcome, matchEventRow, recordProviderEvent, type OutcomeR
 import { twilioParamsProblem } from './fields';
 import { suppress, type SuppressionReason } from '../suppressions';
 import { recordConsentChange } from '../ledger';
-import { notifyFinal } from './sendgrid';
 
 export const STOP_WORDS = ['STOP', 'STOPP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT'];
 export const START_WORDS = ['START', 'YES', 'UNSTOP'];
@@ -66,8 +65,7 @@ export function mountTwilioWebhooks(app: express.Express, hub: Hub): void {
     requireForm(req);
     if (!validSignature(hub, req)) throw Problem.forbidden('The Twilio signature does not verify.');
     const logId = typeof req.query.log === 'string' && /^\d{1,15}$/.test(req.query.log) ? Number(req.query.log) : null;
-    const outcome = await hub.db.tx((client) => applySmsStatus(client, hub, req.body as Record<string, unknown>, { sendLogId: logId }));
-    if (outcome?.becameFinal) await notifyFinal(hub, [outcome]);
+    await hub.db.tx((client) => applySmsStatus(client, hub, req.body as Record<string, unknown>, { sendLogId: logId }));
     res.status(204).end();
   });
 }
