@@ -35,6 +35,10 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
   });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', () => undefined);
+  // A checked-out client held between queries (advisory locks, transactions awaiting other work)
+  // has no pool listener: its 'error' on a lost connection would be unhandled and end the
+  // process. The next query on it rejects anyway, so the event itself is only noted here.
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   const db: Db = {
     pool,
     url,
