@@ -131,15 +131,21 @@ export class BatchBusy extends Error {
 export async function withBatchLock<T>(hub: Hub, key: string, fn: () => Promise<T>): Promise<T> {
   const client = await hub.db.pool.connect();
   let broken: Error | undefined;
+  // Held for the whole job, mostly idle: a lost connection (PostgreSQL restarting) is reported as
+  // an 'error' event, which must not crash the worker. The lock went with the session; the job
+  // goes on (its writes retry through persist) and the client is destroyed on release.
+  const onError = (err: Error) => { broken = err; hub.log.warn({ key, err: err.message }, 'batch lock connection lost'); };
+  client.on('error', onError);
   try {
     const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
     if (!rows[0].ok) throw new BatchBusy(key);
     try {
       return await fn();
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((err) => { broken = err; });
+      if (!broken) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((err) => { broken = err; });
     }
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
