@@ -71,15 +71,14 @@ describe(`workers killed with SIGKILL at random points, ${RUNS} runs`, () => {
       const sending = async () => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [c.id]))!.n as number;
       await until(async () => (between ? rig.em.sendgrid.stats().injected.slowed > slowedBefore : (await sending()) > 0), 180_000, `run ${run}: a request in flight`);
       await sleep(between ? 300 : Math.floor(Math.random() * 1000));
-      // Either worker: both hold a batch.
-      const victim = Math.floor(Math.random() * 2);
-      workers[victim].kill('SIGKILL');
-      await new Promise((r) => workers[victim].once('exit', r));
+      // Both workers at once: a worker may hold both batches (concurrency 2), so killing one at
+      // random would often kill an idle one. Both are started again at once.
+      for (const w of workers) w.kill('SIGKILL');
+      await Promise.all(workers.map((w) => (w.exitCode === null && w.signalCode === null ? new Promise((r) => w.once('exit', r)) : null)));
       // The rows in flight at the kill: `sending` now (nothing settles them until the job's lock lapses).
       const inFlight = new Set((await rig.hub.db.many(`SELECT id FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [c.id])).map((r) => Number(r.id)));
       rig.em.sendgrid.faults.latency(0);
-      workers[victim] = workerProcess(rig);
-      children.push(workers[victim]);
+      for (let k = 0; k < workers.length; k++) { workers[k] = workerProcess(rig); children.push(workers[k]); }
       await until(async () => (await loadCampaign(rig.hub.db, c.id)).state === 'completed', 300_000, `run ${run}: the campaign to complete`);
       // The held events go out only now: they cannot settle the doubt behind the workers' backs.
       rig.em.sendgrid.setWebhookUrl(`${rig.url}/webhooks/sendgrid/events`);
