@@ -25,7 +25,10 @@ function workerProcess(rig: CampaignRig): ChildProcess {
     // A killed worker's jobs are taken over after about 5 s (the default is 15 s); retries come quickly.
     SEND_JOB_LOCK_MS: '5000', SEND_RETRY_DELAY_MS: '200', SEND_RETRY_ATTEMPTS: '20',
   };
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts', 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tsx's loader in this very process, not tsx's CLI: the CLI runs the worker as a CHILD process,
+  // so a SIGKILL to the CLI leaves the worker running (and sending) as an orphan.
+  const child = spawn(process.execPath, ['--require', path.join(ROOT, 'node_modules/tsx/dist/preflight.cjs'),
+    '--import', `file://${path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')}`, 'src/main.ts', 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (d) => { if (process.env.TEST_LOG_LEVEL) process.stderr.write(d); });
   return child;
 }
