@@ -25,7 +25,10 @@ function workerProcess(rig: CampaignRig): ChildProcess {
     // A killed worker's jobs are taken over after about 5 s (the default is 15 s); retries come quickly.
     SEND_JOB_LOCK_MS: '5000', SEND_RETRY_DELAY_MS: '200', SEND_RETRY_ATTEMPTS: '20',
   };
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts', 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tsx's loader in this very process, not tsx's CLI: the CLI runs the worker as a CHILD process,
+  // so a SIGKILL to the CLI leaves the worker running (and sending) as an orphan.
+  const child = spawn(process.execPath, ['--require', path.join(ROOT, 'node_modules/tsx/dist/preflight.cjs'),
+    '--import', `file://${path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')}`, 'src/main.ts', 'worker'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (d) => { if (process.env.TEST_LOG_LEVEL) process.stderr.write(d); });
   return child;
 }
@@ -71,17 +74,17 @@ describe(`workers killed with SIGKILL at random points, ${RUNS} runs`, () => {
       const sending = async () => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [c.id]))!.n as number;
       await until(async () => (between ? rig.em.sendgrid.stats().injected.slowed > slowedBefore : (await sending()) > 0), 180_000, `run ${run}: a request in flight`);
       await sleep(between ? 300 : Math.floor(Math.random() * 1000));
-      // Either worker: both hold a batch.
-      const victim = Math.floor(Math.random() * 2);
-      workers[victim].kill('SIGKILL');
-      await new Promise((r) => workers[victim].once('exit', r));
+      // Both workers at once: a worker may hold both batches (concurrency 2), so killing one at
+      // random would often kill an idle one. Both are started again at once.
+      for (const w of workers) w.kill('SIGKILL');
+      await Promise.all(workers.map((w) => (w.exitCode === null && w.signalCode === null ? new Promise((r) => w.once('exit', r)) : null)));
       // The rows in flight at the kill: `sending` now (nothing settles them until the job's lock lapses).
       const inFlight = new Set((await rig.hub.db.many(`SELECT id FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [c.id])).map((r) => Number(r.id)));
       rig.em.sendgrid.faults.latency(0);
-      rig.em.sendgrid.setWebhookUrl(`${rig.url}/webhooks/sendgrid/events`);
-      workers[victim] = workerProcess(rig);
-      children.push(workers[victim]);
+      for (let k = 0; k < workers.length; k++) { workers[k] = workerProcess(rig); children.push(workers[k]); }
       await until(async () => (await loadCampaign(rig.hub.db, c.id)).state === 'completed', 300_000, `run ${run}: the campaign to complete`);
+      // The held events go out only now: they cannot settle the doubt behind the workers' backs.
+      rig.em.sendgrid.setWebhookUrl(`${rig.url}/webhooks/sendgrid/events`);
 
       const counts = rig.em.sendgrid.ledger.countByRecipient();
       const rows = await rig.hub.db.many(`SELECT s.id, s.state, s.reason, m.email FROM send_log s JOIN members m ON m.id = s.member_id WHERE s.campaign_id = $1`, [c.id]);

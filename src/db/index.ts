@@ -47,6 +47,12 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
     one: async (sql, params) => (await pool.query(sql, params as unknown[])).rows[0],
     async tx(fn) {
       const client = await pool.connect();
+      // A connection lost mid-transaction (PostgreSQL restarting) rejects the pending query AND
+      // emits 'error' on the client, which pg-pool listens to only while the client is idle:
+      // without this listener it is an unhandled 'error' event and the process dies.
+      let lost: Error | undefined;
+      const onError = (err: Error) => { lost = err; };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(client);
@@ -56,7 +62,8 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     close: () => pool.end(),
