@@ -100,7 +100,11 @@ describe('strike messages through the campaigns, the workers and the SendGrid/Tw
     const id = draft.body.campaign.id;
     // The representative cannot send it themselves.
     expect((await api(rig, rep.auth, 'POST', `/strikes/${s.id}/messages/${id}/approve`, {})).status).toBe(403);
-    expect((await api(rig, rep.auth, 'POST', `/campaigns/${id}/launch`, {})).status).toBe(403);
+    // Asking to launch it only asks for approval (a representative's launch always waits for communications staff).
+    const asked = await api(rig, rep.auth, 'POST', `/campaigns/${id}/launch`, {});
+    expect(asked.status).toBe(202);
+    expect(asked.body.approvalRequired).toBe(true);
+    expect(asked.body.campaign.state).not.toBe('running');
     const mine = await api(rig, rep.auth, 'GET', `/strikes/${s.id}/messages`);
     expect(mine.body.messages.map((m: any) => m.id)).toEqual([id]);
 

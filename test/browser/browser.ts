@@ -37,7 +37,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
       });
       contexts.push(ctx);
       const page = await ctx.newPage();
-      page.setDefaultTimeout(30_000);
+      // A wait for an element is a wait for a state; generous, so it holds beside a second CI run.
+      page.setDefaultTimeout(150_000);
       page.setDefaultNavigationTimeout(30_000);
       return page;
     },
