@@ -224,7 +224,7 @@ describe('consent by link: opt-in categories need a confirmation (double opt-in)
     const r = await postPrefs(session, { 'benefits.email': true, 'benefits.sms': true });
     expect(await r.text()).toContain('Vi har sendt en bekreftelse på SMS');
     expect(await events(m.id)).toEqual([{ category: 'benefits', channel: 'email', granted: true, source: 'preference_link' }]);
-    const text = await until(async () => smsTo('+4791234002').find((x) => x.body.includes('/p/c/')), 30_000, 'the SMS confirmation');
+    const text = (await until(async () => smsTo('+4791234002').find((x) => x.body.includes('/p/c/')), 30_000, 'the SMS confirmation'))!;
     expect(text.body).toContain('Bekreft at du vil ha "Medlemsfordeler fra partnere" på SMS');
     expect((await fetch(local(linkIn(text.body, 'c')), { method: 'POST' })).status).toBe(200);
     expect((await events(m.id)).map((e) => `${e.category}.${e.channel}:${e.source}`)).toEqual(['benefits.email:preference_link', 'benefits.sms:double_opt_in']);
