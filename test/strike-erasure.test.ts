@@ -137,7 +137,9 @@ describe('erasure when the strike ends', () => {
 
     clock.set(new Date(T0.getTime() + 31 * 86_400_000));
     await retention.runNow('strike-sweep-31');
-    await until(async () => (await left()) === 0, 60_000, 'sweep at 31 days');
+    // The rows go before the sweep writes its audit row: wait for the whole job, not the rows.
+    await until(async () => (await retention.queue.getJobState('strike-sweep-31')) === 'completed', 60_000, 'sweep at 31 days');
+    expect(await left()).toBe(0);
     const audit = await rig.hub.db.one(`SELECT actor, row_count FROM audit_log WHERE action = 'strike.erase' AND detail->>'strikeId' = $1 AND detail->>'sweep' = 'true'`, [String(s)]);
     expect(audit).toEqual({ actor: 'system:retention', row_count: 1 });
     await retention.close();
