@@ -100,6 +100,9 @@ export const CONSENT_SOURCE = {
   provider_event: l('Hendelse fra leverandør', 'Hending frå leverandør', 'Provider event'),
   staff: l('Ansatt', 'Tilsett', 'Staff'),
   import: l('Import', 'Import', 'Import'),
+  preference_link: l('Engangslenke til innstillingene', 'Eingongslenkje til innstillingane', 'One-time preference link'),
+  letter_code: l('Kode fra brev', 'Kode frå brev', 'Code from a letter'),
+  double_opt_in: l('Bekreftet samtykke (dobbel opt-in)', 'Stadfest samtykke (dobbel opt-in)', 'Confirmed consent (double opt-in)'),
 } as const satisfies Vocabulary<string>;
 
 export const PRINT_RUN_STATE = {
