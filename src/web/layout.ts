@@ -22,6 +22,7 @@ export const NAV: NavItem[] = [
   { href: '/app/categories', label: 'Kategorier', roles: ['admin'] },
   { href: '/app/imports', label: 'Import', roles: ['admin'] },
   { href: '/app/users', label: 'Brukere og nøkler', roles: ['admin'] },
+  { href: '/app/audit', label: 'Revisjonslogg', roles: ['admin', 'auditor'] },
   { href: '/app/queues/', label: 'Køer', roles: ['admin'] },
   { href: '/dev/outbox', label: 'Utboks (utvikling)', roles: ['admin'], devOnly: true },
 ];
