@@ -22,6 +22,8 @@
     if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrf;
     /** @type {RequestInit} */
     var init = { method: method, headers: headers, credentials: 'same-origin' };
+    // keepalive: a save sent while the page unloads still reaches the server.
+    if (opts.keepalive) init.keepalive = true;
     if (body !== undefined) {
       if (opts.raw) { init.body = /** @type {BodyInit} */ (body); headers['content-type'] = opts.contentType || 'application/octet-stream'; }
       else { init.body = JSON.stringify(body); headers['content-type'] = 'application/json'; }
