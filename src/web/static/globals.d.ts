@@ -17,7 +17,7 @@ interface BudstikkeApiError {
   message: string;
 }
 
-interface BudstikkeApiOptions { raw?: boolean; contentType?: string; blob?: boolean }
+interface BudstikkeApiOptions { raw?: boolean; contentType?: string; blob?: boolean; keepalive?: boolean }
 
 /** One enumeration's labels in bokmål, by value (from GET /api/vocabulary or the page). */
 type BudstikkeLabels = Record<string, string>;
