@@ -16,6 +16,8 @@
     var headers = { accept: 'application/json' };
     if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrf;
     var init = { method: method, headers: headers, credentials: 'same-origin' };
+    // keepalive: a save sent while the page unloads still reaches the server.
+    if (opts.keepalive) init.keepalive = true;
     if (body !== undefined) {
       if (opts.raw) { init.body = body; headers['content-type'] = opts.contentType || 'application/octet-stream'; }
       else { init.body = JSON.stringify(body); headers['content-type'] = 'application/json'; }
