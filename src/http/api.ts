@@ -20,7 +20,7 @@ export interface RouteSpec {
    * JSON body; `{ contentType }` a PDF, HTML, CSV… answer; `null` a response without a body (204).
    * Every new route declares its responses.
    */
-  responses?: Record<number, ResponseSpec | null>;
+  responses?: Record<number, ResponseSpec | ResponseSpec[] | null>;
   /** A request body that is not JSON (a CSV import), described for the OpenAPI document. */
   requestContent?: { contentType: string | string[]; description?: string; schema?: Joi.Schema };
 }
@@ -210,8 +210,13 @@ function describeRequestContent(rc: NonNullable<RouteSpec['requestContent']>, to
   return { required: true, ...(rc.description ? { description: rc.description } : {}), content };
 }
 
-function describeResponse(r: ResponseSpec | null, toSchema: (d: any) => Record<string, unknown>): Record<string, unknown> {
+function describeResponse(r: ResponseSpec | ResponseSpec[] | null, toSchema: (d: any) => Record<string, unknown>): Record<string, unknown> {
   if (r === null) return { description: 'No content' };
+  // Several content types under one status (CSV or OpenPGP, as the request chose).
+  if (Array.isArray(r)) {
+    const each = r.map((x) => describeResponse(x, toSchema));
+    return { description: each.map((e) => e.description).join('; or '), content: Object.assign({}, ...each.map((e) => e.content)) };
+  }
   if (Joi.isSchema(r)) return { description: 'OK', content: { 'application/json': { schema: toSchema(r.describe()) } } };
   const schema = r.schema ? toSchema(r.schema.describe()) : BINARY_TYPES.test(r.contentType) ? { type: 'string', format: 'binary' } : { type: 'string' };
   return { description: r.description ?? 'OK', content: { [r.contentType]: { schema } } };
@@ -279,6 +284,8 @@ function describeSchema(d: any, schemas: Record<string, unknown>): Record<string
     default: out.type = 'string';
   }
   if (d.type === 'string' && d.rules?.some((r: any) => r.name === 'isoDate')) out.format = 'date-time';
+  const format = (d.metas ?? []).find((m: any) => m && typeof m.format === 'string')?.format;
+  if (format) out.format = format;
   if (d.allow && d.flags?.only) out.enum = d.allow;
   // `.allow(null)`: the server accepts null, so the schema says so (OpenAPI 3.1 type arrays).
   if (Array.isArray(d.allow) && d.allow.includes(null) && typeof out.type === 'string') out.type = [out.type, 'null'];

@@ -3,6 +3,7 @@ import type { Api } from '../http/api';
 import { addTemplateVersion, createTemplate, getTemplate, listTemplates, listVersions, loadTemplateVersionOf, mergeLanguages, templateUsage } from './templates';
 import { audit } from '../audit';
 import { previewLetterPdf, previewTemplate } from './preview';
+import { previewPdf, previewSchema, templateCreated, templateDetail, templateList, versionAdded } from './responses';
 
 const content = Joi.object({
   subject: Joi.string().max(500).allow(null, ''),
@@ -26,7 +27,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates', {
     summary: 'Create a template and its version 1 (422 lists every MJML or merge-field error with its line)',
     roles: [...WRITE],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateCreated, 201: templateCreated },
     body: Joi.object({
       key: Joi.string().pattern(/^[a-z0-9][a-z0-9_-]{1,62}$/).required(),
       name: Joi.string().min(1).max(200).required(),
@@ -45,14 +46,14 @@ export function registerTemplateRoutes(api: Api): void {
   api.get('/templates', {
     summary: 'List templates with their latest version',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateList },
     query: Joi.object({ category: Joi.string().max(40) }),
   }, async ({ hub, query }) => ({ templates: await listTemplates(hub.db, query) }));
 
   api.get('/templates/:id', {
     summary: 'A template, its versions, and the content of one version (default: the latest)',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateDetail },
     params: idParam,
     query: Joi.object({ version: Joi.number().integer().min(1) }),
   }, async ({ hub, params, query }) => {
@@ -67,7 +68,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates/:id/copy', {
     summary: "A new template from this one's latest version with the given changes (the original is unchanged): a copy for one campaign",
     roles: [...WRITE],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateCreated, 201: templateCreated },
     params: idParam,
     body: Joi.object({
       name: Joi.string().min(1).max(200).required(),
@@ -93,7 +94,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates/:id/versions', {
     summary: 'Add a version: the languages given change the latest version, every language (and channel) left out is kept, null removes a language; earlier versions stay unchanged',
     roles: [...WRITE],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 201: versionAdded },
     params: idParam,
     body: Joi.object({ languages: languagesPatch, note: Joi.string().max(500).allow(null, ''), basedOn: Joi.number().integer().min(1) }),
   }, async ({ hub, staff, params, body, res }) => {
@@ -105,7 +106,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates/:id/preview', {
     summary: 'Render a template for a member (or a sample member) on every channel: email, SMS with segments, letter PDF',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: previewSchema },
     params: idParam,
     body: Joi.object({ version: Joi.number().integer().min(1), memberNumber, language: lang, links }),
   }, async ({ hub, staff, params, body }) => previewTemplate(hub, staff, params.id, body));
@@ -113,7 +114,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.get('/templates/:id/preview.pdf', {
     summary: 'The letter of a preview as PDF',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: previewPdf },
     params: idParam,
     query: Joi.object({ version: Joi.number().integer().min(1), memberNumber, language: lang }),
   }, async ({ hub, staff, params, query, res }) => {
