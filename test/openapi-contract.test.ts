@@ -134,6 +134,7 @@ test('a safe POST per resource and every documented GET answer what the document
     languages: { nb: { subject: 'Hei {{firstName}}', mjml, sms: 'Hei {{firstName}}', letter: '# Hei {{firstName}}' } } } });
   ids['templates.id'] = tpl.template.id;
   await call('POST', '/api/templates/{id}/preview', { body: { memberNumber: ids.memberNumber } });
+  await call('POST', '/api/render/sms-segments', { body: { text: 'Hei {{firstName}}, møte i morgen – se {{links.read}}', category: 'newsletter', links: { read: 'https://example.org/a' } } });
   await call('POST', '/api/templates/{id}/versions', { body: { languages: { nb: { subject: 'Hei igjen {{firstName}}' } }, note: 'kontrakt' } });
 
   const filter = { status: ['active'] };

@@ -57,6 +57,8 @@ export const campaignReviewResponse = shape({
     preview: audiencePreviewSchema,
     content: Joi.array().items(shape({ channel, versionId: id, templateId: id, templateName: Joi.string(), version: id, languages: Joi.array().items(lang) })),
     fallback: Joi.array().items(shape({ language: lang, channel, members: count })),
+    sms: Joi.array().items(shape({ language: lang, segments: count, encoding: Joi.string().valid('GSM-7', 'UCS-2'), characters: count }))
+      .description('the SMS of every language for a sample member, with the opt-out line'),
     overlap: Joi.array().items(shape({ campaignId: id, name: Joi.string(), members: count, lastSentAt: timestamp })),
     people: shape({ createdBy: nullableStr, requestedBy: nullableStr, requestedAt: nullableTimestamp, approvedBy: nullableStr, approvedAt: nullableTimestamp }),
     warnings: Joi.array().items(Joi.string()),

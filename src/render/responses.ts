@@ -28,6 +28,17 @@ export const templateDetail = shape({
 });
 export const versionAdded = shape({ ...versionFields, keptLanguages: Joi.array().items(lang), removedLanguages: Joi.array().items(lang) });
 
+const smsInfoFields = {
+  characters: count, limitCharacters: count, encoding: Joi.string().valid('GSM-7', 'UCS-2'), units: count, segments: count,
+  ucs2Characters: Joi.array().items(Joi.string()),
+  replacements: Joi.array().items(shape({ from: Joi.string(), to: Joi.string(), label: Joi.string() })),
+  warnings: Joi.array().items(Joi.string()), ok: Joi.boolean(),
+};
+/** How an SMS counts (smsInfo: the one counter). */
+export const smsInfoSchema = shape(smsInfoFields).id('SmsInfo');
+/** The SMS editor's live count: the same, and whether merge fields were filled in and the opt-out line counted. */
+export const draftSmsInfoSchema = shape({ ...smsInfoFields, merged: Joi.boolean(), optOut: Joi.boolean() });
+
 export const previewSchema = shape({
   template: shape({ id, key: Joi.string(), category: Joi.string(), version: id, versionId: id }),
   member: shape({ memberNumber: Joi.string(), sample: Joi.boolean() }),
@@ -35,10 +46,7 @@ export const previewSchema = shape({
   email: shape({ language: lang, subject: Joi.string().allow(''), html: Joi.string(), text: Joi.string().allow(''), headers: Joi.object().pattern(Joi.string(), Joi.string()) }).allow(null),
   sms: shape({
     language: lang, text: Joi.string().allow(''),
-    info: shape({
-      characters: count, limitCharacters: count, encoding: Joi.string().valid('GSM-7', 'UCS-2'), units: count, segments: count,
-      ucs2Characters: Joi.array().items(Joi.string()), warnings: Joi.array().items(Joi.string()), ok: Joi.boolean(),
-    }),
+    info: smsInfoSchema,
   }).allow(null),
   letter: shape({ language: lang, pages: count, pdfBase64: Joi.string(), url: Joi.string() }).allow(null),
 });
