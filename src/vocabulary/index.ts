@@ -123,6 +123,27 @@ export const STRIKE_PURPOSE = {
   end: l('Streiken er over', 'Streiken er over', 'End of strike'),
 } as const satisfies Vocabulary<string>;
 
+export const BALLOT_STATE = {
+  draft: l('Ikke åpnet', 'Ikkje opna', 'Not open yet'),
+  open: l('Åpen', 'Open', 'Open'),
+  closed: l('Stengt', 'Stengd', 'Closed'),
+  cancelled: l('Avlyst', 'Avlyst', 'Cancelled'),
+} as const satisfies Vocabulary<string>;
+
+export const BALLOT_NOTICE_KIND = {
+  opened: l('Åpningsvarsel', 'Opningsvarsel', 'Opening notice'),
+  reminder: l('Påminnelse', 'Påminning', 'Reminder'),
+  result: l('Resultat', 'Resultat', 'Result'),
+} as const satisfies Vocabulary<string>;
+
+export const BALLOT_NOTICE_STATE = {
+  pending: l('Venter', 'Ventar', 'Pending'),
+  launching: l('Startes', 'Blir starta', 'Starting'),
+  launched: l('Sendt ut', 'Send ut', 'Sent out'),
+  cancelled: l('Avlyst', 'Avlyst', 'Cancelled'),
+  skipped: l('Hoppet over', 'Hoppa over', 'Skipped'),
+} as const satisfies Vocabulary<string>;
+
 /** What the audit log records (src/audit's AuditAction): labels for the audit page and its CSV. */
 export const AUDIT_ACTION = {
   'member.view': l('Så på medlem', 'Såg på medlem', 'Viewed member'),
@@ -202,6 +223,9 @@ export const VOCABULARY = {
   strikeState: STRIKE_STATE,
   strikePurpose: STRIKE_PURPOSE,
   auditAction: AUDIT_ACTION,
+  ballotState: BALLOT_STATE,
+  ballotNoticeKind: BALLOT_NOTICE_KIND,
+  ballotNoticeState: BALLOT_NOTICE_STATE,
 } as const;
 
 export type VocabularyName = keyof typeof VOCABULARY;
