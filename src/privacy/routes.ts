@@ -35,7 +35,13 @@ export function registerPrivacyRoutes(api: Api): void {
     roles: [...EXPORT_ROLES],
     tags: ['privacy'],
     params: memberNumberParam,
-  }, async ({ hub, staff, params }) => buildMemberExport(hub, staff, params.memberNumber, 'json'));
+    query: Joi.object({ download: Joi.boolean().default(false).description('as a file (innsyn-N.json) rather than inline') }),
+  }, async ({ hub, staff, params, query, res }) => {
+    const doc = await buildMemberExport(hub, staff, params.memberNumber, 'json');
+    res.set('Cache-Control', 'no-store');
+    if (query.download) res.attachment(`innsyn-${params.memberNumber}.json`);
+    return doc;
+  });
 
   api.get('/members/:memberNumber/export.html', {
     summary: 'Access export (innsyn) as a Norwegian HTML page staff can send the member. Audited (member.export).',
