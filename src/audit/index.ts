@@ -13,7 +13,9 @@ export type AuditAction =
   | 'strike.export' | 'strike.committee' | 'strike.guards_view' | 'strike.guard_change' | 'strike.guard_share' | 'strike.erase'
   // Access lifecycle and refusals (issue 13)
   | 'user.disable' | 'user.enable' | 'user.role' | 'token.revoke' | 'session.list' | 'session.revoke' | 'password.change'
-  | 'access.lapsed' | 'access.refused' | 'audience.view' | 'audience.list';
+  | 'access.lapsed' | 'access.refused' | 'audience.view' | 'audience.list'
+  // Two-factor sign-in (issue 13)
+  | 'twofactor.enrol' | 'twofactor.reset' | 'twofactor.recovery_used' | 'twofactor.failed';
 
 /** Writes one audit row. Pass the transaction's client when the audited change is in one. */
 export async function audit(db: Queryable, e: {
