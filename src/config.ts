@@ -142,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (!v[name]) throw missing(name);
     }
     if (v.EMULATORS) throw new ConfigError('invalid configuration: EMULATORS cannot be on in production');
+    // The demo union has a published password and a published TOTP secret (README): never in production.
+    if (v.DEMO_SEED) throw new ConfigError('invalid configuration: DEMO_SEED cannot be on in production');
     // RFC 8058 one-click unsubscribe and the __Host- cookies need https; an http base URL in production is a mistake.
     if (!String(v.PUBLIC_BASE_URL).startsWith('https://')) throw new ConfigError('invalid configuration: PUBLIC_BASE_URL must be an https:// URL in production');
   }

@@ -5,6 +5,7 @@ import { audit } from '../audit';
 import { ROLES } from './staff';
 import { createApiToken, createStaffUser } from './tokens';
 import { endCredentials } from './lifecycle';
+import { resetTwoFactor } from './two-factor';
 
 const userParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 
@@ -13,7 +14,8 @@ export function registerStaffRoutes(api: Api): void {
     ({ staff }) => staff);
 
   api.get('/users', { summary: 'Staff users', roles: ['admin'], tags: ['staff'] }, async ({ hub }) =>
-    hub.db.many(`SELECT u.id, u.email, u.name, u.role, m.member_number, u.created_at, u.disabled_at
+    hub.db.many(`SELECT u.id, u.email, u.name, u.role, m.member_number, u.created_at, u.disabled_at,
+                        EXISTS (SELECT 1 FROM staff_totp z WHERE z.staff_user_id = u.id AND z.confirmed_at IS NOT NULL) AS two_factor
                    FROM staff_users u LEFT JOIN members m ON m.id = u.member_id ORDER BY u.id`));
 
   api.post('/users', {
@@ -85,6 +87,17 @@ export function registerStaffRoutes(api: Api): void {
                                     FROM staff_users u LEFT JOIN members m ON m.id = u.member_id WHERE u.id = $1`, [u.id])).rows[0];
       return { ...out, ended };
     });
+  });
+
+  api.delete('/users/:id/two-factor', {
+    summary: "Reset a staff user's two-factor sign-in (a lost phone): removes the authenticator and recovery codes and ends their web sessions (audited). A role that needs it enrols again at the next sign-in.",
+    roles: ['admin'],
+    tags: ['staff'],
+    params: userParam,
+  }, async ({ hub, staff, params }) => {
+    const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
+    if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+    return hub.db.tx((c) => resetTwoFactor(c, staff, params.id));
   });
 
   api.get('/users/:id/tokens', {
