@@ -1,5 +1,7 @@
 import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 import { FixedClock } from '../src/clock';
+import { loadConfig } from '../src/config';
+import { DEMO_PASSWORD, DEMO_TOTP_SECRET, seedDemoUnion } from '../src/demo/seed';
 import { createStaffUser, TOTP_PERIOD, type Role, type Staff } from '../src/auth';
 import { setPassword } from '../src/web';
 import { decryptSecret } from '../src/auth/two-factor';
@@ -239,3 +241,34 @@ describe('an admin resets two-factor sign-in', () => {
   });
 });
 
+
+describe('the demo union', () => {
+  test('the demo admin and communications users are enrolled with the published demo secret and sign in with its code; the auditor with the password alone', async () => {
+    const d = await createTestHub({ env: { DEMO_SEED: '1' }, clock: new FixedClock(new Date('2026-03-02T09:00:10Z')) });
+    const a = await startApi(d.hub);
+    try {
+      await seedDemoUnion(d.hub, { members: 200 });
+      const at = Math.floor(d.clock.now().getTime() / 1000 / TOTP_PERIOD);
+      for (const email of ['admin@budstikke.example', 'kommunikasjon@budstikke.example']) {
+        const pw = await postPassword(a.url, email, DEMO_PASSWORD);
+        expect([email, pw.headers.get('location')]).toEqual([email, '/app/login/code']);
+        const done = await postCode(a.url, `bst_step=${cookiesOf(pw).bst_step}`, codeAt(DEMO_TOTP_SECRET, at));
+        expect([email, done.status, !!cookiesOf(done).bst_sid]).toEqual([email, 303, true]);
+      }
+      const auditor = await postPassword(a.url, 'revisor@budstikke.example', DEMO_PASSWORD);
+      expect(auditor.headers.get('location')).toBe('/app');
+      expect(() => loadConfig({ ...PRODUCTION, DEMO_SEED: '1' })).toThrow(/DEMO_SEED cannot be on in production/);
+      expect(() => loadConfig({ ...PRODUCTION, TOTP_ENCRYPTION_KEYS: undefined })).toThrow(/TOTP_ENCRYPTION_KEYS is required/);
+      expect(loadConfig(PRODUCTION).totpEncryptionKeys).toEqual([{ kid: 't1', secret: 'totp-key-0123456789012345678901234567' }]);
+    } finally {
+      await a.close();
+      await d.close();
+    }
+  });
+});
+
+const PRODUCTION = {
+  NODE_ENV: 'production', LINK_SIGNING_KEYS: 'a:0123456789012345678901234567890123', SESSION_SECRET: 'x'.repeat(40), TOTP_ENCRYPTION_KEYS: 't1:totp-key-0123456789012345678901234567',
+  PUBLIC_BASE_URL: 'https://hub.example', SENDGRID_API_KEY: 'SG.x', SENDGRID_WEBHOOK_PUBLIC_KEY: 'AAAA',
+  TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'y'.repeat(32), TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}`,
+};

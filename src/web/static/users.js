@@ -1,26 +1,108 @@
-/* Users and tokens (admins): list, create users, create API tokens (shown once), revoke tokens, set passwords. */
+/*
+ * Users and tokens (admins): list and create users, create API tokens (shown once), revoke tokens,
+ * set passwords; and per user (the "Behandle" panel): disable or enable, change role, list and end
+ * web sessions, revoke all tokens, reset two-factor sign-in. Every change goes through /api.
+ */
 (function () {
   'use strict';
   var B = window.Budstikke;
   var list = document.getElementById('user-list');
-  var ROLE = { admin: 'Administrator', communications: 'Kommunikasjon', representative: 'Tillitsvalgt', auditor: 'Revisor' };
+  var panel = document.getElementById('user-panel');
+  var ROLE = { admin: 'Administrator', communications: 'Kommunikasjon', representative: 'Tillitsvalgt', auditor: 'Revisor', strike_committee: 'Streikekomité' };
+  var users = [];
+  var openId = null;
+
+  function byId(id) {
+    return users.filter(function (u) { return u.id === id; })[0];
+  }
+
+  function tokenList(own) {
+    if (!own.length) return '<span class="muted">Ingen</span>';
+    return '<ul class="tokens">' + own.map(function (t) {
+      return '<li>' + B.esc(t.name) + ' <span class="small muted">(laget ' + B.esc(B.dt(t.created_at)) + ', sist brukt ' + B.esc(B.dt(t.last_used_at)) + ')</span> ' +
+        (t.revoked_at ? '<span class="badge withdrawn">Trukket tilbake</span>'
+          : '<button type="button" class="link" data-revoke="' + t.id + '">Trekk tilbake <span class="sr-only">nøkkel ' + B.esc(t.name) + '</span></button>') + '</li>';
+    }).join('') + '</ul>';
+  }
+
+  function row(u, tokens) {
+    var own = tokens.filter(function (t) { return t.staff_user_id === u.id; });
+    return '<tr data-user="' + u.id + '"><td>' + B.esc(u.name) + (u.disabled_at ? ' <span class="badge withdrawn">Deaktivert</span>' : '') + '</td>' +
+      '<td>' + B.esc(u.email) + '</td>' +
+      '<td>' + B.esc(ROLE[u.role] || u.role) + (u.member_number ? '<br><span class="small muted">medlem ' + B.esc(u.member_number) + '</span>' : '') + '</td>' +
+      '<td>' + (u.two_factor ? '<span class="badge granted">På</span>' : '<span class="badge">Av</span>') + '</td>' +
+      '<td>' + tokenList(own) + '</td>' +
+      '<td><button type="button" data-token="' + u.id + '">Ny API-nøkkel <span class="sr-only">for ' + B.esc(u.name) + '</span></button> ' +
+      '<button type="button" data-password="' + u.id + '">Sett passord <span class="sr-only">for ' + B.esc(u.name) + '</span></button> ' +
+      '<button type="button" data-manage="' + u.id + '" aria-controls="user-panel">Behandle <span class="sr-only">' + B.esc(u.name) + '</span></button></td></tr>';
+  }
 
   function load() {
     return Promise.all([B.api('GET', '/api/users'), B.api('GET', '/api/tokens')]).then(function (res) {
-      var users = res[0], tokens = res[1];
-      list.innerHTML = '<div class="table-wrap"><table class="list" id="users-table"><caption class="sr-only">Brukere</caption><thead><tr><th scope="col">Navn</th><th scope="col">E-post</th><th scope="col">Rolle</th><th scope="col">API-nøkler</th><th scope="col">Handlinger</th></tr></thead><tbody>' +
-        users.map(function (u) {
-          var own = tokens.filter(function (t) { return t.staff_user_id === u.id; });
-          var tk = own.length ? '<ul class="tokens">' + own.map(function (t) {
-            return '<li>' + B.esc(t.name) + ' <span class="small muted">(laget ' + B.esc(B.dt(t.created_at)) + ', sist brukt ' + B.esc(B.dt(t.last_used_at)) + ')</span> ' +
-              (t.revoked_at ? '<span class="badge withdrawn">Trukket tilbake</span>' : '<button type="button" class="link" data-revoke="' + t.id + '">Trekk tilbake <span class="sr-only">nøkkel ' + B.esc(t.name) + '</span></button>') + '</li>';
-          }).join('') + '</ul>' : '<span class="muted">Ingen</span>';
-          return '<tr><td>' + B.esc(u.name) + (u.disabled_at ? ' <span class="badge">Deaktivert</span>' : '') + '</td><td>' + B.esc(u.email) + '</td><td>' + B.esc(ROLE[u.role] || u.role) +
-            (u.member_number ? '<br><span class="small muted">medlem ' + B.esc(u.member_number) + '</span>' : '') + '</td><td>' + tk + '</td><td>' +
-            '<button type="button" data-token="' + u.id + '">Ny API-nøkkel <span class="sr-only">for ' + B.esc(u.name) + '</span></button> ' +
-            '<button type="button" data-password="' + u.id + '">Sett passord <span class="sr-only">for ' + B.esc(u.name) + '</span></button></td></tr>';
-        }).join('') + '</tbody></table></div><div id="user-action" aria-live="polite"></div>';
+      users = res[0];
+      var tokens = res[1];
+      list.innerHTML = '<div class="table-wrap"><table class="list" id="users-table"><caption class="sr-only">Brukere</caption><thead><tr>' +
+        '<th scope="col">Navn</th><th scope="col">E-post</th><th scope="col">Rolle</th><th scope="col">Tofaktor</th><th scope="col">API-nøkler</th><th scope="col">Handlinger</th>' +
+        '</tr></thead><tbody>' + users.map(function (u) { return row(u, tokens); }).join('') + '</tbody></table></div><div id="user-action" aria-live="polite"></div>';
+      if (openId !== null) return showPanel(openId, false);
+      return null;
     }).catch(function (err) { B.showError(list, err); });
+  }
+
+  function roleOptions(current) {
+    return Object.keys(ROLE).map(function (r) {
+      return '<option value="' + r + '"' + (r === current ? ' selected' : '') + '>' + B.esc(ROLE[r]) + '</option>';
+    }).join('');
+  }
+
+  function sessionList(items) {
+    if (!items.length) return '<p class="muted" id="session-list">Ingen åpne økter.</p>';
+    return '<div class="table-wrap"><table class="list" id="session-list"><caption class="sr-only">Åpne økter</caption><thead><tr>' +
+      '<th scope="col">Startet</th><th scope="col">Sist brukt</th><th scope="col">Nettleser</th><th scope="col">Handling</th></tr></thead><tbody>' +
+      items.map(function (s) {
+        return '<tr><td>' + B.esc(B.dt(s.created_at)) + '</td><td>' + B.esc(B.dt(s.last_seen_at)) + '</td><td class="small">' + B.esc(s.user_agent || '–') + '</td>' +
+          '<td><button type="button" class="link" data-end-session="' + s.id + '">Avslutt <span class="sr-only">økten startet ' + B.esc(B.dt(s.created_at)) + '</span></button></td></tr>';
+      }).join('') + '</tbody></table></div>';
+  }
+
+  /** The panel for one user: status, role, sessions, and the actions that end access. */
+  function showPanel(id, focus) {
+    var u = byId(id);
+    if (!u) { panel.hidden = true; openId = null; return null; }
+    openId = id;
+    return B.api('GET', '/api/users/' + id + '/sessions').then(function (s) {
+      panel.hidden = false;
+      panel.innerHTML = '<h2 id="h-user-panel" tabindex="-1">Behandle ' + B.esc(u.name) + '</h2>' +
+        '<p>' + B.esc(u.email) + ' · ' + B.esc(ROLE[u.role] || u.role) + ' · ' + (u.disabled_at ? 'deaktivert ' + B.esc(B.dt(u.disabled_at)) : 'aktiv') +
+        ' · tofaktor ' + (u.two_factor ? 'på' : 'av') + '</p>' +
+        '<div class="actions">' +
+        (u.disabled_at ? '<button type="button" data-act="enable">Aktiver brukeren</button>' : '<button type="button" data-act="disable">Deaktiver brukeren</button>') +
+        '<button type="button" data-act="end-sessions">Avslutt alle økter</button>' +
+        '<button type="button" data-act="revoke-tokens">Trekk tilbake alle API-nøkler</button>' +
+        (u.two_factor ? '<button type="button" data-act="reset-2fa">Nullstill tofaktor</button>' : '') +
+        '</div>' +
+        '<h3>Rolle</h3><form id="role-form" class="inline-form">' +
+        '<div class="field"><label for="p-role">Ny rolle</label><select id="p-role">' + roleOptions(u.role) + '</select></div>' +
+        '<div class="field"><label for="p-member">Medlemsnummer (for tillitsvalgte)</label><input id="p-member" maxlength="20" value="' + B.esc(u.member_number || '') + '"></div>' +
+        '<button type="submit">Endre rolle</button></form>' +
+        '<p class="small muted">Å deaktivere brukeren eller endre rollen avslutter brukerens økter og API-nøkler med en gang.</p>' +
+        '<h3>Åpne økter</h3>' + sessionList(s.items) +
+        '<div id="panel-result" aria-live="polite"></div>';
+      if (focus) document.getElementById('h-user-panel').focus();
+    }).catch(function (err) { panel.hidden = false; B.showError(panel, err); });
+  }
+
+  function done(text) {
+    return function () {
+      return load().then(function () {
+        var out = document.getElementById('panel-result');
+        if (out) { out.className = 'ok'; out.textContent = text; }
+      });
+    };
+  }
+
+  function failIn(id) {
+    return function (err) { var out = document.getElementById(id); if (out) B.showError(out, err); };
   }
 
   list.addEventListener('click', function (e) {
@@ -47,7 +129,46 @@
       B.api('PUT', '/api/users/' + t.dataset.password + '/password', { password: pw }).then(function () {
         out.className = 'ok'; out.textContent = 'Passordet er satt.';
       }).catch(fail);
+    } else if (t.dataset.manage) {
+      showPanel(Number(t.dataset.manage), true);
     }
+  });
+
+  panel.addEventListener('click', function (e) {
+    var t = e.target.closest('button');
+    if (!t || openId === null) return;
+    var u = byId(openId);
+    var base = '/api/users/' + openId;
+    var fail = failIn('panel-result');
+    var act = t.dataset.act;
+    if (act === 'disable') {
+      if (!window.confirm('Deaktivere ' + u.name + '? Alle økter og API-nøkler avsluttes med en gang.')) return;
+      B.api('PATCH', base, { disabled: true }).then(done('Brukeren er deaktivert.')).catch(fail);
+    } else if (act === 'enable') {
+      B.api('PATCH', base, { disabled: false }).then(done('Brukeren er aktivert igjen. Gamle økter og nøkler kommer ikke tilbake.')).catch(fail);
+    } else if (act === 'end-sessions') {
+      if (!window.confirm('Avslutte alle økter for ' + u.name + '?')) return;
+      B.api('DELETE', base + '/sessions').then(function (r) { return done('Avsluttet ' + r.sessions + ' økt(er).')(); }).catch(fail);
+    } else if (act === 'revoke-tokens') {
+      if (!window.confirm('Trekke tilbake alle API-nøklene til ' + u.name + '?')) return;
+      B.api('DELETE', base + '/tokens').then(function (r) { return done('Trakk tilbake ' + r.tokens + ' nøkkel/nøkler.')(); }).catch(fail);
+    } else if (act === 'reset-2fa') {
+      if (!window.confirm('Nullstille tofaktor for ' + u.name + '? Brukeren logges ut og må sette opp tofaktor på nytt.')) return;
+      B.api('DELETE', base + '/two-factor').then(done('Tofaktor er nullstilt.')).catch(fail);
+    } else if (t.dataset.endSession) {
+      B.api('DELETE', base + '/sessions/' + t.dataset.endSession).then(done('Økten er avsluttet.')).catch(fail);
+    }
+  });
+
+  panel.addEventListener('submit', function (e) {
+    if (e.target.id !== 'role-form') return;
+    e.preventDefault();
+    var u = byId(openId);
+    var body = { role: document.getElementById('p-role').value };
+    var mn = document.getElementById('p-member').value.trim();
+    if (mn && mn !== (u.member_number || '')) body.memberNumber = mn;
+    if (!window.confirm('Endre rollen til ' + u.name + ' til ' + ROLE[body.role] + '? Brukerens økter og API-nøkler avsluttes.')) return;
+    B.api('PATCH', '/api/users/' + openId, body).then(done('Rollen er endret.')).catch(failIn('panel-result'));
   });
 
   var form = document.getElementById('user-form');
