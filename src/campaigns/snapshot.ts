@@ -5,6 +5,7 @@ import { audienceSize, completeIfDone, enqueuePending } from './launch';
 import { loadCampaign } from './model';
 import { BATCH_SIZE, batchNotBefore, planWindow, type DeliveryWindow, type WindowPlan } from './window';
 import { enqueueBatches } from '../../queues/campaigns';
+import { writeSnapshotRows } from '../sendlog';
 
 /**
  * The audience snapshot of a launched campaign, run by its queue job (`snapshot-c<id>`), in
@@ -64,38 +65,25 @@ async function snapshotStep(hub: Hub, id: number): Promise<Step> {
       await db.query(`UPDATE campaigns SET delivery_window = delivery_window || jsonb_build_object('plan', $2::jsonb) WHERE id = $1`, [id, JSON.stringify(plan)]);
     }
     const includeResigned = c.kind === 'register_event';
-    const params: unknown[] = [c.id, c.category, lo, hi, row.next_batch, plan?.batchSize ?? BATCH_SIZE];
+    const params: unknown[] = [c.category, lo, hi];
     const audience = audienceSql(validateAudience(c.audience, 'audience'), 'm', params);
     const first = c.channels[0];
-    const chosen = chosenChannelSql('m', '$2::text', c.channels, { includeResigned });
-    const reason = unreachableReasonSql('m', '$2::text', first, { includeResigned });
+    const chosen = chosenChannelSql('m', '$1::text', c.channels, { includeResigned });
+    const reason = unreachableReasonSql('m', '$1::text', first, { includeResigned });
     // OFFSET 0 keeps the chosen channel computed once per member (not once per reference).
-    const { rows } = await db.query(
-      `WITH pick AS (
-         SELECT m.id, x.ch, CASE WHEN x.ch IS NULL THEN COALESCE(${reason}, 'unreachable') END AS reason
-           FROM members m CROSS JOIN LATERAL (SELECT ${chosen} AS ch OFFSET 0) x
-          WHERE m.id >= $3 AND m.id < $4 AND (${audience}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`}
-            AND NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = $1 AND s.member_id = m.id)
-       ), numbered AS (
-         SELECT id, ch, reason,
-                CASE WHEN ch IS NOT NULL THEN (row_number() OVER (PARTITION BY ch ORDER BY id) - 1)
-                  / (CASE WHEN ch = 'email' THEN $6::int ELSE ${BATCH_SIZE} END) END AS k
-           FROM pick
-       ), ins AS (
-         INSERT INTO send_log (campaign_id, member_id, channel, state, reason, batch_no)
-         SELECT $1, id, COALESCE(ch, '${first}'), CASE WHEN ch IS NULL THEN 'skipped' ELSE 'queued' END, reason, $5::int + k
-           FROM numbered
-         ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
-         RETURNING channel, batch_no)
-       SELECT channel, batch_no, count(*)::int AS n FROM ins GROUP BY 1, 2`, params);
+    const rows = await writeSnapshotRows(db,
+      { campaignId: c.id, firstChannel: first, nextBatch: row.next_batch, emailBatchSize: plan?.batchSize ?? BATCH_SIZE, batchSize: BATCH_SIZE },
+      `SELECT m.id, x.ch, CASE WHEN x.ch IS NULL THEN COALESCE(${reason}, 'unreachable') END AS reason
+         FROM members m CROSS JOIN LATERAL (SELECT ${chosen} AS ch OFFSET 0) x
+        WHERE m.id >= $2 AND m.id < $3 AND (${audience}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`}`, params);
     let taken = 0;
     let next: number = row.next_batch;
     const batches: Step['batches'] = [];
     for (const r of rows) {
       taken += r.n;
-      if (r.batch_no === null) continue;
-      batches.push({ campaignId: id, channel: r.channel, batchNo: r.batch_no, notBefore: batchNotBefore(plan, r.channel, r.batch_no) });
-      next = Math.max(next, r.batch_no + 1);
+      if (r.batchNo === null) continue;
+      batches.push({ campaignId: id, channel: r.channel, batchNo: r.batchNo, notBefore: batchNotBefore(plan, r.channel, r.batchNo) });
+      next = Math.max(next, r.batchNo + 1);
     }
     const last = hi > Number(bounds.hi);
     await db.query(`UPDATE campaigns SET next_batch = $2, snapshot_cursor = $3, snapshot_taken = snapshot_taken + $4, updated_at = now() WHERE id = $1`,

@@ -3,6 +3,7 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { memberIdInScope } from '../members';
+import { anonymiseMembersRows } from '../sendlog';
 import { Problem } from '../errors';
 import { ident, memberReferences, tableExists } from './schema';
 
@@ -73,18 +74,9 @@ export async function eraseMembersTx(client: Queryable, memberIds: number[], at:
   ]).filter((s): s is string => typeof s === 'string').map((s) => s.trim().toLowerCase()).filter((s) => s.length >= 3))];
 
   // The send log: anonymised, kept for counts; queued rows never leave.
-  const sl = await client.query(
-    `WITH old AS (SELECT id, state FROM send_log WHERE member_id = ANY($1::bigint[]) FOR UPDATE)
-     UPDATE send_log s SET
-       state = CASE WHEN old.state = 'queued' THEN 'cancelled' ELSE s.state END,
-       reason = CASE WHEN old.state = 'queued' THEN 'member_erased'
-                     WHEN s.reason IS NOT NULL AND EXISTS (SELECT 1 FROM unnest($2::text[]) t WHERE strpos(lower(s.reason), t) > 0) THEN 'erased'
-                     ELSE s.reason END,
-       member_id = NULL, address = NULL, provider_message_id = NULL, updated_at = $3
-     FROM old WHERE s.id = old.id
-     RETURNING old.state AS old_state`, [ids, terms, at]);
-  result.sendLogAnonymised = sl.rowCount ?? 0;
-  result.sendLogCancelled = sl.rows.filter((r) => r.old_state === 'queued').length;
+  const sl = await anonymiseMembersRows(client, ids, terms, at);
+  result.sendLogAnonymised = sl.anonymised;
+  result.sendLogCancelled = sl.cancelled;
 
   // The consent ledger: anonymised, never deleted.
   result.consentEventsAnonymised = (await client.query(

@@ -5,6 +5,7 @@ import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
 import { eraseBallotRoll } from '../ballots';
+import { reduceSendLogRows } from '../sendlog';
 import { counts, eraseMembersTx, type ErasureResult } from './erase';
 import { ident, tableExists } from './schema';
 
@@ -125,30 +126,7 @@ async function eraseResignedMembers(hub: Hub, cutoffs: RetentionCutoffs, now: Da
  * even if the sweep stops half-way). Rows of campaigns that are still sending are left alone.
  */
 export async function reduceSendLog(db: Queryable, where: { before?: string; campaignId?: number }, now: Date): Promise<number> {
-  const cond: string[] = [`c.state <> ALL($2::text[])`];
-  const params: unknown[] = [RETENTION_BATCH, ACTIVE_CAMPAIGN_STATES, now];
-  if (where.before) { params.push(where.before); cond.push(`s.created_at < $${params.length}::timestamptz`); }
-  if (where.campaignId !== undefined) { params.push(where.campaignId); cond.push(`s.campaign_id = $${params.length}`); }
-  // Keyset by id (ids follow time): each batch starts where the last stopped, so the whole
-  // backlog costs one pass over the table, not one pass per batch over the dead rows left behind.
-  params.push(0);
-  const last = `$${params.length}`;
-  let total = 0;
-  for (;;) {
-    const { rows } = await db.query(
-      `WITH victims AS (
-         SELECT s.id FROM send_log s JOIN campaigns c ON c.id = s.campaign_id
-          WHERE s.id > ${last} AND ${cond.join(' AND ')} ORDER BY s.id LIMIT $1 FOR UPDATE OF s SKIP LOCKED),
-       gone AS (DELETE FROM send_log s USING victims v WHERE s.id = v.id RETURNING s.id, s.campaign_id, s.channel, s.state),
-       agg AS (SELECT campaign_id, channel, state, count(*) AS n FROM gone GROUP BY 1, 2, 3),
-       ins AS (INSERT INTO send_log_counts (campaign_id, channel, state, n, updated_at)
-               SELECT campaign_id, channel, state, n, $3 FROM agg
-               ON CONFLICT (campaign_id, channel, state) DO UPDATE SET n = send_log_counts.n + EXCLUDED.n, updated_at = EXCLUDED.updated_at)
-       SELECT count(*)::int AS n, max(id) AS last FROM gone`, params);
-    total += rows[0].n;
-    if (rows[0].n < RETENTION_BATCH) return total;
-    params[params.length - 1] = rows[0].last;
-  }
+  return reduceSendLogRows(db, where, { batch: RETENTION_BATCH, activeStates: ACTIVE_CAMPAIGN_STATES, now });
 }
 
 /** Audit rows older than the period, 1,000 per transaction (the only deletes the trigger allows). */

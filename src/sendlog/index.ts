@@ -1,9 +1,11 @@
 import type { Queryable } from '../db';
 
 /**
- * The send log: the ONLY module that writes `send_log` from the send path and the provider
- * events (the snapshot's INSERT in campaigns/launch.ts and erasure/retention in src/privacy are
- * the remaining writers outside it, see the README). One row per (campaign, member, channel).
+ * The send log: the ONLY module that writes `send_log` (and `send_log_counts`). Every write is a
+ * named function here: the send path's below, the provider events' (events.ts), the launch
+ * snapshot's (snapshot.ts: `writeSnapshotRows`) and erasure/retention's (privacy.ts). Other
+ * areas only read it. test/sendlog-writer.test.ts fails if a file outside src/sendlog writes it.
+ * One row per (campaign, member, channel).
  *
  * Lifecycle of a row:
  *
@@ -330,4 +332,6 @@ export async function requeueRows(db: Queryable, campaignId: number, which: 'ret
   return { rows: rows.length, batches: [...seen.values()] };
 }
 export * from './events';
+export { writeSnapshotRows, type SnapshotRows, type SnapshotStepWrite } from './snapshot';
+export { anonymiseMembersRows, reduceSendLogRows } from './privacy';
 export { campaignCounts } from './counts';

@@ -47,7 +47,7 @@ export async function exportNoticeList(hub: Hub, staff: Staff, strikeId: number,
   if (!employer) throw Problem.badRequest('invalid body', [{ field: 'body.employerId', message: `no employer ${opts.employerId}` }]);
   const key = opts.format === 'pgp'
     ? await (opts.publicKey ? readProviderKey(opts.publicKey, 'body.publicKey')
-      : Promise.reject(Problem.unprocessable('An encrypted list needs the employer\'s OpenPGP public key.', [{ field: 'body.publicKey', message: 'publicKey is required for format pgp' }])))
+      : Promise.reject(Problem.unprocessable('En kryptert liste trenger arbeidsgiverens offentlige OpenPGP-nøkkel.', [{ field: 'body.publicKey', message: 'publicKey må oppgis for format pgp' }])))
     : null;
   const fields = [...BASE_NOTICE_FIELDS, ...hub.config.strikeNoticeFields.filter((f) => (OPTIONAL_NOTICE_FIELDS as readonly string[]).includes(f)), 'status'];
 

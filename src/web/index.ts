@@ -9,6 +9,7 @@ import { loadSession, sessionResolver } from './session';
 import { registerMemberPages } from './pages/members';
 import { registerStaffPages } from './pages/staff';
 import { registerStrikePages } from './pages/strikes';
+import { registerAuditPage } from './pages/audit';
 import { registerOutbox } from './outbox';
 import { registerQueueBoard } from './queue-board';
 import { registerTwoFactorPages } from './two-factor-pages';
@@ -45,6 +46,7 @@ export function mountWeb(app: express.Express, hub: Hub): void {
   registerMemberPages(router, hub);
   registerStaffPages(router, hub);
   registerStrikePages(router, hub);
+  registerAuditPage(router, hub);
   router.use(async (req: Request, res: Response) => {
     const session = await loadSession(hub, req);
     res.status(404).type('html').send(errorPage(hub, session, 404, 'Fant ikke siden', 'Adressen finnes ikke.'));

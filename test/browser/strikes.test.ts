@@ -1,11 +1,14 @@
 import { createTestHub, startApi, type TestHub } from '../helpers/hub';
 import { createOrg, insertMember, type Org } from '../helpers/fixtures';
 import { syncBuiltInTemplates } from '../../src/render';
-import { createStrike, createCommittee, addCommitteeMember } from '../../src/strikes';
+import type * as OpenPGP from 'openpgp' with { 'resolution-mode': 'import' };
+import { readFile } from 'node:fs/promises';
+import { createStrike, createCommittee, addCommitteeMember, createPhase, moveStrike } from '../../src/strikes';
 import { setPassword } from '../../src/web';
 import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, PASSWORD, type TestBrowser } from './browser';
 
-jest.setTimeout(180_000);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const openpgp: typeof OpenPGP = require('openpgp');
 
 describe('strike pages in Chromium', () => {
   let t: TestHub;
@@ -13,6 +16,7 @@ describe('strike pages in Chromium', () => {
   let b: TestBrowser;
   let org: Org;
   let comms: Awaited<ReturnType<typeof staffWithPassword>>;
+  const members: { id: number; memberNumber: string }[] = [];
 
   beforeAll(async () => {
     t = await createTestHub();
@@ -21,7 +25,7 @@ describe('strike pages in Chromium', () => {
     b = await launchBrowser();
     org = await createOrg(t.hub.db);
     comms = await staffWithPassword(t.hub, 'communications', { name: 'Kari Kommunikasjon' });
-    for (let i = 0; i < 3; i++) await insertMember(t.hub.db, { workplaceId: org.workplaceId, agreementIds: [org.agreementId], phone: `+479400000${i}` });
+    for (let i = 0; i < 3; i++) members.push(await insertMember(t.hub.db, { workplaceId: org.workplaceId, agreementIds: [org.agreementId], phone: `+479400000${i}` }));
   });
   afterAll(async () => {
     await b?.close();
@@ -95,5 +99,44 @@ describe('strike pages in Chromium', () => {
     expect(await page.content()).not.toContain('Streikekomiteen i Bergen');
     const lead2 = await page.goto(`${api.url}/app/strikes/${s.id}`);
     expect(lead2!.status()).toBe(403);
+  });
+
+  test('staff take a member back in from the strike page, and the next encrypted list marks them and opens only with the employer\'s key', async () => {
+    const lead = (await t.hub.db.one('SELECT * FROM staff_users WHERE id = $1', [comms.id]))!;
+    const staff = { id: Number(lead.id), email: lead.email, name: lead.name, role: 'communications' as const, memberId: null };
+    const s = await createStrike(t.hub, staff, { name: 'Streik med tilbaketaking', agreementId: org.agreementId });
+    await moveStrike(t.hub, staff, s.id, 'notice_given');
+    await createPhase(t.hub, staff, s.id, { name: 'Første uttak', startsAt: t.hub.clock.now(), selection: { workplace: [org.workplaceId] } });
+    const employer = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Arbeidsgiver', email: 'hr@arbeidsgiver.example' }], format: 'armored' });
+
+    const page = await b.newPage();
+    await signIn(page, api.url, comms, `/app/strikes/${s.id}`);
+    // A first list, so the next one can mark who was taken back.
+    await page.locator('#x-which').selectOption({ index: 0 });
+    const [first] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Last ned liste' }).click()]);
+    expect(await readFile((await first.path())!, 'utf8')).toContain(members[0].memberNumber);
+
+    await page.getByLabel('Medlemsnumre som tas inn igjen').fill(`${members[0].memberNumber}\n`);
+    await Promise.all([page.waitForURL(/takenBack=1$/), page.getByRole('button', { name: 'Ta inn igjen' }).click()]);
+    expect(await page.locator('#take-back-result').innerText()).toBe('1 medlemmer ble tatt inn igjen.');
+    expect((await page.locator('#phases-table tbody tr').first().innerText()).replace(/\s+/g, ' ')).toMatch(/ 3 1 0$/);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'strike-take-back');
+
+    await page.locator('#x-which').selectOption({ index: 0 });
+    await page.getByLabel('Kryptert til arbeidsgiverens OpenPGP-nøkkel').check();
+    await page.getByLabel(/offentlige OpenPGP-nøkkel/).fill(employer.publicKey);
+    const [enc] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Last ned liste' }).click()]);
+    const armored = await readFile((await enc.path())!, 'utf8');
+    expect(armored).toMatch(/^-----BEGIN PGP MESSAGE-----/);
+    expect(armored).not.toContain(members[1].memberNumber);
+    const { data } = await openpgp.decrypt({ message: await openpgp.readMessage({ armoredMessage: armored }), decryptionKeys: await openpgp.readPrivateKey({ armoredKey: employer.privateKey }), format: 'binary' });
+    const csv = Buffer.from(data as Uint8Array).toString('utf8');
+    expect(csv).toContain(members[1].memberNumber);
+    expect(csv.split(/\r\n/).find((l) => l.includes(members[0].memberNumber))).toMatch(/ikke lenger|tatt inn/i);
+    const audited = await t.hub.db.many(`SELECT row_count, detail->>'format' AS format FROM audit_log WHERE action = 'strike.export' AND (detail->>'strikeId')::int = $1 ORDER BY id`, [s.id]);
+    expect(audited.map((a) => a.format)).toEqual(['csv', 'pgp']);
+    await page.goto(`${api.url}/app/strikes/${s.id}`);
+    expect((await page.locator('#exports-table tbody').innerText())).toContain('Kryptert');
   });
 });

@@ -6,7 +6,7 @@ import { Problem } from '../../errors';
 import {
   listStrikes, createStrike, moveStrike, endStrike, createPhase, strikeView, createStrikeMessage, listStrikeMessages, listNoticeExports,
   exportNoticeList, phaseEmployers, listCommittees, createCommittee, addCommitteeMember, getCommittee, myCommittees, listGuards, addGuard,
-  listShifts, addShift, assignGuard, STRIKE_STATE_LABEL, STRIKE_PURPOSE_LABEL, type StrikeState, type StrikePurpose,
+  listShifts, addShift, assignGuard, takeBackIn, STRIKE_STATE_LABEL, STRIKE_PURPOSE_LABEL, type StrikeState, type StrikePurpose,
 } from '../../strikes';
 import { html, type Html } from '../html';
 import { page, STATE_LABEL } from '../layout';
@@ -96,6 +96,9 @@ ${strikes.length ? '' : html`<p class="muted">Ingen streiker ennå.</p>`}
     const employers: { phase: number; phaseId: number; id: number; name: string; takenOut: number }[] = [];
     if (open) for (const p of s.phases) for (const e of await phaseEmployers(hub, id, p.id)) employers.push({ phase: p.number, phaseId: p.id, id: e.id, name: e.name, takenOut: e.takenOut });
     const csrf = session.csrf;
+    // The result of a take-back just made (the form redirects here with the count).
+    const tb = Joi.number().integer().min(0).max(10_000_000).validate(req.query.takenBack);
+    const takenBack = req.query.takenBack !== undefined && !tb.error ? (tb.value as number) : null;
     res.type('html').send(page(hub, {
       title: s.name, staff: session.staff, csrf, current: '/app/strikes',
       body: html`<h1>${s.name}</h1>
@@ -129,7 +132,21 @@ ${open ? html`<h3>Nytt uttak eller opptrapping</h3>
     ${workplaces.map((w) => html`<option value="${w.id}">${w.name}</option>`)}</select></div>
 </div>
 <p class="muted">Bare aktive medlemmer som er omfattet av ${s.agreement.name}, tas ut.</p>
-<button type="submit" class="primary">Legg til uttak</button></form>` : ''}
+<button type="submit" class="primary">Legg til uttak</button></form>
+${s.phases.length ? html`<h3>Ta inn igjen</h3>
+<form method="post" action="/app/strikes/${id}/take-back" id="take-back-form">${csrfField(csrf)}
+<div class="grid2">
+  <div class="field"><label for="tb-phase">Uttak</label><select id="tb-phase" name="phaseId" required>
+    ${s.phases.map((p) => html`<option value="${p.id}">${p.number}. ${p.name}</option>`)}</select></div>
+  <div class="field"><label for="tb-workplaces">Arbeidssteder som tas inn igjen</label><select id="tb-workplaces" name="workplaces" multiple size="6">
+    ${workplaces.map((w) => html`<option value="${w.id}">${w.name}</option>`)}</select></div>
+  <div class="field"><label for="tb-members">Medlemsnumre som tas inn igjen</label>
+    <textarea id="tb-members" name="memberNumbers" rows="3" maxlength="20000" aria-describedby="tb-members-help"></textarea>
+    <p class="muted" id="tb-members-help">Skill numrene med komma, mellomrom eller linjeskift.</p></div>
+</div>
+<p class="muted">Velg arbeidssteder, medlemsnumre eller begge. De som tas inn igjen, er ikke lenger i streik fra nå, og merkes i neste plassoppsigelsesliste.</p>
+<button type="submit">Ta inn igjen</button></form>` : ''}` : ''}
+${takenBack !== null ? html`<p role="status" id="take-back-result">${takenBack} medlemmer ble tatt inn igjen.</p>` : ''}
 </section>
 
 <section class="card" aria-labelledby="h-messages"><h2 id="h-messages">Meldinger</h2>
@@ -156,8 +173,13 @@ ${open ? html`<h3>Ny melding</h3>
 ${open && employers.length ? html`<form method="post" action="/app/strikes/${id}/exports">${csrfField(csrf)}
 <div class="grid2"><div class="field"><label for="x-which">Uttak og arbeidsgiver</label><select id="x-which" name="which">
   ${employers.map((e) => html`<option value="${e.phaseId}:${e.id}">Uttak ${e.phase}: ${e.name} (${e.takenOut})</option>`)}</select></div></div>
-<button type="submit">Last ned liste (CSV)</button></form>
-<p class="muted">Lista har bare navn, medlemsnummer og arbeidssted (og det forbundet har valgt). Hver nedlasting logges. Kryptert fil: bruk API-et med arbeidsgiverens OpenPGP-nøkkel.</p>` : ''}
+<fieldset><legend>Format</legend>
+  <label><input type="radio" name="format" value="csv" checked> CSV</label>
+  <label><input type="radio" name="format" value="pgp"> Kryptert til arbeidsgiverens OpenPGP-nøkkel</label></fieldset>
+<div class="field"><label for="x-key">Arbeidsgiverens offentlige OpenPGP-nøkkel (for kryptert fil)</label>
+  <textarea id="x-key" name="publicKey" rows="4" maxlength="100000" placeholder="-----BEGIN PGP PUBLIC KEY BLOCK-----"></textarea></div>
+<button type="submit">Last ned liste</button></form>
+<p class="muted">Lista har bare navn, medlemsnummer og arbeidssted (og det forbundet har valgt). Hver nedlasting logges med antall rader. En kryptert fil kan bare åpnes av arbeidsgiveren som eier nøkkelen.</p>` : ''}
 <div class="table-wrap"><table class="list" id="exports-table"><caption class="sr-only">Utleverte lister</caption>
 <thead><tr><th scope="col">Tidspunkt</th><th scope="col">Uttak</th><th scope="col">Arbeidsgiver</th><th scope="col">Format</th><th scope="col">Rader</th><th scope="col">Ikke lenger tatt ut</th></tr></thead>
 <tbody>${exports.map((x) => html`<tr><td>${when(x.createdAt)}</td><td>${x.phase}</td><td>${x.employer}</td><td>${x.format === 'pgp' ? 'Kryptert' : 'CSV'}</td><td>${x.rowCount}</td><td>${x.returnedCount}</td></tr>`)}</tbody></table></div>
@@ -190,6 +212,21 @@ ${open ? html`<form method="post" action="/app/strikes/${id}/committees">${csrfF
     res.redirect(303, `/app/strikes/${id}`);
   });
 
+  router.post('/strikes/:id/take-back', requireStaff(hub, [...LEAD]), async (req, res) => {
+    const id = idParam(req);
+    const phaseId = Number(req.body.phaseId);
+    if (!Number.isSafeInteger(phaseId) || phaseId < 1) throw Problem.badRequest('invalid body', [{ field: 'phaseId', message: 'velg et uttak' }]);
+    const workplaces = ([] as unknown[]).concat(req.body.workplaces ?? []).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+    const numbers = String(req.body.memberNumbers ?? '').split(/[\s,;]+/).map((n) => n.trim()).filter(Boolean);
+    if (!workplaces.length && !numbers.length) throw Problem.badRequest('invalid body', [{ field: 'memberNumbers', message: 'velg arbeidssteder eller skriv medlemsnumre' }]);
+    const any: unknown[] = [];
+    if (workplaces.length) any.push({ workplace: workplaces });
+    if (numbers.length) any.push({ memberNumbers: numbers });
+    // The same function as the API's take-back; the audience grammar validates the numbers.
+    const r = await takeBackIn(hub, sessionOf(req).staff, id, phaseId, { selection: { any } });
+    res.redirect(303, `/app/strikes/${id}?takenBack=${r.takenBack}`);
+  });
+
   router.post('/strikes/:id/messages', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
     const purpose = String(req.body.purpose) as StrikePurpose;
@@ -209,7 +246,10 @@ ${open ? html`<form method="post" action="/app/strikes/${id}/committees">${csrfF
     const id = idParam(req);
     const [phaseId, employerId] = String(req.body.which ?? '').split(':').map(Number);
     if (!Number.isSafeInteger(phaseId) || !Number.isSafeInteger(employerId)) throw Problem.badRequest('invalid body', [{ field: 'which', message: 'velg uttak og arbeidsgiver' }]);
-    const x = await exportNoticeList(hub, sessionOf(req).staff, id, phaseId, { employerId, format: 'csv' });
+    const format = req.body.format === 'pgp' ? 'pgp' : 'csv';
+    const publicKey = typeof req.body.publicKey === 'string' && req.body.publicKey.trim() ? req.body.publicKey.trim().slice(0, 100_000) : undefined;
+    // exportNoticeList owns the rule that an encrypted list needs the key (422 naming publicKey).
+    const x = await exportNoticeList(hub, sessionOf(req).staff, id, phaseId, { employerId, format, ...(format === 'pgp' && publicKey ? { publicKey } : {}) });
     res.type(x.contentType).setHeader('Content-Disposition', `attachment; filename="${x.filename}"`);
     res.send(x.content);
   });

@@ -59,7 +59,7 @@
     h.focus();
     if (step === 2) buildContentEditors();
     if (step === 4) renderReview();
-    saveDraft();
+    saveDraft(true);
   }
   function fail(err) { B.showError(errBox, err); errBox.scrollIntoView({ block: 'nearest' }); }
 
@@ -468,7 +468,7 @@
             key: 'kampanje-' + state.keys.template.slice(0, 16), name: $('c-name').value.trim() || 'Kampanje', category: category(), languages: fullLanguages(), idempotencyKey: state.keys.template,
           }).then(function (t) { adopt(t.template, t.version); });
         }
-        return save.then(function () { sharedNote(); saveDraft(); return preview(); }).then(function () { return true; });
+        return save.then(function () { sharedNote(); saveDraft(true); return preview(); }).then(function () { return true; });
       }).catch(function (err) {
         if (err.status === 422 && err.problem.errors) { showTemplateErrors(err.problem.errors); return false; }
         fail(err);
@@ -585,7 +585,7 @@
     var p = state.campaign
       ? B.api('PATCH', '/api/campaigns/' + state.campaign.id, body)
       : B.api('POST', '/api/campaigns', body);
-    return p.then(function (c) { state.campaign = c.campaign || c; saveDraft(); return true; }).catch(function (err) {
+    return p.then(function (c) { state.campaign = c.campaign || c; saveDraft(true); return true; }).catch(function (err) {
       // A missing link is fixed in the content step: go there and point at the field.
       var linkErr = ((err.problem && err.problem.errors) || []).filter(function (e) { return /^body\.links\./.test(e.field || ''); })[0];
       if (linkErr && state.step !== 2) show(2);
@@ -688,7 +688,7 @@
           var needsApproval = !!(res && res.approvalRequired);
           state.launched = needsApproval ? 'approval' : c.state;
           showLaunched();
-          saveDraft();
+          saveDraft(true);
         });
       });
     }).catch(function (err) {
@@ -730,17 +730,37 @@
       previewMember: state.previewMember, previewLang: state.previewLang,
     };
   }
-  function saveDraft() {
-    if (restoring) return;
-    clearTimeout(draftTimer);
-    draftTimer = setTimeout(function () {
-      B.api('PUT', '/api/campaign-drafts/' + draftKey, { state: formState(), campaignId: state.campaign ? state.campaign.id : null })
+  var draftSaving = Promise.resolve();
+  var draftPending = false;
+  /** One PUT at a time, in order, so an older state never lands after a newer one. */
+  function putDraft(opts) {
+    draftPending = false;
+    var body = { state: formState(), campaignId: state.campaign ? state.campaign.id : null };
+    draftSaving = draftSaving.then(function () {
+      return B.api('PUT', '/api/campaign-drafts/' + draftKey, body, opts)
         .then(function () { document.body.dataset.draftSaved = String(Date.now()); })
         .catch(function () { /* the next change tries again */ });
-    }, 300);
+    });
+  }
+  /**
+   * Typing is saved after a pause; a step change at once, so a reload right after "Neste" comes back
+   * to the step it reached (a debounced save alone lost the last step when staff reloaded quickly).
+   */
+  function saveDraft(now) {
+    if (restoring) return;
+    clearTimeout(draftTimer);
+    if (now) { putDraft(); return; }
+    draftPending = true;
+    draftTimer = setTimeout(putDraft, 300);
   }
   document.addEventListener('change', function () { saveDraft(); });
   document.addEventListener('input', function () { saveDraft(); });
+  // Leaving (reload, back, closing the tab) with typing not yet saved: send it on the way out.
+  window.addEventListener('pagehide', function () {
+    if (!draftPending || restoring) return;
+    clearTimeout(draftTimer);
+    putDraft({ keepalive: true });
+  });
 
   function applyFields(fields) {
     Object.keys(fields).forEach(function (id) {

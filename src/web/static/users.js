@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * Users and tokens (admins): list and create users, create API tokens (shown once), revoke tokens,
  * set passwords; and per user (the "Behandle" panel): disable or enable, change role, list and end
@@ -6,16 +7,27 @@
 (function () {
   'use strict';
   var B = window.Budstikke;
-  var list = document.getElementById('user-list');
-  var panel = document.getElementById('user-panel');
-  var ROLE = { admin: 'Administrator', communications: 'Kommunikasjon', representative: 'Tillitsvalgt', auditor: 'Revisor', strike_committee: 'Streikekomité' };
+  var list = B.byId('user-list');
+  var panel = B.byId('user-panel');
+  var ROLES = ['admin', 'communications', 'representative', 'auditor', 'strike_committee'];
+
+  /**
+   * @typedef {{ id: number, name: string, email: string, role: string, disabled_at: string | null, member_number: string | null, two_factor: boolean }} User
+   * @typedef {{ id: number, staff_user_id: number, name: string, created_at: string, last_used_at: string | null, revoked_at: string | null }} Token
+   * @typedef {{ id: number, created_at: string, last_seen_at: string, expires_at: string, user_agent: string | null }} WebSession
+   */
+
+  /** @type {User[]} */
   var users = [];
+  /** @type {number | null} */
   var openId = null;
 
-  function byId(id) {
+  /** @param {number} id @returns {User | undefined} */
+  function byUserId(id) {
     return users.filter(function (u) { return u.id === id; })[0];
   }
 
+  /** @param {Token[]} own */
   function tokenList(own) {
     if (!own.length) return '<span class="muted">Ingen</span>';
     return '<ul class="tokens">' + own.map(function (t) {
@@ -25,11 +37,12 @@
     }).join('') + '</ul>';
   }
 
+  /** @param {User} u @param {Token[]} tokens */
   function row(u, tokens) {
     var own = tokens.filter(function (t) { return t.staff_user_id === u.id; });
     return '<tr data-user="' + u.id + '"><td>' + B.esc(u.name) + (u.disabled_at ? ' <span class="badge withdrawn">Deaktivert</span>' : '') + '</td>' +
       '<td>' + B.esc(u.email) + '</td>' +
-      '<td>' + B.esc(ROLE[u.role] || u.role) + (u.member_number ? '<br><span class="small muted">medlem ' + B.esc(u.member_number) + '</span>' : '') + '</td>' +
+      '<td>' + B.esc(B.label('staffRole', u.role)) + (u.member_number ? '<br><span class="small muted">medlem ' + B.esc(u.member_number) + '</span>' : '') + '</td>' +
       '<td>' + (u.two_factor ? '<span class="badge granted">På</span>' : '<span class="badge">Av</span>') + '</td>' +
       '<td>' + tokenList(own) + '</td>' +
       '<td><button type="button" data-token="' + u.id + '">Ny API-nøkkel <span class="sr-only">for ' + B.esc(u.name) + '</span></button> ' +
@@ -37,24 +50,28 @@
       '<button type="button" data-manage="' + u.id + '" aria-controls="user-panel">Behandle <span class="sr-only">' + B.esc(u.name) + '</span></button></td></tr>';
   }
 
+  /** @returns {Promise<void>} */
   function load() {
     return Promise.all([B.api('GET', '/api/users'), B.api('GET', '/api/tokens')]).then(function (res) {
       users = res[0];
+      /** @type {Token[]} */
       var tokens = res[1];
       list.innerHTML = '<div class="table-wrap"><table class="list" id="users-table"><caption class="sr-only">Brukere</caption><thead><tr>' +
         '<th scope="col">Navn</th><th scope="col">E-post</th><th scope="col">Rolle</th><th scope="col">Tofaktor</th><th scope="col">API-nøkler</th><th scope="col">Handlinger</th>' +
         '</tr></thead><tbody>' + users.map(function (u) { return row(u, tokens); }).join('') + '</tbody></table></div><div id="user-action" aria-live="polite"></div>';
       if (openId !== null) return showPanel(openId, false);
-      return null;
+      return undefined;
     }).catch(function (err) { B.showError(list, err); });
   }
 
+  /** @param {string} current */
   function roleOptions(current) {
-    return Object.keys(ROLE).map(function (r) {
-      return '<option value="' + r + '"' + (r === current ? ' selected' : '') + '>' + B.esc(ROLE[r]) + '</option>';
+    return ROLES.map(function (r) {
+      return '<option value="' + r + '"' + (r === current ? ' selected' : '') + '>' + B.esc(B.label('staffRole', r)) + '</option>';
     }).join('');
   }
 
+  /** @param {WebSession[]} items */
   function sessionList(items) {
     if (!items.length) return '<p class="muted" id="session-list">Ingen åpne økter.</p>';
     return '<div class="table-wrap"><table class="list" id="session-list"><caption class="sr-only">Åpne økter</caption><thead><tr>' +
@@ -65,57 +82,65 @@
       }).join('') + '</tbody></table></div>';
   }
 
-  /** The panel for one user: status, role, sessions, and the actions that end access. */
+  /**
+   * The panel for one user: status, role, sessions, and the actions that end access.
+   * @param {number} id
+   * @param {boolean} focus
+   * @returns {Promise<void>}
+   */
   function showPanel(id, focus) {
-    var u = byId(id);
-    if (!u) { panel.hidden = true; openId = null; return null; }
+    var u = byUserId(id);
+    if (!u) { panel.hidden = true; openId = null; return Promise.resolve(); }
+    var user = u;
     openId = id;
-    return B.api('GET', '/api/users/' + id + '/sessions').then(function (s) {
+    return B.api('GET', '/api/users/' + id + '/sessions').then(function (/** @type {{ items: WebSession[] }} */ s) {
       panel.hidden = false;
-      panel.innerHTML = '<h2 id="h-user-panel" tabindex="-1">Behandle ' + B.esc(u.name) + '</h2>' +
-        '<p>' + B.esc(u.email) + ' · ' + B.esc(ROLE[u.role] || u.role) + ' · ' + (u.disabled_at ? 'deaktivert ' + B.esc(B.dt(u.disabled_at)) : 'aktiv') +
-        ' · tofaktor ' + (u.two_factor ? 'på' : 'av') + '</p>' +
+      panel.innerHTML = '<h2 id="h-user-panel" tabindex="-1">Behandle ' + B.esc(user.name) + '</h2>' +
+        '<p>' + B.esc(user.email) + ' · ' + B.esc(B.label('staffRole', user.role)) + ' · ' + (user.disabled_at ? 'deaktivert ' + B.esc(B.dt(user.disabled_at)) : 'aktiv') +
+        ' · tofaktor ' + (user.two_factor ? 'på' : 'av') + '</p>' +
         '<div class="actions">' +
-        (u.disabled_at ? '<button type="button" data-act="enable">Aktiver brukeren</button>' : '<button type="button" data-act="disable">Deaktiver brukeren</button>') +
+        (user.disabled_at ? '<button type="button" data-act="enable">Aktiver brukeren</button>' : '<button type="button" data-act="disable">Deaktiver brukeren</button>') +
         '<button type="button" data-act="end-sessions">Avslutt alle økter</button>' +
         '<button type="button" data-act="revoke-tokens">Trekk tilbake alle API-nøkler</button>' +
-        (u.two_factor ? '<button type="button" data-act="reset-2fa">Nullstill tofaktor</button>' : '') +
+        (user.two_factor ? '<button type="button" data-act="reset-2fa">Nullstill tofaktor</button>' : '') +
         '</div>' +
         '<h3>Rolle</h3><form id="role-form" class="inline-form">' +
-        '<div class="field"><label for="p-role">Ny rolle</label><select id="p-role">' + roleOptions(u.role) + '</select></div>' +
-        '<div class="field"><label for="p-member">Medlemsnummer (for tillitsvalgte)</label><input id="p-member" maxlength="20" value="' + B.esc(u.member_number || '') + '"></div>' +
+        '<div class="field"><label for="p-role">Ny rolle</label><select id="p-role">' + roleOptions(user.role) + '</select></div>' +
+        '<div class="field"><label for="p-member">Medlemsnummer (for tillitsvalgte)</label><input id="p-member" maxlength="20" value="' + B.esc(user.member_number || '') + '"></div>' +
         '<button type="submit">Endre rolle</button></form>' +
         '<p class="small muted">Å deaktivere brukeren eller endre rollen avslutter brukerens økter og API-nøkler med en gang.</p>' +
         '<h3>Åpne økter</h3>' + sessionList(s.items) +
         '<div id="panel-result" aria-live="polite"></div>';
-      if (focus) document.getElementById('h-user-panel').focus();
+      if (focus) B.byId('h-user-panel').focus();
     }).catch(function (err) { panel.hidden = false; B.showError(panel, err); });
   }
 
+  /** After a change: reload the list and panel, then say what happened. @param {string} text */
   function done(text) {
-    return function () {
-      return load().then(function () {
-        var out = document.getElementById('panel-result');
-        if (out) { out.className = 'ok'; out.textContent = text; }
-      });
-    };
+    return load().then(function () {
+      var out = document.getElementById('panel-result');
+      if (out) { out.className = 'ok'; out.textContent = text; }
+    });
   }
 
-  function failIn(id) {
-    return function (err) { var out = document.getElementById(id); if (out) B.showError(out, err); };
+  /** @param {unknown} err */
+  function panelError(err) {
+    var out = document.getElementById('panel-result');
+    B.showError(out || panel, err);
   }
 
   list.addEventListener('click', function (e) {
-    var t = e.target.closest('button');
+    var t = B.closest(e, 'button');
     if (!t) return;
-    var out = document.getElementById('user-action');
+    var out = B.byId('user-action');
+    /** @param {unknown} err */
     function fail(err) { B.showError(out, err); }
     if (t.dataset.token) {
       var name = window.prompt('Navn på nøkkelen (hva den brukes til):', 'integrasjon');
       if (!name) return;
-      B.api('POST', '/api/users/' + t.dataset.token + '/tokens', { name: name }).then(function (r) {
+      B.api('POST', '/api/users/' + t.dataset.token + '/tokens', { name: name }).then(function (/** @type {{ token: string }} */ r) {
         return load().then(function () {
-          var o = document.getElementById('user-action');
+          var o = B.byId('user-action');
           o.className = 'ok';
           o.innerHTML = 'Ny nøkkel – kopier den nå, den vises bare én gang:<br><code id="new-token">' + B.esc(r.token) + '</code>';
         });
@@ -135,50 +160,51 @@
   });
 
   panel.addEventListener('click', function (e) {
-    var t = e.target.closest('button');
-    if (!t || openId === null) return;
-    var u = byId(openId);
-    var base = '/api/users/' + openId;
-    var fail = failIn('panel-result');
+    var t = B.closest(e, 'button');
+    var u = openId === null ? undefined : byUserId(openId);
+    if (!t || !u) return;
+    var base = '/api/users/' + u.id;
     var act = t.dataset.act;
     if (act === 'disable') {
       if (!window.confirm('Deaktivere ' + u.name + '? Alle økter og API-nøkler avsluttes med en gang.')) return;
-      B.api('PATCH', base, { disabled: true }).then(done('Brukeren er deaktivert.')).catch(fail);
+      B.api('PATCH', base, { disabled: true }).then(function () { return done('Brukeren er deaktivert.'); }).catch(panelError);
     } else if (act === 'enable') {
-      B.api('PATCH', base, { disabled: false }).then(done('Brukeren er aktivert igjen. Gamle økter og nøkler kommer ikke tilbake.')).catch(fail);
+      B.api('PATCH', base, { disabled: false }).then(function () { return done('Brukeren er aktivert igjen. Gamle økter og nøkler kommer ikke tilbake.'); }).catch(panelError);
     } else if (act === 'end-sessions') {
       if (!window.confirm('Avslutte alle økter for ' + u.name + '?')) return;
-      B.api('DELETE', base + '/sessions').then(function (r) { return done('Avsluttet ' + r.sessions + ' økt(er).')(); }).catch(fail);
+      B.api('DELETE', base + '/sessions').then(function (/** @type {{ sessions: number }} */ r) { return done('Avsluttet ' + r.sessions + ' økt(er).'); }).catch(panelError);
     } else if (act === 'revoke-tokens') {
       if (!window.confirm('Trekke tilbake alle API-nøklene til ' + u.name + '?')) return;
-      B.api('DELETE', base + '/tokens').then(function (r) { return done('Trakk tilbake ' + r.tokens + ' nøkkel/nøkler.')(); }).catch(fail);
+      B.api('DELETE', base + '/tokens').then(function (/** @type {{ tokens: number }} */ r) { return done('Trakk tilbake ' + r.tokens + ' nøkkel/nøkler.'); }).catch(panelError);
     } else if (act === 'reset-2fa') {
       if (!window.confirm('Nullstille tofaktor for ' + u.name + '? Brukeren logges ut og må sette opp tofaktor på nytt.')) return;
-      B.api('DELETE', base + '/two-factor').then(done('Tofaktor er nullstilt.')).catch(fail);
+      B.api('DELETE', base + '/two-factor').then(function () { return done('Tofaktor er nullstilt.'); }).catch(panelError);
     } else if (t.dataset.endSession) {
-      B.api('DELETE', base + '/sessions/' + t.dataset.endSession).then(done('Økten er avsluttet.')).catch(fail);
+      B.api('DELETE', base + '/sessions/' + t.dataset.endSession).then(function () { return done('Økten er avsluttet.'); }).catch(panelError);
     }
   });
 
   panel.addEventListener('submit', function (e) {
-    if (e.target.id !== 'role-form') return;
+    var u = openId === null ? undefined : byUserId(openId);
+    if (!(e.target instanceof HTMLFormElement) || e.target.id !== 'role-form' || !u) return;
     e.preventDefault();
-    var u = byId(openId);
-    var body = { role: document.getElementById('p-role').value };
-    var mn = document.getElementById('p-member').value.trim();
+    /** @type {{ role: string, memberNumber?: string }} */
+    var body = { role: B.byId('p-role', HTMLSelectElement).value };
+    var mn = B.byId('p-member', HTMLInputElement).value.trim();
     if (mn && mn !== (u.member_number || '')) body.memberNumber = mn;
-    if (!window.confirm('Endre rollen til ' + u.name + ' til ' + ROLE[body.role] + '? Brukerens økter og API-nøkler avsluttes.')) return;
-    B.api('PATCH', '/api/users/' + openId, body).then(done('Rollen er endret.')).catch(failIn('panel-result'));
+    if (!window.confirm('Endre rollen til ' + u.name + ' til ' + B.label('staffRole', body.role) + '? Brukerens økter og API-nøkler avsluttes.')) return;
+    B.api('PATCH', '/api/users/' + u.id, body).then(function () { return done('Rollen er endret.'); }).catch(panelError);
   });
 
-  var form = document.getElementById('user-form');
+  var form = B.byId('user-form', HTMLFormElement);
   form.addEventListener('submit', function (e) {
     e.preventDefault();
-    var out = document.getElementById('user-form-result');
-    var body = { name: form.querySelector('#u-name').value, email: form.querySelector('#u-email').value, role: form.querySelector('#u-role').value };
-    var mn = form.querySelector('#u-member').value.trim();
+    var out = B.byId('user-form-result');
+    /** @type {{ name: string, email: string, role: string, memberNumber?: string }} */
+    var body = { name: B.q(form, '#u-name', HTMLInputElement).value, email: B.q(form, '#u-email', HTMLInputElement).value, role: B.q(form, '#u-role', HTMLSelectElement).value };
+    var mn = B.q(form, '#u-member', HTMLInputElement).value.trim();
     if (mn) body.memberNumber = mn;
-    B.api('POST', '/api/users', body).then(function (u) {
+    B.api('POST', '/api/users', body).then(function (/** @type {{ name: string }} */ u) {
       out.className = 'ok'; out.textContent = 'Opprettet ' + u.name + '. Sett et passord for å gi tilgang til nettsidene.';
       form.reset();
       return load();

@@ -1,0 +1,46 @@
+import type { Queryable } from '../db';
+
+/** Batches of a snapshot step: the rows written per channel and batch (batch null: skipped rows). */
+export interface SnapshotRows { channel: 'email' | 'sms' | 'letter'; batchNo: number | null; n: number }
+
+export interface SnapshotStepWrite {
+  campaignId: number;
+  /** The campaign's first channel: the channel a skipped row (nobody reaches the member) is logged on. */
+  firstChannel: string;
+  /** The first batch number of this step (campaigns.next_batch). */
+  nextBatch: number;
+  /** Rows per email batch (smaller under a delivery window) and per SMS/letter batch. */
+  emailBatchSize: number;
+  batchSize: number;
+}
+
+/**
+ * One snapshot step's rows: for every member the caller's `pick` names (a SELECT of
+ * `id, ch, reason`: the member, the chosen channel or null, and the reason when null) that has
+ * no row in the campaign yet, a row queued on `ch` in a numbered batch, or skipped with the
+ * reason on the first channel. The campaign decides WHO and on WHICH channel (the one channel
+ * rule, src/audience/channel.ts); this decides how it is written. The log's unique key keeps
+ * every member once however often a step runs. `pick` may use `params` ($1…); this appends its
+ * own after them.
+ */
+export async function writeSnapshotRows(db: Queryable, step: SnapshotStepWrite, pick: string, params: unknown[]): Promise<SnapshotRows[]> {
+  const p = [...params, step.campaignId, step.firstChannel, step.nextBatch, step.emailBatchSize, step.batchSize];
+  const [cid, first, next, emailSize, size] = [1, 2, 3, 4, 5].map((k) => `$${params.length + k}`);
+  const { rows } = await db.query(
+    `WITH pick AS (
+       SELECT p.id, p.ch, p.reason FROM (${pick}) p
+        WHERE NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = ${cid}::bigint AND s.member_id = p.id)
+     ), numbered AS (
+       SELECT id, ch, reason,
+              CASE WHEN ch IS NOT NULL THEN (row_number() OVER (PARTITION BY ch ORDER BY id) - 1)
+                / (CASE WHEN ch = 'email' THEN ${emailSize}::int ELSE ${size}::int END) END AS k
+         FROM pick
+     ), ins AS (
+       INSERT INTO send_log (campaign_id, member_id, channel, state, reason, batch_no)
+       SELECT ${cid}::bigint, id, COALESCE(ch, ${first}::text), CASE WHEN ch IS NULL THEN 'skipped' ELSE 'queued' END, reason, ${next}::int + k
+         FROM numbered
+       ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
+       RETURNING channel, batch_no)
+     SELECT channel, batch_no, count(*)::int AS n FROM ins GROUP BY 1, 2`, p);
+  return rows.map((r) => ({ channel: r.channel, batchNo: r.batch_no, n: r.n }));
+}
