@@ -142,7 +142,8 @@ describe('staff sessions', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('no-store');
     const html = await res.text();
-    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    // No inline script that runs: scripts come from src=; a JSON data block (the vocabulary) is no script.
+    expect(html).not.toMatch(/<script(?![^>]*\b(src=|type="application\/json"))[^>]*>/);
     expect(html).not.toMatch(/\son[a-z]+=/);
   });
 
