@@ -6,14 +6,16 @@ import { ROLES } from './staff';
 import { createApiToken, createStaffUser } from './tokens';
 import { endCredentials } from './lifecycle';
 import { resetTwoFactor } from './two-factor';
+import { newToken, staffPatched, staffSchema, staffUsersRow, tokenRow, twoFactorReset } from './responses';
+import { ended } from '../http/schemas';
 
 const userParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 
 export function registerStaffRoutes(api: Api): void {
-  api.get('/me', { summary: 'The signed-in staff user', roles: ['admin', 'communications', 'representative', 'auditor'], tags: ['staff'] },
+  api.get('/me', { summary: 'The signed-in staff user', roles: ['admin', 'communications', 'representative', 'auditor'], tags: ['staff'], responses: { 200: staffSchema } },
     ({ staff }) => staff);
 
-  api.get('/users', { summary: 'Staff users', roles: ['admin'], tags: ['staff'] }, async ({ hub }) =>
+  api.get('/users', { summary: 'Staff users', roles: ['admin'], tags: ['staff'], responses: { 200: Joi.array().items(staffUsersRow) } }, async ({ hub }) =>
     hub.db.many(`SELECT u.id, u.email, u.name, u.role, m.member_number, u.created_at, u.disabled_at,
                         EXISTS (SELECT 1 FROM staff_totp z WHERE z.staff_user_id = u.id AND z.confirmed_at IS NOT NULL) AS two_factor
                    FROM staff_users u LEFT JOIN members m ON m.id = u.member_id ORDER BY u.id`));
@@ -29,6 +31,7 @@ export function registerStaffRoutes(api: Api): void {
       role: Joi.string().valid(...ROLES).required(),
       memberNumber: Joi.string().max(20).when('role', { is: 'representative', then: Joi.required() }),
     }),
+    responses: { 201: staffSchema },
   }, async ({ hub, staff, body, res }) => {
     let memberId: number | null = null;
     if (body.memberNumber) {
@@ -54,6 +57,7 @@ export function registerStaffRoutes(api: Api): void {
       role: Joi.string().valid(...ROLES),
       memberNumber: Joi.string().max(20).description('the member holding the tillitsverv (required to make someone a representative)'),
     }).or('disabled', 'role'),
+    responses: { 200: staffPatched },
   }, async ({ hub, staff, params, body }) => {
     return hub.db.tx(async (c) => {
       const u = (await c.query('SELECT id, role, member_id, disabled_at FROM staff_users WHERE id = $1 FOR UPDATE', [params.id])).rows[0];
@@ -94,6 +98,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     params: userParam,
+    responses: { 200: twoFactorReset },
   }, async ({ hub, staff, params }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
     if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
@@ -105,6 +110,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     params: userParam,
+    responses: { 200: Joi.object({ items: Joi.array().items(tokenRow).required() }) },
   }, async ({ hub, params }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
     if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
@@ -117,6 +123,7 @@ export function registerStaffRoutes(api: Api): void {
     tags: ['staff'],
     params: userParam,
     body: Joi.object({ name: Joi.string().max(100).required() }),
+    responses: { 201: newToken },
   }, async ({ hub, staff, params, body, res }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1 AND disabled_at IS NULL', [params.id]);
     if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
@@ -131,6 +138,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     params: userParam,
+    responses: { 200: ended },
   }, async ({ hub, staff, params }) => {
     const ended = await endCredentials(hub.db, params.id, { sessions: false });
     await audit(hub.db, { staff, action: 'token.revoke', detail: { userId: params.id, tokens: ended.tokens } });
@@ -142,6 +150,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     params: Joi.object({ id: Joi.number().integer().required() }),
+    responses: { 204: null },
   }, async ({ hub, staff, params }) => {
     const r = await hub.db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING staff_user_id', [params.id]);
     if (!r.rowCount) throw Problem.notFound(`No active token ${params.id}.`);
