@@ -148,11 +148,12 @@ describe('preference centre', () => {
     const shown = [...html.matchAll(/name="shown" value="([^"]+)"/g)].map((x) => x[1]);
     const form = new URLSearchParams({ csrf });
     for (const s of shown) form.append('shown', s);
-    // Keep everything as it is except: newsletter off, benefits by SMS on; prefer SMS.
+    // Keep everything as it is except: newsletter off, survey by SMS off; prefer SMS. (Granting an
+    // opt-in category from a link needs a confirmation: test/member-reach.test.ts.)
     for (const s of shown) {
       const [cat] = s.split('.');
-      if (s === 'newsletter.email') continue;
-      if (cat === 'benefits' && s !== 'benefits.sms') continue;
+      if (s === 'newsletter.email' || s === 'survey.sms') continue;
+      if (cat === 'benefits') continue;
       form.set(`c.${s}`, '1');
     }
     form.set('preferred', 'sms');
@@ -161,8 +162,8 @@ describe('preference centre', () => {
     expect(await p.text()).toContain('Innstillingene dine er lagret');
     const ev = await t.hub.db.many('SELECT category, channel, granted, source, campaign_id FROM consent_events WHERE member_id = $1 ORDER BY category', [m.id]);
     expect(ev).toEqual([
-      { category: 'benefits', channel: 'sms', granted: true, source: 'preference_page', campaign_id: 3 },
       { category: 'newsletter', channel: 'email', granted: false, source: 'preference_page', campaign_id: 3 },
+      { category: 'survey', channel: 'sms', granted: false, source: 'preference_page', campaign_id: 3 },
     ]);
     expect((await t.hub.db.one('SELECT channel FROM member_channel_preferences WHERE member_id = $1', [m.id]))!.channel).toBe('sms');
     // The same form again changes nothing.

@@ -6,10 +6,11 @@ import readline from 'node:readline';
 import twilio from 'twilio';
 import { EventWebhook } from '@sendgrid/eventwebhook';
 import type { EmailMessage } from '../src/render';
-import { createEmailProvider, createSmsProvider, ProviderError, smsLength, toSendgridBody, type SendgridMailBody } from '../src/providers';
+import { createEmailProvider, createSmsProvider, smsLength, toSendgridBody, type SendgridMailBody } from '../src/providers';
 import {
   sendInboundSms, startEmulators, startSendgridEmulator, startTwilioEmulator, type SendgridEmulator, type TwilioEmulator,
-} from '../dev/emulators';
+  rejection,
+} from './helpers/emulators';
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 const AUTH_TOKEN = 'test-auth-token-0123456789';
@@ -60,15 +61,6 @@ function campaignBody(n: number, extra: Partial<SendgridMailBody> = {}): Sendgri
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProviderError);
-    return e as ProviderError;
-  }
-  throw new Error('expected a ProviderError');
-}
 
 describe('SendGrid emulator through @sendgrid/mail', () => {
   let sg: SendgridEmulator;

@@ -215,7 +215,8 @@ describe('SMS', () => {
     const s = 'Møt opp – «streikevakt» i morgen… Husk “vest”.';
     const info = smsInfo(s);
     expect(info.encoding).toBe('UCS-2');
-    expect(info.warnings.join(' ')).toMatch(/normaliseSmsText/);
+    expect(info.warnings.join(' ')).toMatch(/«–», «\u00ab», «\u00bb», «…», «“», «”» gjør at SMS-en må sendes som UCS-2/);
+    expect(info.replacements).toContainEqual({ from: '–', to: '-', label: 'Bytt – med -' });
     const n = normaliseSmsText(s);
     expect(n.text).toBe('Møt opp - "streikevakt" i morgen... Husk "vest".');
     expect(smsInfo(n.text).encoding).toBe('GSM-7');
@@ -225,7 +226,7 @@ describe('SMS', () => {
   test('warns above 3 segments and refuses above 1600 characters', () => {
     expect(smsInfo('a'.repeat(459)).warnings).toEqual([]);
     expect(smsInfo('a'.repeat(460))).toMatchObject({ segments: 4, ok: true });
-    expect(smsInfo('a'.repeat(460)).warnings.join(' ')).toMatch(/4 SMS segments/);
+    expect(smsInfo('a'.repeat(460)).warnings.join(' ')).toMatch(/SMS-en blir 4 segmenter/);
     expect(smsInfo('a'.repeat(1600)).ok).toBe(true);
     expect(smsInfo('a'.repeat(1601))).toMatchObject({ ok: false, characters: 1601 });
     expect(() => renderSms(t.hub, campaign, 'nb', fields({ firstName: 'a'.repeat(1600) }))).toThrow(TemplateInvalid);

@@ -1,38 +1,22 @@
-import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
-import { createOrg, type Org } from './helpers/fixtures';
 import { createApiToken } from '../src/auth';
+import { staffWithToken } from './helpers/hub';
+import { startStrikeRig, type StrikeRig } from './helpers/strike';
 
-let t: TestHub;
-let api: Awaited<ReturnType<typeof startApi>>;
-let comms: { authorization: string };
-let org: Org;
-
-beforeAll(async () => {
-  t = await createTestHub();
-  api = await startApi(t.hub);
-  comms = (await staffWithToken(t.hub, 'communications')).auth;
-  org = await createOrg(t.hub.db);
-});
-afterAll(async () => { await api.close(); await t.close(); });
-
-async function call(method: string, path: string, body?: unknown, auth = comms) {
-  const r = await fetch(`${api.url}/api${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  let json: any = null;
-  try { json = JSON.parse(text); } catch { /* a file */ }
-  return { status: r.status, text, body: json };
-}
+let rig: StrikeRig;
+beforeAll(async () => { rig = await startStrikeRig(); });
+afterAll(() => rig.close());
+const call: StrikeRig['call'] = (...a) => rig.call(...a);
 
 /** A strike with two committees, each with one member signed in by token. */
 async function setUp() {
-  const s = await call('POST', '/strikes', { name: 'Streik', agreementId: org.agreementId });
+  const s = await call('POST', '/strikes', { name: 'Streik', agreementId: rig.org.agreementId });
   const oslo = await call('POST', `/strikes/${s.body.id}/committees`, { name: 'Streikekomiteen i Oslo', location: 'Oslo' });
   const bergen = await call('POST', `/strikes/${s.body.id}/committees`, { name: 'Streikekomiteen i Bergen', location: 'Bergen' });
   const member = async (committeeId: number, who: string) => {
     const c = await call('POST', `/committees/${committeeId}/members`, { name: who, email: `${who === 'Bjørn' ? 'bjorn' : who.toLowerCase()}-${committeeId}@komite.example` });
     expect(c.status).toBe(200);
     const userId = c.body.members.find((m: any) => m.name === who).id;
-    const { token } = await createApiToken(t.hub.db, userId, 'test');
+    const { token } = await createApiToken(rig.hub.db, userId, 'test');
     return { authorization: `Bearer ${token}` };
   };
   return { strikeId: s.body.id, oslo: oslo.body.id, bergen: bergen.body.id, osloAuth: await member(oslo.body.id, 'Olga'), bergenAuth: await member(bergen.body.id, 'Bjørn') };
@@ -68,7 +52,7 @@ describe('strike committees and guard lists', () => {
     expect(r.body.guards[0].name).toBe('Gunn Vakt');
     expect(r.body.guards[0]).not.toHaveProperty('phone');
     expect(JSON.stringify(r.body)).not.toContain('92222223');
-    const audited = await t.hub.db.many(`SELECT row_count, detail FROM audit_log WHERE action = 'strike.guards_view' AND detail->>'committeeId' = $1 ORDER BY id`, [String(x.oslo)]);
+    const audited = await rig.hub.db.many(`SELECT row_count, detail FROM audit_log WHERE action = 'strike.guards_view' AND detail->>'committeeId' = $1 ORDER BY id`, [String(x.oslo)]);
     expect(audited.map((a) => [a.row_count, a.detail.contacts])).toEqual([[1, false]]);
     // The leadership does not keep a committee's list.
     expect((await call('POST', `/committees/${x.oslo}/guards`, { name: 'Noen' })).status).toBe(403);
@@ -91,7 +75,7 @@ describe('strike committees and guard lists', () => {
     // Withdrawing consent ends the sharing.
     await call('POST', `/committees/${x.oslo}/guards/${g.body.id}/consent`, { consent: false }, x.osloAuth);
     expect((await call('GET', `/committees/${x.bergen}/guards`, undefined, x.bergenAuth)).body.guards).toEqual([]);
-    const trail = await t.hub.db.many(`SELECT detail FROM audit_log WHERE action = 'strike.guard_share' AND detail->>'guardId' = $1 ORDER BY id`, [String(g.body.id)]);
+    const trail = await rig.hub.db.many(`SELECT detail FROM audit_log WHERE action = 'strike.guard_share' AND detail->>'guardId' = $1 ORDER BY id`, [String(g.body.id)]);
     expect(trail.map((a) => a.detail.consent ?? `to:${a.detail.toCommitteeId}`)).toEqual([true, `to:${x.bergen}`, false]);
   });
 
@@ -111,7 +95,7 @@ describe('strike committees and guard lists', () => {
     expect(csv.text).toContain('Porten');
     expect(csv.text).toContain("'=Formel");
     expect(csv.text).toContain('+4792222225');
-    const audited = await t.hub.db.one(`SELECT row_count FROM audit_log WHERE action = 'strike.guards_view' AND detail->>'export' = 'csv' ORDER BY id DESC LIMIT 1`);
+    const audited = await rig.hub.db.one(`SELECT row_count FROM audit_log WHERE action = 'strike.guards_view' AND detail->>'export' = 'csv' ORDER BY id DESC LIMIT 1`);
     expect(audited!.row_count).toBe(1);
   });
 
@@ -124,7 +108,7 @@ describe('strike committees and guard lists', () => {
     expect(member.body.errors[0].field).toBe('body.memberNumber');
     const neither = await call('POST', `/committees/${x.oslo}/members`, {});
     expect(neither.status).toBe(400);
-    const rep = await staffWithToken(t.hub, 'auditor');
+    const rep = await staffWithToken(rig.hub, 'auditor');
     const wrongRole = await call('POST', `/committees/${x.oslo}/members`, { staffUserId: rep.staff.id });
     expect(wrongRole.body.errors[0].field).toBe('body.staffUserId');
   });

@@ -1,5 +1,5 @@
-import { createSmsProvider, ProviderError } from '../src/providers';
-import { startTwilioEmulator, type TwilioEmulator } from '../dev/emulators';
+import { createSmsProvider } from '../src/providers';
+import { rejection, startTwilioEmulator, type TwilioEmulator } from './helpers/emulators';
 import { formEncode } from '../src/providers/twilio-http';
 
 /** The undici client the twilio SDK sends through (src/providers/twilio-http.ts): bytes, failures, no retries. */
@@ -9,15 +9,6 @@ const AUTH_TOKEN = 'test-auth-token-0123456789';
 const SERVICE_SID = 'MG0123456789abcdef0123456789abcdef';
 const twConfig = (baseUrl: string) => ({ twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messagingServiceSid: SERVICE_SID, baseUrl } });
 
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProviderError);
-    return e as ProviderError;
-  }
-  throw new Error('expected a ProviderError');
-}
 
 describe('Twilio HTTP client', () => {
   let tw: TwilioEmulator;

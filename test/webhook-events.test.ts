@@ -1,5 +1,5 @@
-import crypto from 'node:crypto';
 import twilio from 'twilio';
+import { webhookSigning } from './helpers/webhook-signing';
 import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
 import type { FixedClock } from '../src/clock';
@@ -12,14 +12,13 @@ import type { FixedClock } from '../src/clock';
  * HTTP with real signatures.
  */
 
-const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const PUBLIC_B64 = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-const AUTH_TOKEN = 'twilio-test-auth-token-events-0123';
+const keys = webhookSigning('twilio-test-auth-token-events-0123');
+const AUTH_TOKEN = keys.twilioAuthToken;
 
 let t: TestHub;
 let api: Awaited<ReturnType<typeof startApi>>;
 beforeAll(async () => {
-  t = await createTestHub({ env: { SENDGRID_WEBHOOK_PUBLIC_KEY: PUBLIC_B64, TWILIO_AUTH_TOKEN: AUTH_TOKEN } });
+  t = await createTestHub({ env: keys.env });
   api = await startApi(t.hub);
 });
 afterAll(async () => { await api.close(); await t.close(); });
@@ -28,10 +27,7 @@ const nowS = () => Math.floor((t.clock as FixedClock).now().getTime() / 1000);
 let seq = 0;
 const evId = () => `ev-${process.pid}-${++seq}`;
 
-function signed(body: string, ts = String(nowS())): Record<string, string> {
-  const sig = crypto.sign('sha256', Buffer.from(ts + body), privateKey).toString('base64');
-  return { 'X-Twilio-Email-Event-Webhook-Signature': sig, 'X-Twilio-Email-Event-Webhook-Timestamp': ts, 'content-type': 'application/json' };
-}
+const signed = (body: string, ts = String(nowS())): Record<string, string> => keys.signSendgrid(body, ts);
 async function postEvents(events: unknown): Promise<{ status: number; body: any; type: string | null }> {
   const raw = (typeof events === 'string' ? events : JSON.stringify(events)) + '\r\n';
   const r = await fetch(`${api.url}/webhooks/sendgrid/events`, { method: 'POST', headers: signed(raw), body: raw });

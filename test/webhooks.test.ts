@@ -1,19 +1,19 @@
-import crypto from 'node:crypto';
 import twilio from 'twilio';
 import { EventWebhook } from '@sendgrid/eventwebhook';
+import { webhookSigning } from './helpers/webhook-signing';
 import { createTestHub, startApi, type TestHub } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
 import { applyProviderOutcome } from '../src/sendlog';
 import type { FixedClock } from '../src/clock';
 
-const { publicKey, privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const PUBLIC_B64 = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-const AUTH_TOKEN = 'twilio-test-auth-token-0123456789';
+const keys = webhookSigning('twilio-test-auth-token-0123456789');
+const PUBLIC_B64 = keys.sendgridPublicKey;
+const AUTH_TOKEN = keys.twilioAuthToken;
 
 let t: TestHub;
 let api: Awaited<ReturnType<typeof startApi>>;
 beforeAll(async () => {
-  t = await createTestHub({ env: { SENDGRID_WEBHOOK_PUBLIC_KEY: PUBLIC_B64, TWILIO_AUTH_TOKEN: AUTH_TOKEN } });
+  t = await createTestHub({ env: keys.env });
   api = await startApi(t.hub);
 });
 afterAll(async () => { await api.close(); await t.close(); });
@@ -21,10 +21,7 @@ afterAll(async () => { await api.close(); await t.close(); });
 const clock = () => t.clock as FixedClock;
 const nowS = () => Math.floor(clock().now().getTime() / 1000);
 
-function signSendgrid(body: string, ts = String(nowS())): Record<string, string> {
-  const sig = crypto.sign('sha256', Buffer.from(ts + body), privateKey).toString('base64');
-  return { 'X-Twilio-Email-Event-Webhook-Signature': sig, 'X-Twilio-Email-Event-Webhook-Timestamp': ts, 'content-type': 'application/json' };
-}
+const signSendgrid = (body: string, ts = String(nowS())): Record<string, string> => keys.signSendgrid(body, ts);
 
 const postSendgrid = (body: string, headers: Record<string, string>) => fetch(`${api.url}/webhooks/sendgrid/events`, { method: 'POST', headers, body });
 

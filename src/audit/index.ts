@@ -1,5 +1,6 @@
 import type { Queryable } from '../db';
 import { actorLabel, type Staff } from '../auth/staff';
+import { AUDIT_ACTION } from '../vocabulary';
 
 export type AuditAction =
   | 'member.view' | 'member.search' | 'member.list' | 'member.export' | 'member.erase' | 'member.import' | 'member.upsert'
@@ -14,6 +15,13 @@ export type AuditAction =
   // Access lifecycle and refusals (issue 13)
   | 'user.disable' | 'user.enable' | 'user.role' | 'token.revoke' | 'session.list' | 'session.revoke' | 'password.change'
   | 'access.lapsed' | 'access.refused' | 'audience.view' | 'audience.list';
+
+// Every action has its Norwegian label for the audit page (and no label names an action that is
+// not recorded): a new action without one fails the typecheck here.
+type ActionLabels = typeof AUDIT_ACTION;
+const _everyActionLabelled: Record<AuditAction, unknown> = AUDIT_ACTION;
+const _noStrayLabel: Record<keyof ActionLabels, unknown> = {} as Record<AuditAction, unknown>;
+void _everyActionLabelled; void _noStrayLabel;
 
 /** Writes one audit row. Pass the transaction's client when the audited change is in one. */
 export async function audit(db: Queryable, e: {

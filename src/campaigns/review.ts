@@ -6,7 +6,7 @@ import { audienceSql, previewAudience, validateAudience, type AudienceFilter, ty
 import { memberScopeSql } from '../members';
 import type { Channel } from '../consent';
 import { labelOf, type VocabularyName } from '../vocabulary';
-import type { Lang } from '../render';
+import { renderSms, sampleRecipient, SMS_WARN_SEGMENTS, TemplateInvalid, type Lang } from '../render';
 import { templateVersion, type Campaign } from './model';
 import { CONTENT_OF } from './create';
 
@@ -20,6 +20,8 @@ export interface CampaignReview {
   content: { channel: Channel; versionId: number; templateId: number; templateName: string; version: number; languages: Lang[] }[];
   /** Members whose language has no variant on the channel they will get: they get bokmål. */
   fallback: { language: Lang; channel: Channel; members: number }[];
+  /** The SMS of every language, rendered for a sample member with the opt-out line: over SMS_WARN_SEGMENTS needs a confirmation at launch. */
+  sms: { language: Lang; segments: number; encoding: string; characters: number }[];
   /** Other campaigns with the same template that reached members of this audience in the last OVERLAP_DAYS days. */
   overlap: { campaignId: number; name: string; members: number; lastSentAt: string }[];
   people: { createdBy: string | null; requestedBy: string | null; requestedAt: string | null; approvedBy: string | null; approvedAt: string | null };
@@ -100,6 +102,17 @@ export async function campaignReview(hub: Hub, staff: Staff, c: Campaign): Promi
     const p = await previewAudience(hub, staff, { category: c.category, channels: c.channels, audience: { all: [filter, { language: [lang] }] } });
     for (const ch of missingOn) if (p.byChannel[ch]) fallback.push({ language: lang, channel: ch, members: p.byChannel[ch]! });
   }
+  const sms: CampaignReview['sms'] = [];
+  const smsContent = content.find((x) => x.channel === 'sms');
+  if (smsContent) {
+    const v = await templateVersion(hub.db, smsContent.versionId);
+    for (const lang of smsContent.languages) {
+      try {
+        const r = renderSms(hub, v, lang, sampleRecipient(lang).fields, { links: c.links });
+        sms.push({ language: lang, segments: r.info.segments, encoding: r.info.encoding, characters: r.info.characters });
+      } catch (err) { if (!(err instanceof TemplateInvalid)) throw err; }
+    }
+  }
   const overlap = await overlapping(hub, staff, c, filter, content.map((x) => x.templateId));
   const people = {
     createdBy: await staffName(hub.db, c.createdBy),
@@ -113,11 +126,14 @@ export async function campaignReview(hub: Hub, staff: Staff, c: Campaign): Promi
   for (const f of fallback) {
     warnings.push(`${f.members} ${f.members === 1 ? 'medlem' : 'medlemmer'} med ${labelOf('language', f.language).toLowerCase()} får ${labelOf('channel', f.channel).toLowerCase()} på bokmål, fordi malen mangler ${labelOf('language', f.language).toLowerCase()}.`);
   }
+  for (const x of sms.filter((y) => y.segments > SMS_WARN_SEGMENTS)) {
+    warnings.push(`SMS-en på ${labelOf('language', x.language).toLowerCase()} blir ${x.segments} segmenter per mottaker (mer enn ${SMS_WARN_SEGMENTS}): den koster mer og må bekreftes før start.`);
+  }
   for (const o of overlap) {
     warnings.push(`Samme mal gikk til ${o.members} av disse medlemmene med «${o.name}» de siste ${OVERLAP_DAYS} dagene.`);
   }
   await audit(hub.db, { staff, action: 'audience.preview', rowCount: preview.sample.length, detail: { campaignId: c.id, view: 'review', total: preview.total } });
-  return { audienceText: await describeAudience(hub.db, filter), preview, content, fallback, overlap, people, warnings };
+  return { audienceText: await describeAudience(hub.db, filter), preview, content, fallback, sms, overlap, people, warnings };
 }
 
 async function overlapping(hub: Hub, staff: Staff, c: Campaign, filter: AudienceFilter, templateIds: number[]): Promise<CampaignReview['overlap']> {

@@ -1,6 +1,7 @@
 import type express from 'express';
 import type { Hub } from '../hub';
 import { mountMemberPages } from './pages';
+import { mountEntryPages } from './entry';
 import { mountProviderWebhooks } from './webhooks';
 
 /**
@@ -22,8 +23,9 @@ export { registerConsentRoutes, memberConsents } from './routes';
 export { SENDGRID_CUSTOM_ARGS } from './webhooks/sendgrid';
 export { registerProviderEventRoutes } from './webhooks/routes';
 
-/** APP_MODULES entry: member pages (/u, /p) and provider webhooks (/webhooks/...). */
+/** APP_MODULES entry: member pages (/u, /p, /preferences) and provider webhooks (/webhooks/...). */
 export function mountConsent(app: express.Express, hub: Hub): void {
+  mountEntryPages(app, hub);
   mountMemberPages(app, hub);
   mountProviderWebhooks(app, hub);
 }

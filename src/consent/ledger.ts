@@ -1,8 +1,16 @@
 import type { Queryable } from '../db';
 import type { Channel } from './decision';
 
-export type ConsentSource = 'unsubscribe_link' | 'one_click' | 'preference_page' | 'sms_keyword' | 'provider_event' | 'staff' | 'import';
-export const CONSENT_SOURCES: ConsentSource[] = ['unsubscribe_link', 'one_click', 'preference_page', 'sms_keyword', 'provider_event', 'staff', 'import'];
+/**
+ * How a change came about. `preference_page`: the preference centre opened from a message's
+ * link; `preference_link`: opened from a one-time link the member asked for on the public entry
+ * page (`/p`); `letter_code`: opened with the personal code printed on a letter; `double_opt_in`:
+ * an opt-in grant the member confirmed from the confirmation message sent to that address.
+ */
+export type ConsentSource = 'unsubscribe_link' | 'one_click' | 'preference_page' | 'sms_keyword' | 'provider_event' | 'staff' | 'import'
+  | 'preference_link' | 'letter_code' | 'double_opt_in';
+export const CONSENT_SOURCES: ConsentSource[] = ['unsubscribe_link', 'one_click', 'preference_page', 'sms_keyword', 'provider_event', 'staff', 'import',
+  'preference_link', 'letter_code', 'double_opt_in'];
 
 export interface ConsentChange {
   memberId: number;

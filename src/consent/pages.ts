@@ -3,9 +3,12 @@ import type { Hub } from '../hub';
 import { CHANNELS, type Channel } from './decision';
 import { cachedCategories, type Category } from './categories';
 import { csrfField, signLinkToken, verifyCsrfField, verifyLinkToken, type VerifiedLink } from './links';
-import { recordConsentChange } from './ledger';
+import Joi from 'joi';
+import { recordConsentChange, type ConsentSource } from './ledger';
+import { pendingGrants, sendOptInConfirmation } from './member-messages';
 import { unsubscribeWriter } from './group-commit';
 import { CHANNEL_NAMES, T, categoryName, langOf, type Lang } from './i18n';
+import { badLink, esc, gone, page, send, wrap } from './page-kit';
 
 /**
  * The member pages: one-click unsubscribe (`/u/:token`) and the preference centre (`/p/:token`).
@@ -22,48 +25,6 @@ export function mountMemberPages(app: express.Express, hub: Hub): void {
   app.post('/p/:token', form, wrap(hub, (req, res) => preferencesPost(hub, req, res)));
 }
 
-function wrap(hub: Hub, fn: (req: Request, res: Response) => Promise<void>) {
-  return async (req: Request, res: Response) => {
-    try {
-      await fn(req, res);
-    } catch (err: any) {
-      hub.log.error({ err: { message: err?.message, stack: err?.stack }, path: req.route?.path }, 'member page failed');
-      if (!res.headersSent) send(res, 500, page('nb', 'Feil / Error', '<p>Noe gikk galt. Ingenting er endret. Prøv igjen senere.</p><p lang="en">Something went wrong. Nothing has changed. Please try again later.</p>'));
-    }
-  };
-}
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
-
-const CSS = `body{font:17px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f4}
-main{max-width:36rem;margin:0 auto;padding:1.25rem}h1{font-size:1.5rem;line-height:1.25}
-.card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem 1.25rem;margin:1rem 0}
-button{font:inherit;font-weight:600;padding:.75rem 1.25rem;min-height:44px;border-radius:6px;border:2px solid #8a1c1c;background:#8a1c1c;color:#fff;cursor:pointer}
-button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
-a{color:#1d4ed8}fieldset{border:1px solid #ddd;border-radius:8px;margin:0 0 1rem;padding:.75rem 1rem}
-legend{font-weight:600;padding:0 .25rem}label{display:flex;gap:.6rem;align-items:center;min-height:44px}
-input[type=checkbox],input[type=radio]{width:1.3rem;height:1.3rem}.note{color:#555;font-size:.95rem;margin:.25rem 0}
-.ok{background:#e7f5e9;border-color:#9ccfa4}.warn{background:#fff4e5;border-color:#f0c27b}`;
-
-function page(lang: Lang, title: string, body: string): string {
-  return `<!doctype html><html lang="${lang === 'en' ? 'en' : lang === 'nn' ? 'nn' : 'nb'}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow">
-<title>${esc(title)}</title><style>${CSS}</style></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`;
-}
-
-function send(res: Response, status: number, html: string): void {
-  res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
-}
-
-function badLink(res: Response): void {
-  send(res, 400, page('nb', `${T.nb.badTitle} / ${T.en.badTitle}`,
-    `<div class="card warn"><p>${esc(T.nb.badLead)}</p><p lang="en">${esc(T.en.badLead)}</p></div>`));
-}
-
-function gone(res: Response): void {
-  send(res, 404, page('nb', `${T.nb.badTitle} / ${T.en.badTitle}`,
-    `<div class="card warn"><p>${esc(T.nb.goneLead)}</p><p lang="en">${esc(T.en.goneLead)}</p></div>`));
-}
 
 function linkFrom(hub: Hub, req: Request, purposes: VerifiedLink['purpose'][]): VerifiedLink | null {
   const v = verifyLinkToken(hub.config, String(req.params.token ?? ''));
@@ -160,6 +121,32 @@ async function unsubscribePost(hub: Hub, req: Request, res: Response): Promise<v
 
 // ---------- preference centre ----------
 
+/**
+ * Who is at the preference centre and how they got there: decides the ledger source and whether
+ * an opt-in category may be granted at once (see grantNeedsConfirmation).
+ */
+export interface PrefAccess {
+  memberId: number;
+  campaignId: number | null;
+  source: Extract<ConsentSource, 'preference_page' | 'preference_link' | 'letter_code'>;
+  /** The channel whose address the member proved control of just now (a one-time entry link), else null. */
+  proven: 'email' | 'sms' | null;
+  /** The form's URL (also what its CSRF field is bound to). */
+  action: string;
+}
+
+/**
+ * THE rule of consent by link (issue 13): withdrawing anything and switching declinable
+ * default-on categories back on take effect at once, from any link; granting an opt-in category
+ * (off until consented, e.g. `benefits`) takes effect at once only on the channel whose address
+ * the member proved just now (the one-time entry link was delivered there and clicked within 30
+ * minutes: that is what a confirmation would prove). Everything else needs a confirmation
+ * sent to that channel's address (double opt-in).
+ */
+export function grantNeedsConfirmation(cat: Pick<Category, 'declinable' | 'defaultOn'>, channel: Channel, granted: boolean, access: Pick<PrefAccess, 'proven'>): boolean {
+  return granted && cat.declinable && !cat.defaultOn && access.proven !== channel;
+}
+
 interface PrefData {
   lang: Lang;
   addresses: Record<Channel, boolean>;
@@ -167,10 +154,11 @@ interface PrefData {
   choices: Map<string, boolean>;
   preferred: Channel | null;
   categories: Category[];
+  pending: Set<string>;
 }
 
 async function loadPrefs(hub: Hub, memberId: number): Promise<PrefData | null> {
-  const [{ list }, r] = await Promise.all([
+  const [{ list }, r, pending] = await Promise.all([
     cachedCategories(hub.db),
     hub.db.query(
       `SELECT m.language,
@@ -181,6 +169,7 @@ async function loadPrefs(hub: Hub, memberId: number): Promise<PrefData | null> {
               (SELECT p.channel FROM member_channel_preferences p WHERE p.member_id = m.id) AS preferred,
               COALESCE((SELECT json_agg(json_build_array(cs.category, cs.channel, cs.granted)) FROM consent_state cs WHERE cs.member_id = m.id), '[]') AS choices
          FROM members m WHERE m.id = $1`, [memberId]),
+    pendingGrants(hub, memberId),
   ]);
   const m = r.rows[0];
   if (!m) return null;
@@ -191,6 +180,7 @@ async function loadPrefs(hub: Hub, memberId: number): Promise<PrefData | null> {
     choices: new Map((m.choices as [string, string, boolean][]).map(([c, ch, g]) => [`${c}.${ch}`, g])),
     preferred: m.preferred,
     categories: list,
+    pending,
   };
 }
 
@@ -199,13 +189,13 @@ function effective(d: PrefData, cat: Category, ch: Channel): boolean {
   return d.choices.get(`${cat.code}.${ch}`) ?? cat.defaultOn;
 }
 
-function renderPrefs(hub: Hub, token: string, d: PrefData, notice: string | null, status: number, res: Response): void {
+function renderPrefs(hub: Hub, access: PrefAccess, d: PrefData, notice: string | null, status: number, res: Response): void {
   const t = T[d.lang];
   const chName = (ch: Channel) => CHANNEL_NAMES[d.lang][ch];
   const parts: string[] = [];
   if (notice) parts.push(notice);
   parts.push(`<p>${esc(t.prefsLead)}</p>`);
-  parts.push(`<form method="post" action="/p/${esc(token)}"><input type="hidden" name="csrf" value="${esc(csrfField(hub.config, token, hub.clock.now()))}">`);
+  parts.push(`<form method="post" action="${esc(access.action)}"><input type="hidden" name="csrf" value="${esc(csrfField(hub.config, access.action, hub.clock.now()))}">`);
   for (const cat of d.categories) {
     const name = categoryName(d.lang, cat.code, cat.nameNb);
     const reachable = cat.channels.filter((ch) => d.addresses[ch]);
@@ -219,8 +209,10 @@ function renderPrefs(hub: Hub, token: string, d: PrefData, notice: string | null
       if (!cat.defaultOn) parts.push(`<p class="note">${esc(t.consentNeeded)}</p>`);
       for (const ch of reachable) {
         const id = `c-${cat.code}-${ch}`;
+        const on = effective(d, cat, ch);
         parts.push(`<input type="hidden" name="shown" value="${esc(`${cat.code}.${ch}`)}">`
-          + `<label for="${esc(id)}"><input type="checkbox" id="${esc(id)}" name="${esc(`c.${cat.code}.${ch}`)}" value="1"${effective(d, cat, ch) ? ' checked' : ''}> ${esc(chName(ch))}</label>`);
+          + `<label for="${esc(id)}"><input type="checkbox" id="${esc(id)}" name="${esc(`c.${cat.code}.${ch}`)}" value="1"${on ? ' checked' : ''}> ${esc(chName(ch))}</label>`);
+        if (!on && d.pending.has(`${cat.code}.${ch}`)) parts.push(`<p class="note">${esc(t.pending)}</p>`);
       }
     }
     parts.push('</fieldset>');
@@ -239,26 +231,32 @@ function renderPrefs(hub: Hub, token: string, d: PrefData, notice: string | null
   send(res, status, page(d.lang, t.prefsTitle, parts.join('\n')));
 }
 
-async function preferencesGet(hub: Hub, req: Request, res: Response): Promise<void> {
-  const l = linkFrom(hub, req, ['preferences', 'unsubscribe']);
-  if (!l) return badLink(res);
-  const d = await loadPrefs(hub, l.memberId);
+/** The preference form as posted: joi-checked (field names of the form only, bounded sizes). */
+const PREF_FORM = Joi.object({
+  csrf: Joi.string().max(200),
+  shown: Joi.alternatives(Joi.string().pattern(/^[a-z_]{1,40}\.(email|sms|letter)$/), Joi.array().max(200).items(Joi.string().pattern(/^[a-z_]{1,40}\.(email|sms|letter)$/))),
+  preferred: Joi.string().valid('', ...CHANNELS),
+}).pattern(/^c\.[a-z_]{1,40}\.(email|sms|letter)$/, Joi.string().valid('1'));
+
+/** GET of the preference centre for any way in. */
+export async function showPrefs(hub: Hub, access: PrefAccess, res: Response): Promise<void> {
+  const d = await loadPrefs(hub, access.memberId);
   if (!d) return gone(res);
-  renderPrefs(hub, String(req.params.token), d, null, 200, res);
+  renderPrefs(hub, access, d, null, 200, res);
 }
 
-async function preferencesPost(hub: Hub, req: Request, res: Response): Promise<void> {
-  const l = linkFrom(hub, req, ['preferences', 'unsubscribe']);
-  if (!l) return badLink(res);
-  const token = String(req.params.token);
-  const body = (req.body ?? {}) as Record<string, string | string[]>;
-  const d = await loadPrefs(hub, l.memberId);
+/** POST of the preference centre for any way in: changes recorded with the access's source, opt-in grants by the rule above. */
+export async function savePrefs(hub: Hub, access: PrefAccess, req: Request, res: Response): Promise<void> {
+  const d = await loadPrefs(hub, access.memberId);
   if (!d) return gone(res);
-  if (!verifyCsrfField(hub.config, token, body.csrf, hub.clock.now())) {
-    return renderPrefs(hub, token, d, `<div class="card warn" role="alert"><p>${esc(T[d.lang].csrf)}</p></div>`, 403, res);
+  const { value: body, error } = PREF_FORM.validate(req.body ?? {}, { convert: false });
+  if (error) return renderPrefs(hub, access, d, `<div class="card warn" role="alert"><p>${esc(T[d.lang].invalidForm)}</p></div>`, 400, res);
+  if (!verifyCsrfField(hub.config, access.action, body.csrf, hub.clock.now())) {
+    return renderPrefs(hub, access, d, `<div class="card warn" role="alert"><p>${esc(T[d.lang].csrf)}</p></div>`, 403, res);
   }
   const shown = new Set(([] as string[]).concat(body.shown ?? []));
   const preferredRaw = typeof body.preferred === 'string' ? body.preferred : undefined;
+  const confirmations: { cat: Category; ch: Channel }[] = [];
   await hub.db.tx(async (client) => {
     const at = hub.clock.now();
     for (const cat of d.categories) {
@@ -267,23 +265,51 @@ async function preferencesPost(hub: Hub, req: Request, res: Response): Promise<v
         if (!d.addresses[ch] || !shown.has(`${cat.code}.${ch}`)) continue;
         const want = body[`c.${cat.code}.${ch}`] === '1';
         if (want === effective(d, cat, ch)) continue;
+        if (grantNeedsConfirmation(cat, ch, want, access)) { confirmations.push({ cat, ch }); continue; }
         await recordConsentChange(client, {
-          memberId: l.memberId, category: cat.code, channel: ch, granted: want, source: 'preference_page',
-          actor: 'member', campaignId: l.campaignId, at,
+          memberId: access.memberId, category: cat.code, channel: ch, granted: want, source: access.source,
+          actor: 'member', campaignId: access.campaignId, at,
         });
       }
     }
     if (preferredRaw !== undefined) {
       if (preferredRaw === '') {
-        await client.query('DELETE FROM member_channel_preferences WHERE member_id = $1', [l.memberId]);
+        await client.query('DELETE FROM member_channel_preferences WHERE member_id = $1', [access.memberId]);
       } else if ((CHANNELS as string[]).includes(preferredRaw) && d.addresses[preferredRaw as Channel]) {
         await client.query(
           `INSERT INTO member_channel_preferences (member_id, channel, updated_at) VALUES ($1, $2, $3)
            ON CONFLICT (member_id) DO UPDATE SET channel = EXCLUDED.channel, updated_at = EXCLUDED.updated_at`,
-          [l.memberId, preferredRaw, at]);
+          [access.memberId, preferredRaw, at]);
       }
     }
   });
-  const fresh = (await loadPrefs(hub, l.memberId))!;
-  renderPrefs(hub, token, fresh, `<div class="card ok" role="status"><p>${esc(T[fresh.lang].saved)}</p></div>`, 200, res);
+  const lang = d.lang;
+  const sent: string[] = [];
+  for (const { cat, ch } of confirmations) {
+    const name = categoryName(lang, cat.code, cat.nameNb);
+    // The confirmation is sent before the answer, so the page can say it went (the member is known: nothing to enumerate).
+    const ok = await sendOptInConfirmation(hub, access.memberId, { code: cat.code, name }, ch, lang).catch((err) => {
+      hub.log.error({ memberId: access.memberId, channel: ch, err: err?.message }, 'opt-in confirmation not sent');
+      return false;
+    });
+    if (ok) sent.push(`<p>${esc(T[lang].pendingSent(name, CHANNEL_NAMES[lang][ch]))}</p>`);
+  }
+  const fresh = (await loadPrefs(hub, access.memberId))!;
+  renderPrefs(hub, access, fresh, `<div class="card ok" role="status"><p>${esc(T[fresh.lang].saved)}</p>${sent.join('')}</div>`, 200, res);
+}
+
+function linkAccess(l: VerifiedLink, token: string): PrefAccess {
+  return { memberId: l.memberId, campaignId: l.campaignId, source: 'preference_page', proven: null, action: `/p/${token}` };
+}
+
+async function preferencesGet(hub: Hub, req: Request, res: Response): Promise<void> {
+  const l = linkFrom(hub, req, ['preferences', 'unsubscribe']);
+  if (!l) return badLink(res);
+  await showPrefs(hub, linkAccess(l, String(req.params.token)), res);
+}
+
+async function preferencesPost(hub: Hub, req: Request, res: Response): Promise<void> {
+  const l = linkFrom(hub, req, ['preferences', 'unsubscribe']);
+  if (!l) return badLink(res);
+  await savePrefs(hub, linkAccess(l, String(req.params.token)), req, res);
 }

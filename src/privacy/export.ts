@@ -128,6 +128,7 @@ const SUPPRESSION: Record<string, string> = {
 const SOURCE: Record<string, string> = {
   unsubscribe_link: 'Avmeldingslenke', one_click: 'Avmelding med ett klikk', preference_page: 'Innstillingssiden', sms_keyword: 'SMS-kodeord',
   provider_event: 'Melding fra e-post-/SMS-leverandør', staff: 'Registrert av forbundet', import: 'Medlemsregisteret',
+  preference_link: 'Engangslenke til innstillingene', letter_code: 'Kode fra brev', double_opt_in: 'Bekreftet av deg (dobbel opt-in)',
 };
 const ACTION: Record<string, string> = {
   'member.view': 'Så på opplysningene dine', 'member.export': 'Laget innsynsrapport (denne)', 'member.upsert': 'Oppdaterte opplysningene dine',

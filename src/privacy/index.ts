@@ -5,12 +5,12 @@
  * Tables (migration 060): send_log_counts; campaigns.strike_ended_at / recipients_erased_at.
  * The daily sweep's queue lives in queues/retention.ts, its worker in queues/retention.worker.ts (startRetentionScheduler).
  */
-export { registerPrivacyRoutes, EXPORT_ROLES } from './routes';
+export { registerPrivacyRoutes, EXPORT_ROLES, AUDIT_ROLES } from './routes';
 export { eraseMember, eraseMembersTx, findTraces, ERASED_MARK, type ErasureResult } from './erase';
 export { buildMemberExport, renderExportHtml, type MemberExport } from './export';
 export {
   runRetentionSweep, retentionCutoffs, reduceSendLog, eraseCampaignRecipients, markStrikeEnded, campaignCounts,
   RETENTION_BATCH, MEMBER_BATCH, type SweepReport, type RetentionCutoffs,
 } from './retention';
-export { queryAudit, type AuditQuery, type AuditEntry } from './audit-trail';
+export { queryAudit, writeAuditCsv, detailText, type AuditQuery, type AuditEntry } from './audit-trail';
 export { trackingSettings, sendgridTrackingSettings } from './tracking';

@@ -2,7 +2,9 @@ import Joi from 'joi';
 import type { Api } from '../http/api';
 import { addTemplateVersion, createTemplate, getTemplate, listTemplates, listVersions, loadTemplateVersionOf, mergeLanguages, templateUsage } from './templates';
 import { audit } from '../audit';
-import { previewLetterPdf, previewTemplate } from './preview';
+import { previewLetterPdf, previewTemplate, sampleRecipient } from './preview';
+import { draftSmsInfo } from './sms';
+import { Problem } from '../errors';
 
 const content = Joi.object({
   subject: Joi.string().max(500).allow(null, ''),
@@ -100,6 +102,17 @@ export function registerTemplateRoutes(api: Api): void {
     const version = await addTemplateVersion(hub, staff, params.id, body.languages, body.note, { basedOn: body.basedOn });
     res.status(201);
     return version;
+  });
+
+  api.post('/render/sms-segments', {
+    summary: "The SMS editor's live count: characters, GSM-7 or UCS-2, segments and GSM-7 replacements of a text being written (merged for a sample member, with the category's opt-out line)",
+    roles: [...READ],
+    tags: ['templates'],
+    body: Joi.object({ text: Joi.string().max(5000).allow('').required(), language: lang.default('nb'), category: Joi.string().max(40).required(), links }),
+  }, async ({ hub, body }) => {
+    const cat = await hub.db.one<{ declinable: boolean }>('SELECT declinable FROM message_categories WHERE code = $1', [body.category]);
+    if (!cat) throw Problem.badRequest('Ukjent meldingskategori.', [{ field: 'body.category', message: `ingen kategori «${body.category}»` }]);
+    return draftSmsInfo(hub, body.text, body.language, body.category, cat.declinable, sampleRecipient(body.language).fields, body.links ?? {});
   });
 
   api.post('/templates/:id/preview', {

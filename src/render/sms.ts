@@ -18,7 +18,9 @@ export interface SmsInfo {
   segments: number;
   /** Characters that force UCS-2 (first 10, unique). */
   ucs2Characters: string[];
-  /** Human-readable warnings (UCS-2 forced by a replaceable character, more than 3 segments). */
+  /** GSM-7 stand-ins for the characters here that force UCS-2 (what the SMS editor offers to swap). */
+  replacements: { from: string; to: string; label: string }[];
+  /** Warnings for staff, in bokmål (UCS-2 forced by a character, more than 3 segments, too long). */
   warnings: string[];
   /** false above Twilio's 1,600 characters: such a message is refused (21617). */
   ok: boolean;
@@ -36,20 +38,36 @@ const REPLACEMENTS: Record<string, string> = {
   '\u2022': '*', '\u00B7': '*', '\u00D7': 'x',
 };
 
+/** A character as staff read it in a warning: «’», and the invisible ones by name. */
+function shown(ch: string): string {
+  const NAMES: Record<string, string> = { '\u00A0': 'hardt mellomrom', '\u2009': 'smalt mellomrom', '\u202F': 'smalt hardt mellomrom', '\u2007': 'sifferbredt mellomrom', '\u200B': 'usynlig mellomrom' };
+  return NAMES[ch] ?? `«${ch}»`;
+}
+
+/** The SMS editor's button text: "Bytt ’ med '", "Bytt hardt mellomrom med vanlig mellomrom", "Fjern usynlig mellomrom". */
+function replacementLabel(from: string, to: string): string {
+  const name = shown(from).replace(/^«(.*)»$/, '$1');
+  if (to === '') return `Fjern ${name}`;
+  if (to === ' ') return `Bytt ${name} med vanlig mellomrom`;
+  return `Bytt ${name} med ${to}`;
+}
+
 export function smsInfo(text: string): SmsInfo {
   const { encoding, units, segments, limitUnits, ucs2Characters } = smsLength(text);
   const bad = ucs2Characters;
   const warnings: string[] = [];
-  const replaceable = bad.filter((ch) => ch in REPLACEMENTS);
-  if (replaceable.length) {
-    warnings.push(`${replaceable.map((c) => JSON.stringify(c)).join(', ')} force${replaceable.length === 1 ? 's' : ''} UCS-2 (70 characters per SMS); normaliseSmsText can replace ${replaceable.length === 1 ? 'it' : 'them'}`);
-  } else if (bad.length) {
-    warnings.push(`${bad.slice(0, 5).map((c) => JSON.stringify(c)).join(', ')} force${bad.length === 1 ? 's' : ''} UCS-2 (70 characters per SMS)`);
+  const replacements = bad.filter((ch) => ch in REPLACEMENTS).map((from) => ({ from, to: REPLACEMENTS[from], label: replacementLabel(from, REPLACEMENTS[from]) }));
+  const fixed = bad.filter((ch) => !(ch in REPLACEMENTS));
+  if (replacements.length) {
+    warnings.push(`${replacements.map((r) => shown(r.from)).join(', ')} gjør at SMS-en må sendes som UCS-2 (70 tegn per segment i stedet for 160). Bytt ${replacements.length === 1 ? 'tegnet' : 'tegnene'} for å få GSM-7.`);
   }
-  if (segments > SMS_WARN_SEGMENTS) warnings.push(`${segments} SMS segments: more than ${SMS_WARN_SEGMENTS} costs more and reads poorly`);
+  if (fixed.length) {
+    warnings.push(`${fixed.slice(0, 5).map(shown).join(', ')} finnes ikke i GSM-7, så SMS-en sendes som UCS-2 (70 tegn per segment i stedet for 160).`);
+  }
+  if (segments > SMS_WARN_SEGMENTS) warnings.push(`SMS-en blir ${segments} segmenter: mer enn ${SMS_WARN_SEGMENTS} koster mer og leses dårlig på telefonen.`);
   const ok = !overSmsLimit(text);
-  if (!ok) warnings.push(`${limitUnits} characters (emoji count as two or more): an SMS may have at most ${SMS_MAX_CHARACTERS}`);
-  return { characters: Array.from(text).length, limitCharacters: limitUnits, encoding, units, segments, ucs2Characters: bad.slice(0, 10), warnings, ok };
+  if (!ok) warnings.push(`SMS-en er ${limitUnits} tegn (emoji teller som to eller flere); den kan være på høyst ${SMS_MAX_CHARACTERS}.`);
+  return { characters: Array.from(text).length, limitCharacters: limitUnits, encoding, units, segments, ucs2Characters: bad.slice(0, 10), replacements, warnings, ok };
 }
 
 /** Replaces typographic quotes, dashes, ellipsis and odd spaces that would force UCS-2. */
@@ -114,4 +132,28 @@ export function renderSms(env: { config: Pick<Config, 'unionName'> }, version: T
     throw new TemplateInvalid([{ field: `languages.${chosen.language}.sms`, line: 1, message: `the merged SMS is ${info.limitCharacters} characters; at most ${SMS_MAX_CHARACTERS} are allowed` }]);
   }
   return { language: chosen.language, text, info };
+}
+
+export interface DraftSmsInfo extends SmsInfo {
+  /** Whether merge fields were filled in (false while the text has a merge-field error: counted as typed). */
+  merged: boolean;
+  /** Whether the category's opt-out line is counted (it is added to every declinable category's SMS). */
+  optOut: boolean;
+}
+
+/**
+ * The SMS editor's live count: the text being written, merged for a sample member (and the
+ * campaign's links) and with the opt-out line the member gets, counted by the one counter.
+ */
+export function draftSmsInfo(env: { config: Pick<Config, 'unionName'> }, source: string, language: Lang, category: string, declinable: boolean,
+  fields: MergeFields, links: Record<string, string> = {}): DraftSmsInfo {
+  let text = source;
+  let merged = false;
+  if (!checkMergeTemplate(source, 'sms', category).errors.length) {
+    try {
+      text = compileFast(source, { escape: false, unionName: env.config.unionName })(fields, links);
+      merged = true;
+    } catch { /* an unfinished {{ … }}: counted as typed */ }
+  }
+  return { ...smsInfo(withOptOut(text, language, declinable)), merged, optOut: declinable };
 }

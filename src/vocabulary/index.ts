@@ -100,6 +100,9 @@ export const CONSENT_SOURCE = {
   provider_event: l('Hendelse fra leverandør', 'Hending frå leverandør', 'Provider event'),
   staff: l('Ansatt', 'Tilsett', 'Staff'),
   import: l('Import', 'Import', 'Import'),
+  preference_link: l('Engangslenke til innstillingene', 'Eingongslenkje til innstillingane', 'One-time preference link'),
+  letter_code: l('Kode fra brev', 'Kode frå brev', 'Code from a letter'),
+  double_opt_in: l('Bekreftet samtykke (dobbel opt-in)', 'Stadfest samtykke (dobbel opt-in)', 'Confirmed consent (double opt-in)'),
 } as const satisfies Vocabulary<string>;
 
 export const PRINT_RUN_STATE = {
@@ -120,6 +123,89 @@ export const STRIKE_PURPOSE = {
   end: l('Streiken er over', 'Streiken er over', 'End of strike'),
 } as const satisfies Vocabulary<string>;
 
+export const BALLOT_STATE = {
+  draft: l('Ikke åpnet', 'Ikkje opna', 'Not open yet'),
+  open: l('Åpen', 'Open', 'Open'),
+  closed: l('Stengt', 'Stengd', 'Closed'),
+  cancelled: l('Avlyst', 'Avlyst', 'Cancelled'),
+} as const satisfies Vocabulary<string>;
+
+export const BALLOT_NOTICE_KIND = {
+  opened: l('Åpningsvarsel', 'Opningsvarsel', 'Opening notice'),
+  reminder: l('Påminnelse', 'Påminning', 'Reminder'),
+  result: l('Resultat', 'Resultat', 'Result'),
+} as const satisfies Vocabulary<string>;
+
+export const BALLOT_NOTICE_STATE = {
+  pending: l('Venter', 'Ventar', 'Pending'),
+  launching: l('Startes', 'Blir starta', 'Starting'),
+  launched: l('Sendt ut', 'Send ut', 'Sent out'),
+  cancelled: l('Avlyst', 'Avlyst', 'Cancelled'),
+  skipped: l('Hoppet over', 'Hoppa over', 'Skipped'),
+} as const satisfies Vocabulary<string>;
+
+/** What the audit log records (src/audit's AuditAction): labels for the audit page and its CSV. */
+export const AUDIT_ACTION = {
+  'member.view': l('Så på medlem', 'Såg på medlem', 'Viewed member'),
+  'member.search': l('Søkte etter medlemmer', 'Søkte etter medlemmer', 'Searched members'),
+  'member.list': l('Listet medlemmer', 'Lista medlemmer', 'Listed members'),
+  'member.export': l('Innsynsutskrift', 'Innsynsutskrift', 'Access export'),
+  'member.erase': l('Slettet medlem', 'Sletta medlem', 'Erased member'),
+  'member.import': l('Importerte medlemmer', 'Importerte medlemmer', 'Imported members'),
+  'member.upsert': l('Oppdaterte medlem', 'Oppdaterte medlem', 'Updated member'),
+  'consent.change': l('Endret samtykke', 'Endra samtykke', 'Changed consent'),
+  'suppression.lift': l('Opphevet sperre', 'Oppheva sperre', 'Lifted suppression'),
+  'category.update': l('Endret kategori', 'Endra kategori', 'Updated category'),
+  'audience.preview': l('Forhåndsviste mottakere', 'Førehandsviste mottakarar', 'Previewed audience'),
+  'audience.view': l('Så på lagret mottakerliste', 'Såg på lagra mottakarliste', 'Viewed saved audience'),
+  'audience.list': l('Listet lagrede mottakerlister', 'Lista lagra mottakarlister', 'Listed saved audiences'),
+  'campaign.create': l('Opprettet kampanje', 'Oppretta kampanje', 'Created campaign'),
+  'campaign.update': l('Endret kampanje', 'Endra kampanje', 'Updated campaign'),
+  'campaign.approve': l('Godkjente kampanje', 'Godkjende kampanje', 'Approved campaign'),
+  'campaign.launch': l('Startet kampanje', 'Starta kampanje', 'Launched campaign'),
+  'campaign.pause': l('Pauset kampanje', 'Pausa kampanje', 'Paused campaign'),
+  'campaign.resume': l('Gjenopptok kampanje', 'Tok opp att kampanje', 'Resumed campaign'),
+  'campaign.cancel': l('Avbrøt kampanje', 'Avbraut kampanje', 'Cancelled campaign'),
+  'campaign.retry': l('Prøvde på nytt', 'Prøvde på nytt', 'Retried campaign'),
+  'campaign.send_again': l('Sendte på nytt', 'Sende på nytt', 'Sent again'),
+  'campaign.test_send': l('Testutsending', 'Testutsending', 'Test send'),
+  'campaign.strike_ended': l('Markerte streiken som avsluttet', 'Markerte streiken som avslutta', 'Marked strike ended'),
+  'message.send': l('Sendte enkeltmelding', 'Sende enkeltmelding', 'Sent single message'),
+  'ballot.roll_freeze': l('Låste manntall', 'Låste manntal', 'Froze electoral roll'),
+  'ballot.roll_export': l('Eksporterte manntall', 'Eksporterte manntal', 'Exported electoral roll'),
+  'token.create': l('Opprettet API-nøkkel', 'Oppretta API-nøkkel', 'Created API token'),
+  'token.list': l('Listet API-nøkler', 'Lista API-nøklar', 'Listed API tokens'),
+  'token.revoke': l('Trakk tilbake API-nøkkel', 'Trekte tilbake API-nøkkel', 'Revoked API token'),
+  'user.create': l('Opprettet bruker', 'Oppretta brukar', 'Created user'),
+  'user.password_set': l('Satte passord', 'Sette passord', 'Set password'),
+  'user.disable': l('Deaktiverte bruker', 'Deaktiverte brukar', 'Disabled user'),
+  'user.enable': l('Aktiverte bruker', 'Aktiverte brukar', 'Enabled user'),
+  'user.role': l('Endret rolle', 'Endra rolle', 'Changed role'),
+  'session.list': l('Listet innlogginger', 'Lista innloggingar', 'Listed sessions'),
+  'session.revoke': l('Avsluttet innlogging', 'Avslutta innlogging', 'Revoked session'),
+  'password.change': l('Byttet passord', 'Bytte passord', 'Changed password'),
+  'access.lapsed': l('Tilgang utløpt', 'Tilgang gått ut', 'Access lapsed'),
+  'access.refused': l('Tilgang nektet', 'Tilgang nekta', 'Access refused'),
+  'retention.sweep': l('Sletting etter lagringstid', 'Sletting etter lagringstid', 'Retention sweep'),
+  'audit.view': l('Så i revisjonsloggen', 'Såg i revisjonsloggen', 'Viewed audit log'),
+  'audit.export': l('Eksporterte revisjonsloggen', 'Eksporterte revisjonsloggen', 'Exported audit log'),
+  'template.copy': l('Kopierte mal', 'Kopierte mal', 'Copied template'),
+  'print_run.download': l('Lastet ned trykkfil', 'Lasta ned trykkfil', 'Downloaded print run'),
+  'print_run.handed_over': l('Levert til trykkeri', 'Levert til trykkeri', 'Handed to the printer'),
+  'strike.create': l('Opprettet streik', 'Oppretta streik', 'Created strike'),
+  'strike.move': l('Endret streikefase', 'Endra streikefase', 'Moved strike'),
+  'strike.phase_create': l('Opprettet uttak', 'Oppretta uttak', 'Created strike phase'),
+  'strike.take_back': l('Tok ut av streik', 'Tok ut av streik', 'Took back from strike'),
+  'strike.members_list': l('Listet streikende', 'Lista streikande', 'Listed strikers'),
+  'strike.message': l('Sendte streikemelding', 'Sende streikemelding', 'Sent strike message'),
+  'strike.export': l('Eksporterte streikeliste', 'Eksporterte streikeliste', 'Exported strike list'),
+  'strike.committee': l('Endret streikekomité', 'Endra streikekomité', 'Changed strike committee'),
+  'strike.guards_view': l('Så på streikevakter', 'Såg på streikevakter', 'Viewed strike guards'),
+  'strike.guard_change': l('Endret streikevakter', 'Endra streikevakter', 'Changed strike guards'),
+  'strike.guard_share': l('Delte vaktliste', 'Delte vaktliste', 'Shared guard list'),
+  'strike.erase': l('Slettet streikedata', 'Sletta streikedata', 'Erased strike data'),
+} as const satisfies Vocabulary<string>;
+
 /** Every enumeration by name: what GET /api/vocabulary serves to the browser code. */
 export const VOCABULARY = {
   memberStatus: MEMBER_STATUS,
@@ -136,6 +222,10 @@ export const VOCABULARY = {
   printRunState: PRINT_RUN_STATE,
   strikeState: STRIKE_STATE,
   strikePurpose: STRIKE_PURPOSE,
+  auditAction: AUDIT_ACTION,
+  ballotState: BALLOT_STATE,
+  ballotNoticeKind: BALLOT_NOTICE_KIND,
+  ballotNoticeState: BALLOT_NOTICE_STATE,
 } as const;
 
 export type VocabularyName = keyof typeof VOCABULARY;

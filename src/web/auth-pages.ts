@@ -121,12 +121,21 @@ export function requireStaff(hub: Hub, roles: Role[] | 'all' = 'all') {
   };
 }
 
-export function errorPage(hub: Hub, session: Session | null, status: number, title: string, text: string): string {
+/** An error page for staff; `errors` lists each field that was wrong (from a Problem). */
+export function errorPage(hub: Hub, session: Session | null, status: number, title: string, text: string, errors: { field: string; message: string }[] = []): string {
   return page(hub, {
     title, staff: session?.staff, csrf: session?.csrf,
-    body: html`<h1>${title}</h1><p>${text}</p><p><a href="/app">Til oversikten</a></p><p class="muted">HTTP ${status}</p>`,
+    body: html`<h1>${title}</h1><p>${text}</p>${errors.length ? html`<ul id="field-errors">${errors.map((e) => html`<li>${e.message} <span class="muted">(${e.field})</span></li>`)}</ul>` : ''}
+<p><a href="/app">Til oversikten</a></p><p class="muted">HTTP ${status}</p>`,
   });
 }
+
+/** The heading of a staff error page, in Norwegian, by HTTP status (a Problem's title is English, for the API). */
+export const ERROR_PAGE_TITLE: Record<number, string> = {
+  400: 'Noe er feil i det du sendte', 401: 'Du er ikke logget inn', 403: 'Ingen tilgang', 404: 'Fant ikke siden',
+  405: 'Ikke tillatt her', 409: 'Det går ikke nå', 410: 'Ikke lenger tilgjengelig', 413: 'For stort', 415: 'Feil format',
+  422: 'Kan ikke gjennomføres', 429: 'For mange forsøk',
+};
 
 export function staffOf(req: Request): Staff {
   return (req as PageReq).session!.staff;

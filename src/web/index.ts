@@ -4,11 +4,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Hub } from '../hub';
 import { addStaffResolver } from '../auth';
 import { Problem } from '../errors';
-import { errorPage, registerAuthPages } from './auth-pages';
+import { errorPage, ERROR_PAGE_TITLE, registerAuthPages } from './auth-pages';
 import { loadSession, sessionResolver } from './session';
 import { registerMemberPages } from './pages/members';
 import { registerStaffPages } from './pages/staff';
 import { registerStrikePages } from './pages/strikes';
+import { registerAuditPage } from './pages/audit';
 import { registerOutbox } from './outbox';
 import { registerQueueBoard } from './queue-board';
 
@@ -43,6 +44,7 @@ export function mountWeb(app: express.Express, hub: Hub): void {
   registerMemberPages(router, hub);
   registerStaffPages(router, hub);
   registerStrikePages(router, hub);
+  registerAuditPage(router, hub);
   router.use(async (req: Request, res: Response) => {
     const session = await loadSession(hub, req);
     res.status(404).type('html').send(errorPage(hub, session, 404, 'Fant ikke siden', 'Adressen finnes ikke.'));
@@ -51,7 +53,7 @@ export function mountWeb(app: express.Express, hub: Hub): void {
     if (res.headersSent) return;
     const session = await loadSession(hub, req).catch(() => null);
     if (err instanceof Problem && err.status < 500) {
-      res.status(err.status).type('html').send(errorPage(hub, session, err.status, err.title, err.detail ?? ''));
+      res.status(err.status).type('html').send(errorPage(hub, session, err.status, ERROR_PAGE_TITLE[err.status] ?? 'Det gikk ikke', err.detail ?? '', err.errors ?? []));
       return;
     }
     hub.log.error({ err: { message: err?.message, stack: err?.stack }, path: req.path }, 'web page error');

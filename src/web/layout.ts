@@ -1,16 +1,20 @@
 import type { Hub } from '../hub';
 import type { Role, Staff } from '../auth';
-import { html, type Html } from './html';
+import { VOCABULARY, labelsIn, labelOf, type VocabularyName } from '../vocabulary';
+import { html, raw, type Html } from './html';
 
 export interface NavItem { href: string; label: string; roles: Role[] | 'all'; devOnly?: boolean }
 
-export const ROLE_LABEL: Record<Role, string> = {
-  admin: 'Administrator',
-  communications: 'Kommunikasjon',
-  representative: 'Tillitsvalgt',
-  auditor: 'Revisor',
-  strike_committee: 'Streikekomité',
-};
+/** A staff role's name (from the one vocabulary). */
+export const roleLabel = (role: Role): string => labelOf('staffRole', role);
+
+/**
+ * Every enumeration's bokmål labels, embedded in each staff page as a JSON data block that
+ * app.js reads (B.label): the browser code names states, channels and categories as the server does.
+ * `<` is escaped so no value can end the script element.
+ */
+const VOCABULARY_JSON = raw(JSON.stringify(Object.fromEntries((Object.keys(VOCABULARY) as VocabularyName[]).map((n) => [n, labelsIn(n, 'nb')])))
+  .replace(/</g, '\\u003c'));
 
 export const NAV: NavItem[] = [
   { href: '/app', label: 'Oversikt', roles: 'all' },
@@ -22,6 +26,7 @@ export const NAV: NavItem[] = [
   { href: '/app/categories', label: 'Kategorier', roles: ['admin'] },
   { href: '/app/imports', label: 'Import', roles: ['admin'] },
   { href: '/app/users', label: 'Brukere og nøkler', roles: ['admin'] },
+  { href: '/app/audit', label: 'Revisjonslogg', roles: ['admin', 'auditor'] },
   { href: '/app/queues/', label: 'Køer', roles: ['admin'] },
   { href: '/dev/outbox', label: 'Utboks (utvikling)', roles: ['admin'], devOnly: true },
 ];
@@ -51,7 +56,7 @@ export function page(hub: Hub, o: PageOpts): string {
       .map((n) => html`<li><a href="${n.href}"${o.current === n.href ? html` aria-current="page"` : ''}>${n.label}</a></li>`)}</ul></nav>`
     : '';
   const user = o.staff
-    ? html`<div class="user"><span>${o.staff.name} <span class="muted">(${ROLE_LABEL[o.staff.role]})</span></span>
+    ? html`<div class="user"><span>${o.staff.name} <span class="muted">(${roleLabel(o.staff.role)})</span></span>
         <form method="post" action="/app/logout" class="inline"><input type="hidden" name="_csrf" value="${o.csrf ?? ''}">
         <button type="submit" class="link">Logg ut</button></form></div>`
     : '';
@@ -64,6 +69,7 @@ export function page(hub: Hub, o: PageOpts): string {
 ${o.csrf ? html`<meta name="csrf-token" content="${o.csrf}">` : ''}
 <link rel="stylesheet" href="/static/app.css">
 <script src="/static/app.js" defer></script>
+${o.staff ? html`<script type="application/json" id="vocabulary">${VOCABULARY_JSON}</script>` : ''}
 ${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
 </head>
 <body${o.bodyClass ? html` class="${o.bodyClass}"` : ''}>
@@ -80,7 +86,5 @@ ${o.body}
 </html>`.value;
 }
 
-export const STATE_LABEL: Record<string, string> = {
-  draft: 'Utkast', scheduled: 'Planlagt', running: 'Sendes', paused: 'Pauset', completed: 'Fullført', cancelled: 'Avbrutt',
-  pending_approval: 'Venter på godkjenning',
-};
+/** Campaign states by name (from the one vocabulary). */
+export const STATE_LABEL: Record<string, string> = labelsIn('campaignState');

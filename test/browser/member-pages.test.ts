@@ -75,4 +75,28 @@ describe('member pages on a phone', () => {
     const s = await t.hub.db.one(`SELECT granted FROM consent_state WHERE member_id = $1 AND category = 'newsletter' AND channel = 'email'`, [m.id]);
     expect(s!.granted).toBe(false);
   });
+
+  test('the preference entry page at 1280 and 390 px, in nynorsk: accessible, and the answer after sending', async () => {
+    for (const width of [1280, 390]) {
+      const page = await b.newPage({ width, height: 900, mobile: width < 500 });
+      await page.goto(`${api.url}/p?lang=nn`);
+      expect(await page.getAttribute('html', 'lang')).toBe('nn');
+      if (width === 390) await noHorizontalScroll(page);
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, `preference-entry-${width}-nn`);
+      if (width === 390) {
+        // A wrong entry: the error is announced on the field.
+        await page.getByLabel('E-postadresse eller mobilnummer').fill('12');
+        await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Send meg ei lenkje' }).tap()]);
+        expect(await page.getAttribute('#address', 'aria-invalid')).toBe('true');
+        expect(await axeViolations(page)).toEqual([]);
+        await screenshot(page, 'preference-entry-390-nn-error');
+        await page.getByLabel('E-postadresse eller mobilnummer').fill('ingen@example.no');
+        await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Send meg ei lenkje' }).tap()]);
+        await page.getByText('Dersom adressa eller nummeret høyrer til eit medlemskap').waitFor();
+        expect(await axeViolations(page)).toEqual([]);
+        await screenshot(page, 'preference-entry-390-nn-sent');
+      }
+    }
+  });
 });

@@ -139,4 +139,19 @@ describe('strike pages in Chromium', () => {
     await page.goto(`${api.url}/app/strikes/${s.id}`);
     expect((await page.locator('#exports-table tbody').innerText())).toContain('Kryptert');
   });
+
+  test('a strike form with a missing or malformed field is refused with 400 naming the field in Norwegian, and nothing is made', async () => {
+    const page = await b.newPage();
+    await signIn(page, api.url, comms, '/app/strikes');
+    const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
+    const before = (await t.hub.db.one('SELECT count(*)::int AS n FROM strikes'))!.n;
+    const bad = await page.request.post(`${api.url}/app/strikes`, { form: { _csrf: csrf, name: '', agreementId: 'x', mediationDeadline: 'i morgen' }, maxRedirects: 0 });
+    expect(bad.status()).toBe(400);
+    const body = await bad.text();
+    for (const message of ['Navn mangler', 'Tariffavtale må være et tall', 'Meklingsfrist har feil format']) expect(body).toContain(message);
+    const extra = await page.request.post(`${api.url}/app/strikes`, { form: { _csrf: csrf, name: 'Streik', agreementId: String(org.agreementId), state: 'on_strike' }, maxRedirects: 0 });
+    expect(extra.status()).toBe(400);
+    expect(await extra.text()).toContain('state hører ikke til skjemaet');
+    expect((await t.hub.db.one('SELECT count(*)::int AS n FROM strikes'))!.n).toBe(before);
+  });
 });

@@ -136,10 +136,7 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     await screenshot(page, 'wizard-review-fallback');
   });
 
-  // SKIPPED, known regression after merging the representatives work: a reload no longer
-  // restores step 4 (#review-list never shows). The API guard against double submits is still
-  // tested in test/staff-workflow.test.ts. Unskip when fixed (issue 12).
-  test.skip('a double click on "Neste: oppsummering" makes one campaign, and a reload keeps the wizard where it was', async () => {
+  test('a double click on "Neste: oppsummering" makes one campaign, and a reload keeps the wizard where it was', async () => {
     const org = await createOrg(rig.hub.db);
     await insertMember(rig.hub.db, { firstName: 'Dobbel', workplaceId: org.workplaceId });
     const page = await b.newPage();
@@ -156,7 +153,7 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     expect((await rig.hub.db.one(`SELECT count(*)::int AS n FROM templates WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
 
     // Reload: the server-side draft brings back the step, the name, the filter and the content.
-    await until(async () => (await rig.hub.db.one(`SELECT 1 FROM campaign_wizard_drafts WHERE staff_user_id = $1 AND state->>'step' = '4' AND state->'fields'->>'c-name' = 'Dobbeltklikk-kampanjen'`, [comms.id])) !== null, 15_000, 'draft saved at step 4');
+    await until(async () => (await rig.hub.db.one(`SELECT 1 FROM campaign_wizard_drafts WHERE staff_user_id = $1 AND state->>'step' = '4' AND state->'fields'->>'c-name' = 'Dobbeltklikk-kampanjen'`, [comms.id])) !== undefined, 15_000, 'draft saved at step 4');
     await page.reload();
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.locator('#review-list').waitFor();

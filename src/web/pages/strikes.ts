@@ -11,6 +11,7 @@ import {
 import { html, type Html } from '../html';
 import { page, STATE_LABEL } from '../layout';
 import { requireStaff, sessionOf } from '../auth-pages';
+import { STRIKE_FORMS, readForm, osloTime } from './strike-forms';
 
 /**
  * The strike pages (bokmål, server-rendered forms that post back here and call the same
@@ -23,24 +24,11 @@ const ZONE = 'Europe/Oslo';
 const when = (iso: string | null): string => (iso ? DateTime.fromISO(iso).setZone(ZONE).toFormat('dd.LL.yyyy HH:mm') : '–');
 const localValue = (d: Date): string => DateTime.fromJSDate(d).setZone(ZONE).toFormat("yyyy-LL-dd'T'HH:mm");
 
-/** A datetime-local field read as Oslo time. */
-function osloDate(v: unknown, field: string): Date {
-  const d = typeof v === 'string' ? DateTime.fromISO(v, { zone: ZONE }) : null;
-  if (!d || !d.isValid) throw Problem.badRequest('invalid body', [{ field, message: `${field} må være et tidspunkt` }]);
-  return d.toJSDate();
-}
-
 const idParam = (req: express.Request, name = 'id'): number => {
   const { value, error } = Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required().validate(req.params[name]);
   if (error) throw Problem.notFound();
   return value;
 };
-
-function text(v: unknown, field: string, max = 200): string {
-  const { value, error } = Joi.string().trim().min(1).max(max).required().validate(v);
-  if (error) throw Problem.badRequest('invalid body', [{ field, message: `${field} mangler eller er for langt` }]);
-  return value;
-}
 
 const csrfField = (csrf: string): Html => html`<input type="hidden" name="_csrf" value="${csrf}">`;
 
@@ -71,11 +59,10 @@ ${strikes.length ? '' : html`<p class="muted">Ingen streiker ennå.</p>`}
 
   router.post('/strikes', requireStaff(hub, [...LEAD]), async (req, res) => {
     const staff = sessionOf(req).staff;
-    const agreementId = Number(req.body.agreementId);
-    if (!Number.isSafeInteger(agreementId) || agreementId < 1) throw Problem.badRequest('invalid body', [{ field: 'agreementId', message: 'velg en tariffavtale' }]);
+    const f = readForm(STRIKE_FORMS.newStrike, req.body);
     const s = await createStrike(hub, staff, {
-      name: text(req.body.name, 'name'), agreementId,
-      mediationDeadline: req.body.mediationDeadline ? osloDate(req.body.mediationDeadline, 'mediationDeadline') : null,
+      name: f.name, agreementId: f.agreementId,
+      mediationDeadline: f.mediationDeadline ? osloTime(f.mediationDeadline, 'mediationDeadline') : null,
     });
     res.redirect(303, `/app/strikes/${s.id}`);
   });
@@ -198,27 +185,24 @@ ${open ? html`<form method="post" action="/app/strikes/${id}/committees">${csrfF
   router.post('/strikes/:id/state', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
     const staff = sessionOf(req).staff;
-    if (req.body.state === 'ended') await endStrike(hub, staff, id);
-    else if (req.body.state === 'notice_given' || req.body.state === 'on_strike') await moveStrike(hub, staff, id, req.body.state);
-    else throw Problem.badRequest('invalid body', [{ field: 'state', message: 'ukjent status' }]);
+    const { state } = readForm<{ state: 'notice_given' | 'on_strike' | 'ended' }>(STRIKE_FORMS.state, req.body);
+    if (state === 'ended') await endStrike(hub, staff, id);
+    else await moveStrike(hub, staff, id, state);
     res.redirect(303, `/app/strikes/${id}`);
   });
 
   router.post('/strikes/:id/phases', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
-    const ids = ([] as unknown[]).concat(req.body.workplaces ?? []).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
-    if (!ids.length) throw Problem.badRequest('invalid body', [{ field: 'workplaces', message: 'velg minst ett arbeidssted' }]);
-    await createPhase(hub, sessionOf(req).staff, id, { name: text(req.body.name, 'name'), startsAt: osloDate(req.body.startsAt, 'startsAt'), selection: { workplace: ids } });
+    const f = readForm(STRIKE_FORMS.phase, req.body);
+    await createPhase(hub, sessionOf(req).staff, id, { name: f.name, startsAt: osloTime(f.startsAt, 'startsAt'), selection: { workplace: f.workplaces } });
     res.redirect(303, `/app/strikes/${id}`);
   });
 
   router.post('/strikes/:id/take-back', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
-    const phaseId = Number(req.body.phaseId);
-    if (!Number.isSafeInteger(phaseId) || phaseId < 1) throw Problem.badRequest('invalid body', [{ field: 'phaseId', message: 'velg et uttak' }]);
-    const workplaces = ([] as unknown[]).concat(req.body.workplaces ?? []).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
-    const numbers = String(req.body.memberNumbers ?? '').split(/[\s,;]+/).map((n) => n.trim()).filter(Boolean);
-    if (!workplaces.length && !numbers.length) throw Problem.badRequest('invalid body', [{ field: 'memberNumbers', message: 'velg arbeidssteder eller skriv medlemsnumre' }]);
+    const { phaseId, workplaces, memberNumbers } = readForm<{ phaseId: number; workplaces: number[]; memberNumbers: string }>(STRIKE_FORMS.takeBack, req.body);
+    const numbers = memberNumbers.split(/[\s,;]+/).map((n) => n.trim()).filter(Boolean);
+    if (!workplaces.length && !numbers.length) throw Problem.badRequest('Skjemaet har feil', [{ field: 'memberNumbers', message: 'velg arbeidssteder eller skriv medlemsnumre' }]);
     const any: unknown[] = [];
     if (workplaces.length) any.push({ workplace: workplaces });
     if (numbers.length) any.push({ memberNumbers: numbers });
@@ -229,34 +213,29 @@ ${open ? html`<form method="post" action="/app/strikes/${id}/committees">${csrfF
 
   router.post('/strikes/:id/messages', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
-    const purpose = String(req.body.purpose) as StrikePurpose;
-    if (!(purpose in STRIKE_PURPOSE_LABEL)) throw Problem.badRequest('invalid body', [{ field: 'purpose', message: 'ukjent formål' }]);
-    const templateId = Number(req.body.templateId);
-    const { error } = Joi.string().uri({ scheme: ['https', 'http'] }).max(2000).required().validate(req.body.info);
-    if (error) throw Problem.badRequest('invalid body', [{ field: 'info', message: 'lenken må være en nettadresse' }]);
-    const ref = { templateId, version: null };
+    const f = readForm<{ purpose: StrikePurpose; phaseId: number | ''; name: string; templateId: number; info: string }>(STRIKE_FORMS.message, req.body);
+    const ref = { templateId: f.templateId, version: null };
     await createStrikeMessage(hub, sessionOf(req).staff, id, {
-      purpose, phaseId: req.body.phaseId ? Number(req.body.phaseId) : null, name: text(req.body.name, 'name'),
-      templates: { email: ref, sms: ref, letter: ref }, links: { info: req.body.info }, launch: true,
+      purpose: f.purpose, phaseId: f.phaseId || null, name: f.name,
+      templates: { email: ref, sms: ref, letter: ref }, links: { info: f.info }, launch: true,
     });
     res.redirect(303, `/app/strikes/${id}`);
   });
 
   router.post('/strikes/:id/exports', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
-    const [phaseId, employerId] = String(req.body.which ?? '').split(':').map(Number);
-    if (!Number.isSafeInteger(phaseId) || !Number.isSafeInteger(employerId)) throw Problem.badRequest('invalid body', [{ field: 'which', message: 'velg uttak og arbeidsgiver' }]);
-    const format = req.body.format === 'pgp' ? 'pgp' : 'csv';
-    const publicKey = typeof req.body.publicKey === 'string' && req.body.publicKey.trim() ? req.body.publicKey.trim().slice(0, 100_000) : undefined;
+    const f = readForm<{ which: string; format: 'csv' | 'pgp'; publicKey?: string }>(STRIKE_FORMS.exportList, req.body);
+    const [phaseId, employerId] = f.which.split(':').map(Number);
     // exportNoticeList owns the rule that an encrypted list needs the key (422 naming publicKey).
-    const x = await exportNoticeList(hub, sessionOf(req).staff, id, phaseId, { employerId, format, ...(format === 'pgp' && publicKey ? { publicKey } : {}) });
+    const x = await exportNoticeList(hub, sessionOf(req).staff, id, phaseId, { employerId, format: f.format, ...(f.format === 'pgp' && f.publicKey ? { publicKey: f.publicKey } : {}) });
     res.type(x.contentType).setHeader('Content-Disposition', `attachment; filename="${x.filename}"`);
     res.send(x.content);
   });
 
   router.post('/strikes/:id/committees', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
-    const c = await createCommittee(hub, sessionOf(req).staff, id, { name: text(req.body.name, 'name'), location: text(req.body.location, 'location') });
+    const f = readForm(STRIKE_FORMS.committee, req.body);
+    const c = await createCommittee(hub, sessionOf(req).staff, id, { name: f.name, location: f.location });
     res.redirect(303, `/app/committees/${c.id}`);
   });
 
@@ -317,26 +296,24 @@ ${lead ? html`<section class="card" aria-labelledby="h-members"><h2 id="h-member
 
   router.post('/committees/:id/members', requireStaff(hub, [...LEAD]), async (req, res) => {
     const id = idParam(req);
-    const { value: email, error } = Joi.string().trim().email({ tlds: { allow: false } }).max(254).required().validate(req.body.email);
-    if (error) throw Problem.badRequest('invalid body', [{ field: 'email', message: 'ugyldig e-postadresse' }]);
-    await addCommitteeMember(hub, sessionOf(req).staff, id, { name: text(req.body.name, 'name'), email });
+    const f = readForm(STRIKE_FORMS.committeeMember, req.body);
+    await addCommitteeMember(hub, sessionOf(req).staff, id, { name: f.name, email: f.email });
     res.redirect(303, `/app/committees/${id}`);
   });
 
   router.post('/committees/:id/guards', requireStaff(hub, ['strike_committee']), async (req, res) => {
     const id = idParam(req);
-    await addGuard(hub, sessionOf(req).staff, id, {
-      name: text(req.body.name, 'name'), phone: req.body.phone ? String(req.body.phone).slice(0, 30) : null,
-      email: req.body.email ? String(req.body.email).slice(0, 254) : null, shareConsent: req.body.shareConsent === '1',
-    });
+    const f = readForm(STRIKE_FORMS.guard, req.body);
+    await addGuard(hub, sessionOf(req).staff, id, { name: f.name, phone: f.phone || null, email: f.email || null, shareConsent: f.shareConsent === '1' });
     res.redirect(303, `/app/committees/${id}`);
   });
 
   router.post('/committees/:id/shifts', requireStaff(hub, ['strike_committee']), async (req, res) => {
     const id = idParam(req);
     const staff = sessionOf(req).staff;
-    const s = await addShift(hub, staff, id, { place: text(req.body.place, 'place'), startsAt: osloDate(req.body.startsAt, 'startsAt'), endsAt: osloDate(req.body.endsAt, 'endsAt') });
-    if (req.body.guardId) await assignGuard(hub, staff, id, s.id, Number(req.body.guardId));
+    const f = readForm(STRIKE_FORMS.shift, req.body);
+    const s = await addShift(hub, staff, id, { place: f.place, startsAt: osloTime(f.startsAt, 'startsAt'), endsAt: osloTime(f.endsAt, 'endsAt') });
+    if (f.guardId) await assignGuard(hub, staff, id, s.id, f.guardId);
     res.redirect(303, `/app/committees/${id}`);
   });
 }

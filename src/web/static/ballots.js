@@ -1,27 +1,26 @@
+// @ts-check
 /* Ballots: create, freeze the roll, export it (admins, OpenPGP), notification status, result, cancel. */
 (function () {
   'use strict';
   var B = window.Budstikke;
-  var list = document.getElementById('ballot-list');
+  var list = B.byId('ballot-list');
   var role = list.dataset.role;
-  var STATE = { draft: 'Ikke åpnet', open: 'Åpen', closed: 'Stengt', cancelled: 'Avlyst' };
-  var KIND = { opened: 'Åpningsvarsel', reminder: 'Påminnelse', result: 'Resultat' };
-  var NSTATE = { pending: 'Venter', launching: 'Startes', launched: 'Sendt ut', cancelled: 'Avlyst', skipped: 'Hoppet over' };
 
+  /** @param {any} b a ballot from GET /api/ballots @returns {string} */
   function card(b) {
     var id = 'ballot-' + b.id;
     var roll = b.roll.frozenAt
       ? 'Frosset ' + B.dt(b.roll.frozenAt) + ' (skjæringstid ' + B.dt(b.roll.cutoffAt) + '): <strong>' + B.num(b.roll.size) + '</strong> stemmeberettigede, ' + b.roll.exports + ' eksport(er)'
       : 'Ikke frosset ennå';
-    var notes = b.notifications.map(function (n) {
-      return '<tr><td>' + B.esc(KIND[n.kind] || n.kind) + (n.offsetBeforeClose ? ' (' + B.esc(n.offsetBeforeClose) + ' før)' : '') + '</td><td>' + B.esc(B.dt(n.dueAt)) +
-        '</td><td>' + B.esc(NSTATE[n.state] || n.state) + '</td><td>' + B.esc(n.channels.map(function (c) { return B.label('channel', c); }).join(' → ')) +
+    var notes = b.notifications.map(function (/** @type {any} */ n) {
+      return '<tr><td>' + B.esc(B.label('ballotNoticeKind', n.kind)) + (n.offsetBeforeClose ? ' (' + B.esc(n.offsetBeforeClose) + ' før)' : '') + '</td><td>' + B.esc(B.dt(n.dueAt)) +
+        '</td><td>' + B.esc(B.label('ballotNoticeState', n.state)) + '</td><td>' + B.esc(n.channels.map(function (/** @type {string} */ c) { return B.label('channel', c); }).join(' → ')) +
         (n.note ? '<br><span class="small muted">' + B.esc(n.note) + '</span>' : '') + '</td><td>' +
         (n.campaignId ? '<a href="/app/campaigns/' + n.campaignId + '">Kampanje ' + n.campaignId + '</a>' : '–') + '</td></tr>';
     }).join('');
     var live = b.state === 'draft' || b.state === 'open';
-    return '<section class="card" id="' + id + '" aria-labelledby="' + id + '-h"><h2 id="' + id + '-h">' + B.esc(b.title) + ' <span class="badge">' + B.esc(STATE[b.state] || b.state) + '</span></h2>' +
-      '<dl class="facts"><div><dt>Tariffavtaler</dt><dd>' + B.esc(b.agreements.map(function (a) { return a.name + ' (' + a.code + ')'; }).join(', ')) + '</dd></div>' +
+    return '<section class="card" id="' + id + '" aria-labelledby="' + id + '-h"><h2 id="' + id + '-h">' + B.esc(b.title) + ' <span class="badge">' + B.esc(B.label('ballotState', b.state)) + '</span></h2>' +
+      '<dl class="facts"><div><dt>Tariffavtaler</dt><dd>' + B.esc(b.agreements.map(function (/** @type {{ name: string, code: string }} */ a) { return a.name + ' (' + a.code + ')'; }).join(', ')) + '</dd></div>' +
       '<div><dt>Åpner</dt><dd>' + B.esc(B.dt(b.opensAt)) + '</dd></div><div><dt>Stenger</dt><dd>' + B.esc(B.dt(b.closesAt)) + '</dd></div>' +
       '<div><dt>Manntall</dt><dd>' + roll + '</dd></div>' + (b.result ? '<div><dt>Resultat</dt><dd>' + B.esc(b.result.text) + '</dd></div>' : '') + '</dl>' +
       '<h3>Varsler</h3><div class="table-wrap"><table class="list"><caption class="sr-only">Varsler for ' + B.esc(b.title) + '</caption><thead><tr><th scope="col">Varsel</th><th scope="col">Tidspunkt</th><th scope="col">Status</th><th scope="col">Kanaler</th><th scope="col">Utsending</th></tr></thead><tbody>' + notes + '</tbody></table></div>' +
@@ -39,6 +38,7 @@
     }).catch(function (err) { B.showError(list, err); });
   }
 
+  /** @param {string} filename @param {string} text @param {string} type */
   function download(filename, text, type) {
     var a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([text], { type: type }));
@@ -49,15 +49,16 @@
   }
 
   list.addEventListener('click', function (e) {
-    var btn = e.target.closest('button[data-act]');
+    var btn = B.closest(e, 'button[data-act]');
     if (!btn) return;
     var id = btn.dataset.id;
-    var section = btn.closest('section');
-    var status = section.querySelector('.ballot-status');
+    var section = /** @type {HTMLElement} */ (btn.closest('section'));
+    var status = B.q(section, '.ballot-status');
+    /** @param {unknown} err */
     function fail(err) { status.className = 'error ballot-status'; status.textContent = B.problemText(err); }
     if (btn.dataset.act === 'freeze') {
       B.api('POST', '/api/ballots/' + id + '/roll', {}).then(function (r) {
-        return load().then(function () { var s = document.querySelector('#ballot-' + id + ' .ballot-status'); s.className = 'ok ballot-status'; s.textContent = 'Manntallet er frosset: ' + B.num(r.size) + ' stemmeberettigede.'; });
+        return load().then(function () { var s = B.q(document, '#ballot-' + id + ' .ballot-status'); s.className = 'ok ballot-status'; s.textContent = 'Manntallet er frosset: ' + B.num(r.size) + ' stemmeberettigede.'; });
       }).catch(fail);
     } else if (btn.dataset.act === 'cancel') {
       if (!window.confirm('Avlyse uravstemningen? Varsler som ikke er sendt, blir stoppet.')) return;
@@ -66,18 +67,18 @@
       var text = window.prompt('Resultatet slik det skal sendes til medlemmene:');
       if (text) B.api('POST', '/api/ballots/' + id + '/result', { text: text }).then(load).catch(fail);
     } else if (btn.dataset.act === 'export') {
-      var f = section.querySelector('.export-form');
+      var f = B.q(section, '.export-form');
       f.hidden = false;
       f.innerHTML = '<form class="stack"><fieldset><legend>Felter i tillegg til medlemsnummer og navn</legend>' +
         ['email', 'phone', 'address'].map(function (k) {
-          var lbl = { email: 'E-post', phone: 'Mobil', address: 'Adresse' }[k];
+          var lbl = /** @type {Record<string, string>} */ ({ email: 'E-post', phone: 'Mobil', address: 'Adresse' })[k];
           return '<div class="check"><input type="checkbox" id="x-' + id + '-' + k + '" value="' + k + '"> <label for="x-' + id + '-' + k + '">' + lbl + '</label></div>';
         }).join('') + '</fieldset><div class="field"><label for="x-' + id + '-key">Leverandørens offentlige OpenPGP-nøkkel (tom: nøkkelen lagret på avstemningen)</label><textarea id="x-' + id + '-key"></textarea></div>' +
         '<button type="submit" class="primary">Last ned kryptert manntall</button></form>';
-      f.querySelector('form').addEventListener('submit', function (ev) {
+      B.q(f, 'form', HTMLFormElement).addEventListener('submit', function (ev) {
         ev.preventDefault();
-        var fields = Array.prototype.map.call(f.querySelectorAll('input[type=checkbox]:checked'), function (c) { return c.value; });
-        var key = f.querySelector('textarea').value.trim();
+        var fields = Array.from(f.querySelectorAll('input[type=checkbox]:checked'), function (c) { return /** @type {HTMLInputElement} */ (c).value; });
+        var key = B.q(f, 'textarea', HTMLTextAreaElement).value.trim();
         fetch('/api/ballots/' + id + '/roll/exports', {
           method: 'POST', credentials: 'same-origin',
           headers: { 'content-type': 'application/json', 'x-csrf-token': B.csrf },
@@ -97,19 +98,22 @@
     }
   });
 
-  var form = document.getElementById('ballot-form');
-  if (form) {
-    var sel = document.getElementById('b-agreements');
+  var formEl = document.getElementById('ballot-form');
+  if (formEl instanceof HTMLFormElement) {
+    var form = formEl;
+    var sel = B.byId('b-agreements', HTMLSelectElement);
     B.loadReference(sel, 'agreements');
+    /** @param {string} s */
+    var value = function (s) { return B.q(form, s, HTMLInputElement).value; };
     form.addEventListener('submit', function (e) {
       e.preventDefault();
-      var out = document.getElementById('ballot-form-result');
+      var out = B.byId('ballot-form-result');
       B.api('POST', '/api/ballots', {
-        title: form.querySelector('#b-title').value,
-        agreements: Array.prototype.map.call(sel.selectedOptions, function (o) { return o.value; }),
-        opensAt: form.querySelector('#b-opens').value,
-        closesAt: form.querySelector('#b-closes').value,
-        votingUrl: form.querySelector('#b-url').value,
+        title: value('#b-title'),
+        agreements: Array.from(sel.selectedOptions, function (o) { return o.value; }),
+        opensAt: value('#b-opens'),
+        closesAt: value('#b-closes'),
+        votingUrl: value('#b-url'),
       }).then(function (b) {
         out.className = 'ok'; out.textContent = 'Opprettet «' + b.title + '». Varslene er planlagt.';
         form.reset();

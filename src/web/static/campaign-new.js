@@ -6,6 +6,8 @@
   /** A random key for one form submit: the server answers a repeat with what the first one made. */
   function newKey() { var a = new Uint8Array(12); crypto.getRandomValues(a); return Array.prototype.map.call(a, function (b) { return ('0' + b.toString(16)).slice(-2); }).join(''); }
   var LANGS = ['nb', 'nn', 'en'];
+  /** Above this many segments an SMS costs more and reads poorly: the launch asks first (SMS_WARN_SEGMENTS in src/render/sms.ts). */
+  var SMS_WARN_SEGMENTS = 3;
   var LANG_LABEL = { nb: 'Bokmål', nn: 'Nynorsk', en: 'Engelsk' };
   var state = {
     step: 1, counts: null, templateId: null, version: null, versionId: null, templateName: null, preview: null, campaign: null, categories: {}, links: {}, languages: null,
@@ -59,7 +61,7 @@
     h.focus();
     if (step === 2) buildContentEditors();
     if (step === 4) renderReview();
-    saveDraft();
+    saveDraft(true);
   }
   function fail(err) { B.showError(errBox, err); errBox.scrollIntoView({ block: 'nearest' }); }
 
@@ -194,7 +196,8 @@
   function editorHtml(ch) {
     var fields = ch === 'email'
       ? '<div class="field"><label for="t-subject">Emne</label><input id="t-subject"></div><div class="field"><label for="t-mjml">Innhold (MJML; flettefelt som {{firstName}})</label><textarea id="t-mjml" rows="14" spellcheck="false"></textarea></div>'
-      : ch === 'sms' ? '<div class="field"><label for="t-sms">SMS-tekst</label><textarea id="t-sms" rows="4"></textarea></div><p id="sms-info" class="small muted" aria-live="polite"></p>'
+      : ch === 'sms' ? '<div class="field"><label for="t-sms">SMS-tekst</label><textarea id="t-sms" rows="4" aria-describedby="sms-count"></textarea></div>' +
+        '<div id="sms-info" aria-live="polite"><p id="sms-count" class="small"></p><ul id="sms-warnings" class="small"></ul></div><div id="sms-fixes" class="actions"></div>'
         : '<div class="field"><label for="t-letter">Brevtekst (# overskrift, avsnitt, - lister, **fet**)</label><textarea id="t-letter" rows="10"></textarea></div>';
     return '<div class="channel-editor" data-editor="' + ch + '"><h3>' + CH_TITLE[ch] + '</h3>' + tabs(ch) +
       '<div role="tabpanel" id="panel-' + ch + '" aria-labelledby="tab-' + ch + '-' + state.chLang[ch] + '">' + fields +
@@ -217,6 +220,7 @@
   }
   /** state.content → editors, and a note where a language has no variant (its members get bokmål). */
   function fillEditors() {
+    scheduleSmsCount(0);
     channels().forEach(function (ch) {
       var l = state.chLang[ch];
       var c = state.content[l] || {};
@@ -250,6 +254,53 @@
     next.click();
   });
 
+  // ------------------------------------------------------------------ the SMS editor's live count (the server's one counter, src/segments)
+  var smsTimer = null;
+  var smsSeq = 0;
+  function scheduleSmsCount(ms) {
+    clearTimeout(smsTimer);
+    smsTimer = setTimeout(smsCount, ms);
+  }
+  function validLinks() {
+    var out = {};
+    var l = links();
+    Object.keys(l).forEach(function (n) { if (/^https?:\/\/\S+$/i.test(l[n])) out[n] = l[n]; });
+    return out;
+  }
+  /** Segments and encoding of the SMS as the member gets it: merged for a sample member, with the opt-out line. */
+  function smsCount() {
+    var ta = $('t-sms');
+    if (!ta) return;
+    var my = ++smsSeq;
+    var lang = state.chLang.sms;
+    B.api('POST', '/api/render/sms-segments', { text: ta.value, language: lang, category: category(), links: validLinks() }).then(function (r) {
+      if (my !== smsSeq) return;
+      var segs = r.segments + ' SMS-segment' + (r.segments === 1 ? '' : 'er');
+      var notes = [];
+      if (r.optOut) notes.push('med reservasjonslinjen');
+      if (r.merged) notes.push('flettefelt fylt ut for et eksempelmedlem');
+      $('sms-count').innerHTML = '<strong id="sms-segments" data-segments="' + r.segments + '">' + B.esc(segs) + '</strong> · <span id="sms-encoding">' + B.esc(r.encoding) + '</span> · ' +
+        B.num(r.characters) + ' tegn' + (notes.length ? ' (' + B.esc(notes.join(', ')) + ')' : '');
+      $('sms-count').className = r.segments > SMS_WARN_SEGMENTS || !r.ok ? 'small warn' : 'small';
+      $('sms-warnings').innerHTML = r.warnings.map(function (w) { return '<li>' + B.esc(w) + '</li>'; }).join('');
+      var fixes = r.replacements || [];
+      $('sms-fixes').innerHTML = fixes.map(function (f, i) {
+        return '<button type="button" data-sms-fix="' + i + '">' + B.esc(f.label) + '</button>';
+      }).join('') + (fixes.length > 1 ? '<button type="button" data-sms-fix="all">Bytt alle</button>' : '');
+      $('sms-fixes').querySelectorAll('button[data-sms-fix]').forEach(function (b) {
+        b.addEventListener('click', function () {
+          var chosen = b.dataset.smsFix === 'all' ? fixes : [fixes[Number(b.dataset.smsFix)]];
+          var el = $('t-sms');
+          chosen.forEach(function (f) { el.value = el.value.split(f.from).join(f.to); });
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+          el.focus();
+        });
+      });
+    }).catch(function (err) {
+      if (my === smsSeq) $('sms-count').textContent = 'Kan ikke telle SMS-en: ' + B.problemText(err);
+    });
+  }
+
   function buildContentEditors() {
     var key = category() + '|' + channels().join(',');
     if (built === key) return;
@@ -269,6 +320,7 @@
     fillEditors();
     box.addEventListener('input', function (e) {
       if (!/^t-(subject|mjml|sms|letter)$/.test(e.target.id)) return;
+      if (e.target.id === 't-sms') scheduleSmsCount(150);
       readEditors(); state.version = null; state.versionId = null; state.languages = null; renderLinks(); fillEditors(); saveDraft();
     });
     renderLinks();
@@ -468,7 +520,7 @@
             key: 'kampanje-' + state.keys.template.slice(0, 16), name: $('c-name').value.trim() || 'Kampanje', category: category(), languages: fullLanguages(), idempotencyKey: state.keys.template,
           }).then(function (t) { adopt(t.template, t.version); });
         }
-        return save.then(function () { sharedNote(); saveDraft(); return preview(); }).then(function () { return true; });
+        return save.then(function () { sharedNote(); saveDraft(true); return preview(); }).then(function () { return true; });
       }).catch(function (err) {
         if (err.status === 422 && err.problem.errors) { showTemplateErrors(err.problem.errors); return false; }
         fail(err);
@@ -539,8 +591,6 @@
         out.push('<section class="card" aria-labelledby="pv-sms"><h3 id="pv-sms">SMS</h3><div class="sms-bubble" id="pv-sms-text">' + B.esc(p.sms.text) + '</div><p id="pv-sms-info">' +
           B.num(i.characters) + ' tegn · ' + (i.encoding === 'GSM-7' || i.encoding === 'gsm7' ? 'GSM-7' : 'UCS-2') + ' · <strong>' + i.segments + ' SMS-segment' + (i.segments === 1 ? '' : 'er') + '</strong></p>' +
           (i.warnings || []).map(function (w) { return '<p class="warn">' + B.esc(w) + '</p>'; }).join('') + '</section>');
-        var info = $('sms-info');
-        if (info) info.textContent = i.characters + ' tegn, ' + i.segments + ' segment(er)';
       }
       if (p.letter) {
         out.push('<section class="card" aria-labelledby="pv-letter"><h3 id="pv-letter">Brev (PDF, ' + p.letter.pages + ' side' + (p.letter.pages === 1 ? '' : 'r') + ')</h3>' +
@@ -585,7 +635,7 @@
     var p = state.campaign
       ? B.api('PATCH', '/api/campaigns/' + state.campaign.id, body)
       : B.api('POST', '/api/campaigns', body);
-    return p.then(function (c) { state.campaign = c.campaign || c; saveDraft(); return true; }).catch(function (err) {
+    return p.then(function (c) { state.campaign = c.campaign || c; saveDraft(true); return true; }).catch(function (err) {
       // A missing link is fixed in the content step: go there and point at the field.
       var linkErr = ((err.problem && err.problem.errors) || []).filter(function (e) { return /^body\.links\./.test(e.field || ''); })[0];
       if (linkErr && state.step !== 2) show(2);
@@ -650,6 +700,9 @@
         '<div><dt>Når</dt><dd>' + B.esc(when) + '</dd></div>' +
         '<div><dt>Hvor mange</dt><dd>' + B.num(c.total) + ' i målgruppen: ' + channels().map(function (ch) { return B.label('channel', ch) + ' ' + B.num(per[ch]); }).join(', ') +
         ', ' + B.num(c.unreachable) + ' kan ikke nås</dd></div>' +
+        (rv.sms && rv.sms.length ? '<div><dt>SMS-lengde</dt><dd id="review-sms">' + rv.sms.map(function (x) {
+          return B.esc(LANG_LABEL[x.language] + ': ' + x.segments + ' segment' + (x.segments === 1 ? '' : 'er') + ' (' + x.encoding + ', ' + x.characters + ' tegn)');
+        }).join('<br>') + '</dd></div>' : '') +
         '<div><dt>Språk</dt><dd id="review-fallback">' + (rv.fallback.length ? rv.fallback.map(function (f) {
           return B.esc(B.num(f.members) + ' med ' + LANG_LABEL[f.language].toLowerCase() + ' får ' + B.label('channel', f.channel).toLowerCase() + ' på bokmål');
         }).join('<br>') : 'Alle får meldingen på sitt eget språk') + '</dd></div>' +
@@ -668,6 +721,14 @@
       d.showModal();
     });
   }
+  /** More than SMS_WARN_SEGMENTS segments: an explicit yes naming the count, before the launch's own confirmation. */
+  function confirmLongSms(sms) {
+    var long = sms.filter(function (x) { return x.segments > SMS_WARN_SEGMENTS; });
+    if (!long.length) return Promise.resolve(true);
+    var most = Math.max.apply(null, long.map(function (x) { return x.segments; }));
+    return confirmDialog('SMS-en blir ' + long.map(function (x) { return x.segments + ' segmenter på ' + LANG_LABEL[x.language].toLowerCase(); }).join(' og ') +
+      '. Hver mottaker får den som ' + most + ' SMS-er satt sammen, og den koster ' + most + ' ganger så mye som én SMS. Vil du sende så lang SMS?', 'Ja, send SMS på ' + most + ' segmenter');
+  }
   $('launch').addEventListener('click', function () {
     var out = $('launch-result');
     var btn = $('launch');
@@ -677,7 +738,10 @@
       var n = reachableOf(r.review.preview);
       if (n === 0) { B.showError(out, { message: 'Målgruppen er tom: ingen kan nås. Endre målgruppen før kampanjen startes.' }); return; }
       var when = $('when-later').checked ? ' ' + B.dt(new Date($('send-at').value)) : ' nå';
-      return confirmDialog('Starte «' + $('c-name').value.trim() + '» til ' + B.num(n) + ' mottakere' + when + '?', 'Ja, start for ' + B.num(n) + ' mottakere').then(function (yes) {
+      return confirmLongSms(r.review.sms || []).then(function (ok) {
+        if (!ok) { out.className = 'warn'; out.textContent = 'Kampanjen er ikke startet. Gjør SMS-en kortere i steg 2, eller bekreft lengden.'; return false; }
+        return true;
+      }).then(function (ok) { return ok && confirmDialog('Starte «' + $('c-name').value.trim() + '» til ' + B.num(n) + ' mottakere' + when + '?', 'Ja, start for ' + B.num(n) + ' mottakere'); }).then(function (yes) {
         if (!yes) return;
         btn.disabled = true;
         return once(function () { return B.api('POST', '/api/campaigns/' + state.campaign.id + '/launch', { idempotencyKey: state.keys.launch }); }).then(function (res) {
@@ -688,7 +752,7 @@
           var needsApproval = !!(res && res.approvalRequired);
           state.launched = needsApproval ? 'approval' : c.state;
           showLaunched();
-          saveDraft();
+          saveDraft(true);
         });
       });
     }).catch(function (err) {
@@ -730,17 +794,37 @@
       previewMember: state.previewMember, previewLang: state.previewLang,
     };
   }
-  function saveDraft() {
-    if (restoring) return;
-    clearTimeout(draftTimer);
-    draftTimer = setTimeout(function () {
-      B.api('PUT', '/api/campaign-drafts/' + draftKey, { state: formState(), campaignId: state.campaign ? state.campaign.id : null })
+  var draftSaving = Promise.resolve();
+  var draftPending = false;
+  /** One PUT at a time, in order, so an older state never lands after a newer one. */
+  function putDraft(opts) {
+    draftPending = false;
+    var body = { state: formState(), campaignId: state.campaign ? state.campaign.id : null };
+    draftSaving = draftSaving.then(function () {
+      return B.api('PUT', '/api/campaign-drafts/' + draftKey, body, opts)
         .then(function () { document.body.dataset.draftSaved = String(Date.now()); })
         .catch(function () { /* the next change tries again */ });
-    }, 300);
+    });
+  }
+  /**
+   * Typing is saved after a pause; a step change at once, so a reload right after "Neste" comes back
+   * to the step it reached (a debounced save alone lost the last step when staff reloaded quickly).
+   */
+  function saveDraft(now) {
+    if (restoring) return;
+    clearTimeout(draftTimer);
+    if (now) { putDraft(); return; }
+    draftPending = true;
+    draftTimer = setTimeout(putDraft, 300);
   }
   document.addEventListener('change', function () { saveDraft(); });
   document.addEventListener('input', function () { saveDraft(); });
+  // Leaving (reload, back, closing the tab) with typing not yet saved: send it on the way out.
+  window.addEventListener('pagehide', function () {
+    if (!draftPending || restoring) return;
+    clearTimeout(draftTimer);
+    putDraft({ keepalive: true });
+  });
 
   function applyFields(fields) {
     Object.keys(fields).forEach(function (id) {

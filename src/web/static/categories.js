@@ -1,10 +1,15 @@
+// @ts-check
 /* Categories (admins): edit name, legal basis, declinable, default and channels via PATCH /api/categories/:code. */
 (function () {
   'use strict';
   var B = window.Budstikke;
-  var el = document.getElementById('category-list');
+  var el = B.byId('category-list');
   var CH = ['email', 'sms', 'letter'];
 
+  /**
+   * @param {{ code: string, nameNb: string, legalBasis: string, declinable: boolean, defaultOn: boolean, channels: string[] }} c
+   * @returns {string}
+   */
   function row(c) {
     var id = 'cat-' + c.code;
     return '<tr data-code="' + B.esc(c.code) + '">' +
@@ -29,17 +34,19 @@
   }
 
   el.addEventListener('click', function (e) {
-    var btn = e.target.closest('button[data-save]');
+    const btn = /** @type {HTMLButtonElement | null} */ (B.closest(e, 'button[data-save]'));
     if (!btn) return;
-    var code = btn.dataset.save;
+    var code = btn.dataset.save || '';
     var id = 'cat-' + code;
-    var status = btn.parentNode.querySelector('[role=status]');
+    var status = B.q(/** @type {HTMLElement} */ (btn.parentElement), '[role=status]');
+    /** @param {string} suffix */
+    var input = function (suffix) { return B.byId(id + suffix, HTMLInputElement); };
     var body = {
-      nameNb: document.getElementById(id + '-name').value,
-      legalBasis: document.getElementById(id + '-basis').value,
-      declinable: document.getElementById(id + '-decl').checked,
-      defaultOn: document.getElementById(id + '-def').checked,
-      channels: CH.filter(function (ch) { return document.getElementById(id + '-' + ch).checked; }),
+      nameNb: input('-name').value,
+      legalBasis: input('-basis').value,
+      declinable: input('-decl').checked,
+      defaultOn: input('-def').checked,
+      channels: CH.filter(function (ch) { return input('-' + ch).checked; }),
     };
     btn.disabled = true;
     B.api('PATCH', '/api/categories/' + encodeURIComponent(code), body)
