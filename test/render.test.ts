@@ -144,7 +144,7 @@ describe('email', () => {
       expect(req.message.tracking).toEqual({ clicks: false, opens: false });
     }
     const byId = new Map<string, { req: (typeof requests)[0]; i: number }>();
-    requests.forEach((req) => req.message.recipients.forEach((p, i) => byId.set(p.ref, { req, i })));
+    requests.forEach((req) => req.message.recipients.forEach((p, i) => byId.set(p.ref!, { req, i })));
     for (const r of people) {
       const { req, i } = byId.get(String(r.sendLogId))!;
       const p = req.message.recipients[i];

@@ -107,7 +107,7 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
           const send = message;
           const r = await deliverTracked(hub, c.id, 'email', rows, async (marked) => {
             const keep = new Set(marked.map((m) => String(m.id)));
-            const m = marked.length === rows.length ? send : { ...send, recipients: send.recipients.filter((p) => keep.has(p.ref)) };
+            const m = marked.length === rows.length ? send : { ...send, recipients: send.recipients.filter((p) => keep.has(p.ref ?? '')) };
             const res = await emailProvider(hub).send(m);
             return marked.map(() => res.messageId || null);
           });
@@ -117,7 +117,7 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
           if (r.failed) await runFallbacks(hub);
           const again = new Set(r.retry.map((x) => String(x.id)));
           rows = r.retry;
-          message = { ...send, recipients: send.recipients.filter((p) => again.has(p.ref)) };
+          message = { ...send, recipients: send.recipients.filter((p) => again.has(p.ref ?? '')) };
         }
       }
     }

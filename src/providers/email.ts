@@ -74,7 +74,7 @@ export function toSendgridBody(m: EmailMessage): SendgridMailBody {
       subject: r.subject,
       headers: r.headers,
       ...(r.values ? { substitutions: r.values } : {}),
-      custom_args: { send_log_id: r.ref },
+      ...(r.ref !== undefined ? { custom_args: { send_log_id: r.ref } } : {}),
     })),
     content: [{ type: 'text/plain', value: m.text }, { type: 'text/html', value: m.html }],
     categories: m.categories,

@@ -47,8 +47,8 @@ export interface EmailAddress { email: string; name?: string }
 
 /** One recipient of an email message: their own To, subject, headers and the values of the shared body's placeholders. */
 export interface EmailRecipientPart {
-  /** Our reference for this recipient (the send-log id, or a test send's id); every provider event about them carries it. */
-  ref: string;
+  /** Our reference for this recipient (the send-log id, or a test send's id); every provider event about them carries it. Absent: a message outside the send log (a member's one-time link). */
+  ref?: string;
   to: EmailAddress;
   subject: string;
   /** List-Unsubscribe / List-Unsubscribe-Post. */
