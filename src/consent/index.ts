@@ -29,3 +29,4 @@ export function mountConsent(app: express.Express, hub: Hub): void {
   mountMemberPages(app, hub);
   mountProviderWebhooks(app, hub);
 }
+export { categorySchema, suppressionSchema, memberConsentsSchema } from './responses';

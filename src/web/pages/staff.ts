@@ -56,18 +56,19 @@ const SHELLS: Shell[] = [
   </div>
 </fieldset>
 <fieldset><legend>Filter (alle valgte må gjelde)</legend>
+<p class="small muted" id="filter-help">I hver liste kan du velge flere verdier (Ctrl eller ⌘ + klikk): medlemmet må ha én av dem, for eksempel Oslo eller Akershus. Ingen valgt betyr alle.</p>
 <div class="grid3">
   ${select('f-status', 'Medlemsstatus', { extra: html`<option value="">Alle</option><option value="active" selected>Aktiv</option><option value="resigned">Utmeldt</option>` })}
-  ${select('f-mcategory', 'Medlemskategori', { extra: html`<option value="">Alle</option><option value="employee">Arbeidstaker</option><option value="self_employed">Selvstendig</option><option value="apprentice">Lærling</option><option value="student">Student</option><option value="pupil">Elev</option><option value="pensioner">Pensjonist</option>` })}
-  ${select('f-county', 'Fylke', { source: 'counties' })}
-  ${select('f-municipality', 'Kommune', { source: 'municipalities' })}
-  ${select('f-employer', 'Arbeidsgiver', { source: 'employers' })}
-  ${select('f-workplace', 'Arbeidssted', { source: 'workplaces' })}
-  ${select('f-agreement', 'Tariffavtale', { source: 'agreements' })}
-  ${select('f-branch', 'Avdeling', { source: 'branches' })}
-  ${select('f-club', 'Klubb', { source: 'clubs' })}
-  ${select('f-role', 'Tillitsverv', { extra: html`<option value="">Alle</option><option value="shop_steward">Tillitsvalgt</option><option value="chief_shop_steward">Hovedtillitsvalgt</option><option value="safety_rep">Verneombud</option><option value="branch_board">Avdelingsstyre</option><option value="club_board">Klubbstyre</option>` })}
-  ${select('f-language', 'Språk', { extra: html`<option value="">Alle</option><option value="nb">Bokmål</option><option value="nn">Nynorsk</option><option value="en">Engelsk</option>` })}
+  ${select('f-mcategory', 'Medlemskategori', { multiple: true, extra: html`<option value="employee">Arbeidstaker</option><option value="self_employed">Selvstendig</option><option value="apprentice">Lærling</option><option value="student">Student</option><option value="pupil">Elev</option><option value="pensioner">Pensjonist</option>` })}
+  ${select('f-county', 'Fylke', { source: 'counties', multiple: true, extra: html`` })}
+  ${select('f-municipality', 'Kommune', { source: 'municipalities', multiple: true, extra: html`` })}
+  ${select('f-employer', 'Arbeidsgiver', { source: 'employers', multiple: true, extra: html`` })}
+  ${select('f-workplace', 'Arbeidssted', { source: 'workplaces', multiple: true, extra: html`` })}
+  ${select('f-agreement', 'Tariffavtale', { source: 'agreements', multiple: true, extra: html`` })}
+  ${select('f-branch', 'Avdeling', { source: 'branches', multiple: true, extra: html`` })}
+  ${select('f-club', 'Klubb', { source: 'clubs', multiple: true, extra: html`` })}
+  ${select('f-role', 'Tillitsverv', { multiple: true, extra: html`<option value="shop_steward">Tillitsvalgt</option><option value="chief_shop_steward">Hovedtillitsvalgt</option><option value="safety_rep">Verneombud</option><option value="branch_board">Avdelingsstyre</option><option value="club_board">Klubbstyre</option>` })}
+  ${select('f-language', 'Språk', { multiple: true, extra: html`<option value="nb">Bokmål</option><option value="nn">Nynorsk</option><option value="en">Engelsk</option>` })}
   <div class="field"><label for="f-joined-after">Innmeldt etter</label><input id="f-joined-after" type="date"></div>
 </div>
 </fieldset>

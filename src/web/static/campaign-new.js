@@ -20,25 +20,30 @@
   var busy = false;
 
   // ------------------------------------------------------------------ the API in one place
+  /** The filter lists of step 1 and the audience leaf each writes (numeric: ids). */
+  var FILTERS = [
+    { id: 'f-status', key: 'status' }, { id: 'f-mcategory', key: 'category' }, { id: 'f-county', key: 'county' }, { id: 'f-municipality', key: 'municipality' },
+    { id: 'f-employer', key: 'employer', num: true }, { id: 'f-workplace', key: 'workplace', num: true }, { id: 'f-agreement', key: 'agreement', num: true },
+    { id: 'f-branch', key: 'branch', num: true }, { id: 'f-club', key: 'club', num: true }, { id: 'f-role', key: 'role' }, { id: 'f-language', key: 'language' },
+  ];
+  /** The chosen values of a list (a multiple select: any number; none is everyone). */
+  function chosen(id) {
+    return Array.prototype.filter.call($(id).selectedOptions, function (o) { return o.value && !o.hidden; }).map(function (o) { return o.value; });
+  }
   /**
    * The audience filter as the campaigns API takes it (issue 5: a joi-validated JSON filter with
-   * AND/OR/NOT groups). Every chosen dropdown is one condition; all must hold.
+   * AND/OR/NOT groups). Every list with a choice is one condition, its values joined by "or"; all must hold.
    */
   function audienceFilter() {
     var all = [];
-    var v = function (id) { return $(id).value; };
-    if (v('f-status')) all.push({ status: [v('f-status')] });
-    if (v('f-mcategory')) all.push({ category: [v('f-mcategory')] });
-    if (v('f-county')) all.push({ county: [v('f-county')] });
-    if (v('f-municipality')) all.push({ municipality: [v('f-municipality')] });
-    if (v('f-employer')) all.push({ employer: [Number(v('f-employer'))] });
-    if (v('f-workplace')) all.push({ workplace: [Number(v('f-workplace'))] });
-    if (v('f-agreement')) all.push({ agreement: [Number(v('f-agreement'))] });
-    if (v('f-branch')) all.push({ branch: [Number(v('f-branch'))] });
-    if (v('f-club')) all.push({ club: [Number(v('f-club'))] });
-    if (v('f-role')) all.push({ role: [v('f-role')] });
-    if (v('f-language')) all.push({ language: [v('f-language')] });
-    if (v('f-joined-after')) all.push({ joinedAfter: v('f-joined-after') });
+    FILTERS.forEach(function (f) {
+      var vs = chosen(f.id);
+      if (!vs.length) return;
+      var leaf = {};
+      leaf[f.key] = f.num ? vs.map(Number) : vs;
+      all.push(leaf);
+    });
+    if ($('f-joined-after').value) all.push({ joinedAfter: $('f-joined-after').value });
     return { all: all };
   }
   function channels() {
@@ -130,15 +135,15 @@
     updateCounts();
   }).catch(fail);
 
-  // Dependent dropdowns: municipalities of the county, workplaces of the employer, clubs of the branch.
+  // Dependent lists: municipalities of the chosen counties, workplaces of the employers, clubs of the branches.
   function narrow(parentId, childId, dataKey) {
     $(parentId).addEventListener('change', function () {
-      var p = $(parentId).value;
+      var ps = chosen(parentId);
       Array.prototype.forEach.call($(childId).options, function (o) {
         if (!o.value) return;
-        o.hidden = !!p && o.dataset[dataKey] !== p;
+        o.hidden = ps.length > 0 && ps.indexOf(o.dataset[dataKey]) < 0;
+        if (o.hidden) o.selected = false;
       });
-      if ($(childId).selectedOptions[0] && $(childId).selectedOptions[0].hidden) $(childId).value = '';
     });
   }
   narrow('f-county', 'f-municipality', 'countyCode');
@@ -168,11 +173,21 @@
           if (n && typeof n === 'object') n = n.reachable !== undefined ? n.reachable : n.count;
           return '<tr><th scope="row">' + B.label('channel', ch) + '</th><td class="num" data-count="' + ch + '">' + B.num(n) + '</td></tr>';
         }).join('') +
-        '<tr><th scope="row">Kan ikke nås</th><td class="num" data-count="unreachable">' + B.num(r.unreachable) + '</td></tr></tbody></table>';
+        '<tr><th scope="row">Kan ikke nås</th><td class="num" data-count="unreachable">' + B.num(r.unreachable) + '</td></tr></tbody></table>' +
+        unreachableWhy(r.unreachableReasons || {});
     }).catch(function (err) {
       if (my !== seq) return;
       box.innerHTML = '<p class="warn">Antallet kan ikke beregnes: ' + B.esc(B.problemText(err)) + '</p>';
     }).then(function () { box.removeAttribute('aria-busy'); });
+  }
+
+  /** Why members cannot be reached, by reason and count (the preview's reasons on the first channel). */
+  function unreachableWhy(reasons) {
+    var keys = Object.keys(reasons).filter(function (k) { return reasons[k] > 0; }).sort(function (a, b) { return reasons[b] - reasons[a]; });
+    if (!keys.length) return '';
+    return '<table class="list" id="unreachable-why"><caption>Hvorfor de ikke kan nås</caption><tbody>' + keys.map(function (k) {
+      return '<tr><th scope="row">' + B.esc(B.label('unreachableReason', k)) + '</th><td class="num" data-reason="' + B.esc(k) + '">' + B.num(reasons[k]) + '</td></tr>';
+    }).join('') + '</tbody></table>';
   }
 
   // ------------------------------------------------------------------ step 2: content in three languages, preview
@@ -855,14 +870,17 @@
       $('c-name').value = c.name;
       $('c-category').value = c.category;
       ['c-ch1', 'c-ch2', 'c-ch3'].forEach(function (sel, i) { $(sel).value = c.channels[i] || ''; });
-      var MAP = { status: 'f-status', category: 'f-mcategory', county: 'f-county', municipality: 'f-municipality', employer: 'f-employer', workplace: 'f-workplace',
-        agreement: 'f-agreement', branch: 'f-branch', club: 'f-club', role: 'f-role', language: 'f-language' };
+      var MAP = {};
+      FILTERS.forEach(function (f) { MAP[f.key] = f.id; });
       var leaves = c.audience && c.audience.all ? c.audience.all : [c.audience];
-      document.querySelectorAll('section.step[data-step="1"] fieldset select').forEach(function (s) { if (s.id.indexOf('f-') === 0) s.value = ''; });
+      FILTERS.forEach(function (f) { Array.prototype.forEach.call($(f.id).options, function (o) { o.selected = false; }); });
       leaves.forEach(function (leaf) {
         var k = Object.keys(leaf || {})[0];
         if (k === 'joinedAfter') $('f-joined-after').value = leaf[k];
-        else if (MAP[k]) $(MAP[k]).value = String(leaf[k][0]);
+        else if (MAP[k]) {
+          var want = leaf[k].map(String);
+          Array.prototype.forEach.call($(MAP[k]).options, function (o) { o.selected = want.indexOf(o.value) >= 0; });
+        }
       });
       state.links = c.links || {};
       if (c.sendAt) { $('when-later').checked = true; $('send-at').disabled = false; $('send-at').value = new Date(new Date(c.sendAt).getTime() - new Date(c.sendAt).getTimezoneOffset() * 60000).toISOString().slice(0, 16); }
