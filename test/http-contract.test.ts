@@ -89,7 +89,9 @@ describe('OpenAPI: declared responses (C4) and the audience grammar', () => {
     expect(filter.properties.all.items).toEqual({ $ref: '#/components/schemas/AudienceFilter' });
     const op = doc.paths['/api/audiences/preview'].post;
     expect(op.requestBody.content['application/json'].schema.properties.audience).toEqual({ $ref: '#/components/schemas/AudienceFilter' });
-    const schema = op.responses['200'].content['application/json'].schema;
+    // The answer is a shared component (a campaign's review carries the same preview).
+    expect(op.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AudiencePreview' });
+    const schema = doc.components.schemas.AudiencePreview;
     const { auth } = await staffWithToken(t.hub, 'admin');
     await insertMember(t.hub.db);
     const r = await fetch(`${api.url}/api/audiences/preview`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' },

@@ -14,3 +14,4 @@ export {
   listSavedAudiences, getSavedAudience, createSavedAudience, updateSavedAudience, deleteSavedAudience, type SavedAudience,
 } from './saved';
 export { registerAudienceRoutes } from './routes';
+export { audiencePreviewSchema, savedAudienceSchema } from './responses';

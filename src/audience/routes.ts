@@ -5,22 +5,13 @@ import { audienceFilterSchema, validateAudience } from './filter';
 import { previewAudience } from './preview';
 import { createSavedAudience, deleteSavedAudience, getSavedAudience, listSavedAudiences, updateSavedAudience } from './saved';
 import { Problem } from '../errors';
+import { audiencePreviewSchema, savedAudienceSchema } from './responses';
 
 const WRITE = ['admin', 'communications'] as const;
 const READ = ['admin', 'communications', 'representative'] as const;
 const idParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 /** The filter is checked by validateAudience (depth and size first, then joi) so errors name `body.audience…`. */
 const filterBody = Joi.object().unknown(true).description('audience filter, see src/audience/filter.ts').meta({ openapi: audienceFilterSchema });
-const count = Joi.number().integer().min(0).required();
-/** One count per requested channel. */
-const channelCounts = Joi.object({ email: count.optional(), sms: count.optional(), letter: count.optional() }).unknown(false).required();
-/** What the preview answers (C4). */
-const previewResponse = Joi.object({
-  total: count, byChannel: channelCounts, reachableOn: channelCounts, unreachable: count,
-  unreachableReasons: Joi.object().pattern(Joi.string(), Joi.number().integer().min(0)).required(),
-  sample: Joi.array().items(Joi.object({ memberNumber: Joi.string().required(), firstName: Joi.string().allow(null, '').required(),
-    lastName: Joi.string().allow(null, '').required(), municipality: Joi.string().allow(null, '').required(), channel: Joi.string().valid('email', 'sms', 'letter').allow(null).required() })).max(20).required(),
-});
 const name = Joi.string().trim().min(1).max(200);
 /** A filter at its limits (10,000 member numbers of up to 40 characters) fits in 512 KB. */
 export const AUDIENCE_BODY_BYTES = 512 * 1024;
@@ -29,7 +20,7 @@ export function registerAudienceRoutes(api: Api): void {
   api.post('/audiences/preview', {
     summary: 'How many members an audience reaches per channel for a category, after consent and suppressions, with a sample of 20',
     roles: [...READ],
-    tags: ['audiences'],
+    tags: ['audiences'], responses: { 200: audiencePreviewSchema },
     body: Joi.object({
       category: Joi.string().max(100).required(),
       channels: Joi.array().items(Joi.string().valid('email', 'sms', 'letter')).min(1).max(3).unique().required().description('in fallback order'),
@@ -37,7 +28,6 @@ export function registerAudienceRoutes(api: Api): void {
       audienceId: Joi.number().integer().min(1),
     }).xor('audience', 'audienceId'),
     maxBodyBytes: AUDIENCE_BODY_BYTES,
-    responses: { 200: previewResponse },
   }, async ({ hub, staff, body, signal }) => {
     const audience = body.audience === undefined ? undefined : validateAudience(body.audience, 'body.audience');
     const result = await previewAudience(hub, staff, { category: body.category, channels: body.channels, audience, audienceId: body.audienceId }, 'body.',
@@ -48,13 +38,13 @@ export function registerAudienceRoutes(api: Api): void {
     return result;
   });
 
-  api.get('/audiences', { summary: 'Saved audiences', roles: [...READ], tags: ['audiences'] },
+  api.get('/audiences', { summary: 'Saved audiences', roles: [...READ], tags: ['audiences'], responses: { 200: Joi.object({ items: Joi.array().items(savedAudienceSchema).required() }) } },
     async ({ hub }) => ({ items: await listSavedAudiences(hub) }));
 
   api.post('/audiences', {
     summary: 'Save an audience filter under a unique name',
     roles: [...WRITE],
-    tags: ['audiences'],
+    tags: ['audiences'], responses: { 201: savedAudienceSchema },
     body: Joi.object({ name: name.required(), filter: filterBody.required() }),
     maxBodyBytes: AUDIENCE_BODY_BYTES,
   }, async ({ hub, staff, body, res }) => {
@@ -64,17 +54,17 @@ export function registerAudienceRoutes(api: Api): void {
     return saved;
   });
 
-  api.get('/audiences/:id', { summary: 'One saved audience', roles: [...READ], tags: ['audiences'], params: idParam },
+  api.get('/audiences/:id', { summary: 'One saved audience', roles: [...READ], tags: ['audiences'], responses: { 200: savedAudienceSchema }, params: idParam },
     async ({ hub, params }) => {
       const a = await getSavedAudience(hub, params.id);
-      if (!a) throw Problem.notFound(`No saved audience ${params.id}.`);
+      if (!a) throw Problem.notFound(`Fant ingen lagret målgruppe ${params.id}.`);
       return a;
     });
 
   api.put('/audiences/:id', {
     summary: 'Rename a saved audience or replace its filter',
     roles: [...WRITE],
-    tags: ['audiences'],
+    tags: ['audiences'], responses: { 200: savedAudienceSchema },
     params: idParam,
     body: Joi.object({ name, filter: filterBody }).or('name', 'filter'),
     maxBodyBytes: AUDIENCE_BODY_BYTES,
@@ -83,6 +73,6 @@ export function registerAudienceRoutes(api: Api): void {
     return updateSavedAudience(hub, params.id, { name: body.name, filter });
   });
 
-  api.delete('/audiences/:id', { summary: 'Delete a saved audience (campaigns keep their own copy)', roles: [...WRITE], tags: ['audiences'], params: idParam },
+  api.delete('/audiences/:id', { summary: 'Delete a saved audience (campaigns keep their own copy)', roles: [...WRITE], tags: ['audiences'], responses: { 204: null }, params: idParam },
     async ({ hub, params }) => { await deleteSavedAudience(hub, params.id); });
 }

@@ -5,14 +5,16 @@ import { audit } from '../audit';
 import { ROLES } from './staff';
 import { createApiToken, createStaffUser } from './tokens';
 import { endCredentials } from './lifecycle';
+import { newToken, staffListRow, staffPatched, staffSchema, tokenRow } from './responses';
+import { ended } from '../http/schemas';
 
 const userParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 
 export function registerStaffRoutes(api: Api): void {
-  api.get('/me', { summary: 'The signed-in staff user', roles: ['admin', 'communications', 'representative', 'auditor'], tags: ['staff'] },
+  api.get('/me', { summary: 'The signed-in staff user', roles: ['admin', 'communications', 'representative', 'auditor'], tags: ['staff'], responses: { 200: staffSchema } },
     ({ staff }) => staff);
 
-  api.get('/users', { summary: 'Staff users', roles: ['admin'], tags: ['staff'] }, async ({ hub }) =>
+  api.get('/users', { summary: 'Staff users', roles: ['admin'], tags: ['staff'], responses: { 200: Joi.array().items(staffListRow) } }, async ({ hub }) =>
     hub.db.many(`SELECT u.id, u.email, u.name, u.role, m.member_number, u.created_at, u.disabled_at
                    FROM staff_users u LEFT JOIN members m ON m.id = u.member_id ORDER BY u.id`));
 
@@ -27,6 +29,7 @@ export function registerStaffRoutes(api: Api): void {
       role: Joi.string().valid(...ROLES).required(),
       memberNumber: Joi.string().max(20).when('role', { is: 'representative', then: Joi.required() }),
     }),
+    responses: { 201: staffSchema },
   }, async ({ hub, staff, body, res }) => {
     let memberId: number | null = null;
     if (body.memberNumber) {
@@ -52,6 +55,7 @@ export function registerStaffRoutes(api: Api): void {
       role: Joi.string().valid(...ROLES),
       memberNumber: Joi.string().max(20).description('the member holding the tillitsverv (required to make someone a representative)'),
     }).or('disabled', 'role'),
+    responses: { 200: staffPatched },
   }, async ({ hub, staff, params, body }) => {
     return hub.db.tx(async (c) => {
       const u = (await c.query('SELECT id, role, member_id, disabled_at FROM staff_users WHERE id = $1 FOR UPDATE', [params.id])).rows[0];
@@ -92,6 +96,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     params: userParam,
+    responses: { 200: Joi.object({ items: Joi.array().items(tokenRow).required() }) },
   }, async ({ hub, params }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
     if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
@@ -104,6 +109,7 @@ export function registerStaffRoutes(api: Api): void {
     tags: ['staff'],
     params: userParam,
     body: Joi.object({ name: Joi.string().max(100).required() }),
+    responses: { 201: newToken },
   }, async ({ hub, staff, params, body, res }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1 AND disabled_at IS NULL', [params.id]);
     if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
@@ -118,6 +124,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     params: userParam,
+    responses: { 200: ended },
   }, async ({ hub, staff, params }) => {
     const ended = await endCredentials(hub.db, params.id, { sessions: false });
     await audit(hub.db, { staff, action: 'token.revoke', detail: { userId: params.id, tokens: ended.tokens } });
@@ -129,6 +136,7 @@ export function registerStaffRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['staff'],
     params: Joi.object({ id: Joi.number().integer().required() }),
+    responses: { 204: null },
   }, async ({ hub, staff, params }) => {
     const r = await hub.db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING staff_user_id', [params.id]);
     if (!r.rowCount) throw Problem.notFound(`No active token ${params.id}.`);

@@ -7,6 +7,7 @@ import { exportRoll, freezeRoll, listRollExports, rollDifference } from './roll'
 import { parseOsloTime, DURATION } from './time';
 import { campaignGateway } from './gateway';
 import { planNotifications } from './plan';
+import { ballotList, ballotSchema, frozenRoll, plan, rollDifference as rollDifferenceResponse, rollExportFile, rollExports } from './responses';
 
 const CATEGORIES = ['employee', 'self_employed', 'apprentice', 'student', 'pupil', 'pensioner'];
 const orgNumber = Joi.string().pattern(/^\d{9}$/).messages({ 'string.pattern.base': '{{#label}} must be a 9-digit organisation number' });
@@ -49,6 +50,7 @@ export function registerBallotRoutes(api: Api): void {
       channels: Joi.array().items(Joi.string().valid('email', 'sms', 'letter')).min(1).unique().description('fallback order'),
       providerPublicKey: Joi.string().max(100_000).description('the provider\'s armored OpenPGP public key'),
     }).xor('votingUrl', 'votingUrlTemplate'),
+    responses: { 201: ballotSchema },
   }, async ({ hub, staff, body, res }) => {
     const id = await createBallot(hub, staff, {
       ...body,
@@ -69,6 +71,7 @@ export function registerBallotRoutes(api: Api): void {
       limit: Joi.number().integer().min(1).max(200).default(50),
       offset: Joi.number().integer().min(0).default(0),
     }),
+    responses: { 200: ballotList },
   }, async ({ hub, query }) => listBallots(hub, query));
 
   api.get('/ballots/:id', {
@@ -76,6 +79,7 @@ export function registerBallotRoutes(api: Api): void {
     roles: [...ROLES],
     tags: ['ballots'],
     params: idParam,
+    responses: { 200: ballotSchema },
   }, async ({ hub, params }) => getBallot(hub, params.id));
 
   api.patch('/ballots/:id', {
@@ -90,6 +94,7 @@ export function registerBallotRoutes(api: Api): void {
       reminders,
       providerPublicKey: Joi.string().max(100_000).allow(null),
     }).min(1),
+    responses: { 200: ballotSchema },
   }, async ({ hub, staff, params, body }) => {
     await updateBallot(hub, staff, params.id, {
       ...body,
@@ -106,6 +111,7 @@ export function registerBallotRoutes(api: Api): void {
     tags: ['ballots'],
     params: idParam,
     body: Joi.object({ cutoffAt: time }),
+    responses: { 200: frozenRoll },
   }, async ({ hub, staff, params, body }) => {
     return freezeRoll(hub, staff, params.id, body.cutoffAt ? parseOsloTime(body.cutoffAt, 'body.cutoffAt') : undefined);
   });
@@ -115,6 +121,7 @@ export function registerBallotRoutes(api: Api): void {
     roles: [...ROLES],
     tags: ['ballots'],
     params: idParam,
+    responses: { 200: rollDifferenceResponse },
   }, async ({ hub, staff, params }) => rollDifference(hub, staff, params.id));
 
   api.post('/ballots/:id/roll/exports', {
@@ -126,6 +133,7 @@ export function registerBallotRoutes(api: Api): void {
       fields: Joi.array().items(Joi.string().valid('email', 'phone', 'address')).unique().default([]),
       publicKey: Joi.string().max(100_000).description('armored OpenPGP public key; default: the key stored on the ballot'),
     }),
+    responses: { 201: rollExportFile },
   }, async ({ hub, staff, params, body, res }) => {
     const out = await exportRoll(hub, staff, params.id, body);
     res.status(201)
@@ -144,6 +152,7 @@ export function registerBallotRoutes(api: Api): void {
     roles: ['admin'],
     tags: ['ballots'],
     params: idParam,
+    responses: { 200: rollExports },
   }, async ({ hub, params }) => ({ exports: await listRollExports(hub, params.id) }));
 
   api.get('/ballots/:id/plan', {
@@ -151,6 +160,7 @@ export function registerBallotRoutes(api: Api): void {
     roles: [...ROLES],
     tags: ['ballots'],
     params: idParam,
+    responses: { 200: plan },
   }, async ({ hub, params }) => ({ notifications: await planNotifications(hub, params.id) }));
 
   api.post('/ballots/:id/result', {
@@ -159,6 +169,7 @@ export function registerBallotRoutes(api: Api): void {
     tags: ['ballots'],
     params: idParam,
     body: Joi.object({ text: Joi.string().trim().min(1).max(5000).required() }),
+    responses: { 200: ballotSchema },
   }, async ({ hub, staff, params, body }) => {
     await addResult(hub, staff, params.id, body.text);
     await sync(hub, params.id);
@@ -170,6 +181,7 @@ export function registerBallotRoutes(api: Api): void {
     roles: [...ROLES],
     tags: ['ballots'],
     params: idParam,
+    responses: { 200: ballotSchema },
   }, async ({ hub, staff, params }) => {
     const running = await cancelBallot(hub, staff, params.id);
     await sync(hub, params.id);

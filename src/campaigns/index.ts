@@ -19,3 +19,4 @@ export { haltChannel, openHalts, type Halt, type HaltReason } from './halts';
 export { retryFailed, sendInDoubtAgain } from './retry';
 export { registerCampaignRoutes } from './routes';
 export { assertLaunchable, refusePastSendAt } from './guards';
+export { campaignSchema, campaignRowSchema } from './responses';

@@ -17,6 +17,7 @@ import { retryFailed, sendInDoubtAgain } from './retry';
 import { emailProvider, smsProvider } from './delivery';
 import { launchCampaign, approveCampaign, pauseCampaign, resumeCampaign, cancelCampaign } from './launch';
 import { sendSingleMessage } from './messages';
+import { campaignAnswer, campaignList, campaignReviewResponse, campaignSchema, communications, createdCampaign, launchAnswer, requeuedAnswer, testSent } from './responses';
 
 const WRITE = ['admin', 'communications'] as const;
 const READ = ['admin', 'communications', 'representative', 'auditor'] as const;
@@ -149,7 +150,7 @@ async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Prom
 
 export function registerCampaignRoutes(api: Api): void {
   api.get('/campaigns', {
-    summary: 'Campaigns, newest first', roles: [...READ], tags: ['campaigns'],
+    summary: 'Campaigns, newest first', roles: [...READ], tags: ['campaigns'], responses: { 200: campaignList },
     query: Joi.object({ state: Joi.string().valid('draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled'), kind: Joi.string().max(20), limit: Joi.number().integer().min(1).max(200).default(50) }),
   }, async ({ hub, staff, query }) => {
     const params: unknown[] = [query.limit];
@@ -163,7 +164,7 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.post('/campaigns', {
     summary: 'Create a campaign (draft): name, category, ordered channels, a template version per channel, audience, send_at',
-    roles: [...MAKERS], tags: ['campaigns'],
+    roles: [...MAKERS], tags: ['campaigns'], responses: { 200: createdCampaign, 201: createdCampaign },
     body: Joi.object({ ...campaignFields, name: campaignFields.name.required(), category: campaignFields.category.required(),
       channels: campaignFields.channels.required(), audience: campaignFields.audience.required(), idempotencyKey: formKey }),
   }, async ({ hub, staff, body, res }) => {
@@ -177,19 +178,19 @@ export function registerCampaignRoutes(api: Api): void {
   });
 
   api.get('/campaigns/:id', {
-    summary: 'A campaign with its progress per state and channel', roles: [...READ], tags: ['campaigns'], params: idParam,
+    summary: 'A campaign with its progress per state and channel', roles: [...READ], tags: ['campaigns'], responses: { 200: campaignSchema }, params: idParam,
   }, async ({ hub, staff, params }) => withProgress(hub, await visibleCampaign(hub, staff, params.id)));
 
   api.get('/campaigns/:id/review', {
     summary: 'What staff and the approver see before launch: audience in words with counts and a sample, content per channel and language, fallback languages, overlapping sends of the same template, who asked and approved',
-    roles: [...READ], tags: ['campaigns'], params: idParam,
+    roles: [...READ], tags: ['campaigns'], responses: { 200: campaignReviewResponse }, params: idParam,
   }, async ({ hub, staff, params }) => {
     const c = await visibleCampaign(hub, staff, params.id);
     return { campaign: await withProgress(hub, c), review: await campaignReview(hub, staff, c) };
   });
 
   api.patch('/campaigns/:id', {
-    summary: 'Change a draft campaign', roles: [...MAKERS], tags: ['campaigns'], params: idParam, body: Joi.object(campaignFields).min(1),
+    summary: 'Change a draft campaign', roles: [...MAKERS], tags: ['campaigns'], responses: { 200: campaignSchema }, params: idParam, body: Joi.object(campaignFields).min(1),
   }, async ({ hub, staff, params, body }) => {
     if (staff.role === 'representative') {
       const own = await visibleCampaign(hub, staff, params.id);
@@ -204,7 +205,7 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.post('/campaigns/:id/test', {
     summary: "Send the campaign's content to staff addresses (email) or phone numbers (SMS) before launch",
-    roles: [...WRITE], tags: ['campaigns'], params: idParam,
+    roles: [...WRITE], tags: ['campaigns'], responses: { 200: testSent }, params: idParam,
     body: Joi.object({ to: Joi.array().items(Joi.string().trim().max(200)).min(1).max(10).required() }),
   }, async ({ hub, staff, params, body }) => testSend(hub, staff, await loadCampaign(hub.db, params.id), body.to));
 
@@ -216,6 +217,7 @@ export function registerCampaignRoutes(api: Api): void {
         pause: 'Pause: no new batch leaves', resume: 'Resume where it stopped', cancel: 'Cancel: what has not left is marked cancelled',
       }[action],
       roles: action === 'launch' || action === 'cancel' ? [...MAKERS] : [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({ idempotencyKey: formKey }),
+      responses: action === 'launch' || action === 'approve' ? { 202: launchAnswer } : { 200: campaignAnswer },
     }, async ({ hub, staff, params, body, res }) => {
       if (staff.role === 'representative') await visibleCampaign(hub, staff, params.id);
       if (action === 'launch' || action === 'approve') {
@@ -250,7 +252,7 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.post('/campaigns/:id/retry', {
     summary: 'Send again the rows that failed for a retryable reason (a refusal of the whole request, a template error); never rows already sent',
-    roles: [...WRITE], tags: ['campaigns'], params: idParam, body: Joi.object({}),
+    roles: [...WRITE], tags: ['campaigns'], responses: { 200: requeuedAnswer }, params: idParam, body: Joi.object({}),
   }, async ({ hub, staff, params }) => {
     const r = await retryFailed(hub, params.id, staff);
     return { campaign: await withProgress(hub, r.campaign), requeued: r.requeued };
@@ -258,7 +260,7 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.post('/campaigns/:id/in-doubt/send-again', {
     summary: 'Send again rows in doubt (the provider may have them already: the member may get the message twice); all, or the ids given',
-    roles: [...WRITE], tags: ['campaigns'], params: idParam,
+    roles: [...WRITE], tags: ['campaigns'], responses: { 200: requeuedAnswer }, params: idParam,
     body: Joi.object({ sendLogIds: Joi.array().items(Joi.number().integer().min(1)).min(1).max(100_000) }),
   }, async ({ hub, staff, params, body }) => {
     const r = await sendInDoubtAgain(hub, params.id, staff, body.sendLogIds ?? null);
@@ -267,7 +269,7 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.post('/messages', {
     summary: 'Send one templated message to one member now (dues reminder, course change), idempotent on idempotencyKey',
-    roles: [...MAKERS], tags: ['campaigns'],
+    roles: [...MAKERS], tags: ['campaigns'], responses: { 200: createdCampaign, 201: createdCampaign },
     body: Joi.object({
       memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required(),
       template: Joi.string().max(100),
@@ -293,7 +295,7 @@ export function registerCampaignRoutes(api: Api): void {
 
   api.get('/members/:memberNumber/communications', {
     summary: 'Everything sent to a member, all channels, newest first (the log of sending dates)',
-    roles: [...READ], tags: ['campaigns'],
+    roles: [...READ], tags: ['campaigns'], responses: { 200: communications },
     params: Joi.object({ memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required() }),
     query: Joi.object({ limit: Joi.number().integer().min(1).max(1000).default(200), before: Joi.number().integer().min(1) }),
   }, async ({ hub, staff, params, query }) => {

@@ -9,6 +9,7 @@ import { CHANNELS, unreachableReasonSql } from './decision';
 import { categoryFromRow, clearCategoryCache, listCategories } from './categories';
 import { recordConsentChange } from './ledger';
 import { suppressionFromRow } from './suppressions';
+import { categorySchema, consentChange, consentsResponse, suppressionList, suppressionSchema } from './responses';
 
 const memberNumberParam = Joi.object({ memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required() });
 const channelSchema = Joi.string().valid(...CHANNELS);
@@ -70,6 +71,7 @@ export function registerConsentRoutes(api: Api): void {
     roles: ['admin', 'communications', 'representative', 'auditor'],
     tags: ['consent'],
     params: memberNumberParam,
+    responses: { 200: consentsResponse },
   }, async ({ hub, staff, params }) => {
     const m = await memberInScope(hub.db, staff, params.memberNumber);
     const out = await memberConsents(hub.db, m.id);
@@ -91,6 +93,7 @@ export function registerConsentRoutes(api: Api): void {
       granted: Joi.boolean().required(),
       reason: Joi.string().trim().min(3).max(1000).required(),
     }),
+    responses: { 200: consentChange, 201: consentChange },
   }, async ({ hub, staff, params, body, res }) => {
     const m = await memberInScope(hub.db, staff, params.memberNumber);
     if (body.category !== null) {
@@ -120,6 +123,7 @@ export function registerConsentRoutes(api: Api): void {
     summary: 'Message categories: legal basis, whether declinable, default, channels',
     roles: ['admin', 'communications', 'representative', 'auditor'],
     tags: ['consent'],
+    responses: { 200: Joi.object({ categories: Joi.array().items(categorySchema).required() }) },
   }, async ({ hub }) => ({ categories: await listCategories(hub.db) }));
 
   api.patch('/categories/:code', {
@@ -134,6 +138,7 @@ export function registerConsentRoutes(api: Api): void {
       defaultOn: Joi.boolean(),
       channels: Joi.array().items(channelSchema).min(1).unique(),
     }).min(1),
+    responses: { 200: categorySchema },
   }, async ({ hub, staff, params, body }) => {
     return hub.db.tx(async (client) => {
       const cur = (await client.query('SELECT * FROM message_categories WHERE code = $1 FOR UPDATE', [params.code])).rows[0];
@@ -172,6 +177,7 @@ export function registerConsentRoutes(api: Api): void {
       limit: Joi.number().integer().min(1).max(500).default(100),
       offset: Joi.number().integer().min(0).default(0),
     }),
+    responses: { 200: suppressionList },
   }, async ({ hub, staff, query }) => {
     const where: string[] = [];
     const p: unknown[] = [];
@@ -192,6 +198,7 @@ export function registerConsentRoutes(api: Api): void {
     tags: ['consent'],
     params: Joi.object({ id: Joi.number().integer().min(1).required() }),
     body: Joi.object({ reason: Joi.string().trim().min(3).max(1000).required() }),
+    responses: { 200: suppressionSchema },
   }, async ({ hub, staff, params, body }) => {
     return hub.db.tx(async (client) => {
       const cur = (await client.query('SELECT * FROM suppressions WHERE id = $1 FOR UPDATE', [params.id])).rows[0];

@@ -1,10 +1,22 @@
 import Joi from 'joi';
 import type { Api } from '../http/api';
 import { Problem } from '../errors';
+import { id, nullableStr, shape } from '../http/schemas';
 
 /** Reference lists for filter builders and forms. None of them holds personal data. */
 export function registerReferenceRoutes(api: Api): void {
   const roles = ['admin', 'communications', 'representative', 'auditor'] as const;
+  const code = Joi.string();
+  /** Each list's rows, as the SQL below selects them (snake_case, as stored). */
+  const rows: Record<string, Joi.Schema> = {
+    counties: shape({ code, name: code }),
+    municipalities: shape({ number: code, name: code, county_code: code }),
+    employers: shape({ id, org_number: code, name: code }),
+    workplaces: shape({ id, org_number: code, name: code, employer_id: id.allow(null) }),
+    branches: shape({ id, code, name: code }),
+    clubs: shape({ id, code, name: code, branch_id: id.allow(null) }),
+    agreements: shape({ id, code, name: code, bargaining_area: nullableStr }),
+  };
   const lists: Record<string, string> = {
     counties: 'SELECT code, name FROM counties ORDER BY code',
     municipalities: 'SELECT number, name, county_code FROM municipalities ORDER BY name',
@@ -15,7 +27,7 @@ export function registerReferenceRoutes(api: Api): void {
     agreements: 'SELECT id, code, name, bargaining_area FROM agreements ORDER BY code',
   };
   for (const [name, sql] of Object.entries(lists)) {
-    api.get(`/reference/${name}`, { summary: `Reference list: ${name}`, roles: [...roles], tags: ['reference'] },
+    api.get(`/reference/${name}`, { summary: `Reference list: ${name}`, roles: [...roles], tags: ['reference'], responses: { 200: Joi.array().items(rows[name]) } },
       async ({ hub }) => hub.db.many(sql));
   }
   api.get('/reference/postcodes/:postcode', {
@@ -23,6 +35,7 @@ export function registerReferenceRoutes(api: Api): void {
     roles: [...roles],
     tags: ['reference'],
     params: Joi.object({ postcode: Joi.string().pattern(/^\d{4}$/).required() }),
+    responses: { 200: shape({ postcode: Joi.string(), place: Joi.string(), municipality_number: Joi.string(), municipality: Joi.string(), county_code: Joi.string(), county: Joi.string() }) },
   }, async ({ hub, params }) => {
     const row = await hub.db.one(
     `SELECT p.postcode, p.place, p.municipality_number, m.name AS municipality, c.code AS county_code, c.name AS county

@@ -20,9 +20,9 @@ export interface RouteSpec {
    * JSON body; `{ contentType }` a PDF, HTML, CSV… answer; `null` a response without a body (204).
    * Every new route declares its responses.
    */
-  responses?: Record<number, ResponseSpec | null>;
+  responses?: Record<number, ResponseSpec | ResponseSpec[] | null>;
   /** A request body that is not JSON (a CSV import), described for the OpenAPI document. */
-  requestContent?: { contentType: string; description?: string };
+  requestContent?: { contentType: string | string[]; description?: string; schema?: Joi.Schema };
 }
 
 /** One success response of a route (see RouteSpec.responses). */
@@ -179,8 +179,7 @@ export class Api {
         'x-roles': spec.roles,
         parameters,
         ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body.describe()) } } } } : {}),
-        ...(spec.requestContent ? { requestBody: { required: true, description: spec.requestContent.description,
-          content: { [spec.requestContent.contentType]: { schema: { type: 'string' } } } } } : {}),
+        ...(spec.requestContent ? { requestBody: describeRequestContent(spec.requestContent, toSchema) } : {}),
         responses: {
           ...Object.fromEntries(Object.entries(spec.responses ?? {}).map(([status, r]) => [status, describeResponse(r, toSchema)])),
           default: { description: 'Error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
@@ -191,8 +190,33 @@ export class Api {
   }
 }
 
-function describeResponse(r: ResponseSpec | null, toSchema: (d: any) => Record<string, unknown>): Record<string, unknown> {
+/**
+ * The operations of an OpenAPI document (as openApiDocument builds it) that declare no 2xx
+ * response: a route must say what it answers (RouteSpec.responses), so a new one cannot forget.
+ */
+export function operationsWithoutSuccessResponse(doc: { paths?: unknown }): string[] {
+  const out: string[] = [];
+  for (const [path, ops] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, unknown> }>>)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (!Object.keys(op.responses ?? {}).some((s) => /^2\d\d$/.test(s))) out.push(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  return out;
+}
+
+function describeRequestContent(rc: NonNullable<RouteSpec['requestContent']>, toSchema: (d: any) => Record<string, unknown>): Record<string, unknown> {
+  const types = Array.isArray(rc.contentType) ? rc.contentType : [rc.contentType];
+  const content = Object.fromEntries(types.map((t) => [t, { schema: /json/.test(t) && rc.schema ? toSchema(rc.schema.describe()) : { type: 'string' } }]));
+  return { required: true, ...(rc.description ? { description: rc.description } : {}), content };
+}
+
+function describeResponse(r: ResponseSpec | ResponseSpec[] | null, toSchema: (d: any) => Record<string, unknown>): Record<string, unknown> {
   if (r === null) return { description: 'No content' };
+  // Several content types under one status (CSV or OpenPGP, as the request chose).
+  if (Array.isArray(r)) {
+    const each = r.map((x) => describeResponse(x, toSchema));
+    return { description: each.map((e) => e.description).join('; or '), content: Object.assign({}, ...each.map((e) => e.content)) };
+  }
   if (Joi.isSchema(r)) return { description: 'OK', content: { 'application/json': { schema: toSchema(r.describe()) } } };
   const schema = r.schema ? toSchema(r.schema.describe()) : BINARY_TYPES.test(r.contentType) ? { type: 'string', format: 'binary' } : { type: 'string' };
   return { description: r.description ?? 'OK', content: { [r.contentType]: { schema } } };
@@ -223,7 +247,8 @@ function describeSchema(d: any, schemas: Record<string, unknown>): Record<string
       schemas[name] = {};
       schemas[name] = describeSchema({ ...d, flags: { ...d.flags, id: undefined } }, schemas);
     }
-    return { $ref: `#/components/schemas/${name}` };
+    const ref = { $ref: `#/components/schemas/${name}` };
+    return Array.isArray(d.allow) && d.allow.includes(null) ? { anyOf: [ref, { type: 'null' }] } : ref;
   }
   const toSchema = (x: any) => describeSchema(x, schemas);
   const out: Record<string, unknown> = {};
@@ -235,13 +260,18 @@ function describeSchema(d: any, schemas: Record<string, unknown>): Record<string
         const req = Object.entries(d.keys).filter(([, v]: [string, any]) => v.flags?.presence === 'required').map(([k]) => k);
         if (req.length) out.required = req;
       }
+      // Joi refuses keys it does not name unless told otherwise; the document says the same, so
+      // an answer with an undeclared field fails the contract test instead of leaking quietly.
+      if (d.patterns?.length) out.additionalProperties = d.patterns[0].rule ? toSchema(d.patterns[0].rule) : {};
+      else if (d.keys && d.flags?.unknown !== true) out.additionalProperties = false;
       break;
     }
     case 'array': out.type = 'array'; out.items = d.items?.[0] ? toSchema(d.items[0]) : {}; break;
     case 'number': out.type = d.rules?.some((r: any) => r.name === 'integer') ? 'integer' : 'number'; break;
     case 'boolean': out.type = 'boolean'; break;
     case 'date': out.type = 'string'; out.format = 'date-time'; break;
-    case 'alternatives': out.oneOf = (d.matches ?? []).map((m: any) => toSchema(m.schema)); break;
+    // Joi tries alternatives in order and takes the first that matches: anyOf, not oneOf.
+    case 'alternatives': out.anyOf = (d.matches ?? []).flatMap((m: any) => (m.schema ? [m.schema] : [m.then, m.otherwise].filter(Boolean))).map(toSchema); break;
     case 'link': {
       // Joi.link('#id') describes as { ref: { type: 'local', path: [id] } }.
       const ref = d.link?.ref;
@@ -249,8 +279,13 @@ function describeSchema(d: any, schemas: Record<string, unknown>): Record<string
       if (id) out.$ref = `#/components/schemas/${componentName(String(id))}`;
       break;
     }
+    case 'any': break;
+    case 'binary': out.type = 'string'; out.format = 'binary'; break;
     default: out.type = 'string';
   }
+  if (d.type === 'string' && d.rules?.some((r: any) => r.name === 'isoDate')) out.format = 'date-time';
+  const format = (d.metas ?? []).find((m: any) => m && typeof m.format === 'string')?.format;
+  if (format) out.format = format;
   if (d.allow && d.flags?.only) out.enum = d.allow;
   // `.allow(null)`: the server accepts null, so the schema says so (OpenAPI 3.1 type arrays).
   if (Array.isArray(d.allow) && d.allow.includes(null) && typeof out.type === 'string') out.type = [out.type, 'null'];

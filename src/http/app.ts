@@ -59,6 +59,36 @@ const APP_MODULES: ((app: express.Express, hub: Hub) => void)[] = [
   mountWeb,
 ];
 
+/** The /api/openapi.json document of an Api whose routes are registered (OpenAPI 3.1). */
+export function openApiDocument(api: Api): Record<string, unknown> {
+  const openapi = api.openapi();
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Budstikke API', version: '1' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Problem: {
+          type: 'object',
+          properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array' } },
+        },
+        ...openapi.schemas,
+      },
+    },
+    paths: openapi.paths,
+  };
+}
+
+/**
+ * The document the server serves, built the same way (every ROUTE_MODULES registration) without
+ * listening: for `npm run validate-openapi` and the tests that check every declared operation.
+ */
+export function buildOpenApiDocument(hub: Hub): Record<string, unknown> {
+  const api = new Api(hub, '/api');
+  for (const register of ROUTE_MODULES) register(api);
+  return openApiDocument(api);
+}
+
 export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
   const app = express();
   const metrics = opts.metrics ?? createMetrics();
@@ -108,24 +138,8 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
   const json = express.json({ limit: API_JSON_LIMIT_BYTES, type: ['application/json', 'application/*+json'], verify: rememberBodySize });
   api.router.use((req, res, next) => (req.path === '/members/import' ? next() : json(req, res, next)));
   for (const register of ROUTE_MODULES) register(api);
-  const openapi = api.openapi();
-  app.get('/api/openapi.json', (_req, res) => {
-    res.json({
-      openapi: '3.1.0',
-      info: { title: 'Budstikke API', version: '1' },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-        schemas: {
-          Problem: {
-            type: 'object',
-            properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, errors: { type: 'array' } },
-          },
-          ...openapi.schemas,
-        },
-      },
-      paths: openapi.paths,
-    });
-  });
+  const openapi = openApiDocument(api);
+  app.get('/api/openapi.json', (_req, res) => { res.json(openapi); });
   app.use('/api', api.router);
 
   app.use(methodNotAllowed(() => (app as unknown as { router: { stack: unknown[] } }).router.stack));

@@ -4,3 +4,4 @@ export { memberScopeSql } from './scope';
 export { isValidOrgNumber, makeOrgNumber, orgNumberCheckDigit } from './org-number';
 export { importMembers, importDateOf, normalisePhone, HEADER_ALIASES, type ImportReport, type ImportSource, type ImportOptions, type ImportField } from './import';
 export { upsertMember } from './upsert';
+export { memberFields, memberSchema, importReport } from './responses';

@@ -6,6 +6,7 @@ import { getMemberInScope, searchMembers } from './queries';
 import { Problem } from '../errors';
 import { importMembers } from './import';
 import { upsertMember } from './upsert';
+import { importReport, memberSchema, memberSearchResponse } from './responses';
 
 /** A JSON import may be up to 10 MB (CSV streams without a limit of its own but the 1 MB record cap). */
 export const IMPORT_JSON_LIMIT = '10mb';
@@ -23,6 +24,7 @@ export function registerMemberRoutes(api: Api): void {
       limit: Joi.number().integer().min(1).max(500).default(50),
       offset: Joi.number().integer().min(0).default(0),
     }),
+    responses: { 200: memberSearchResponse },
   }, async ({ hub, staff, query }) => {
     const result = await searchMembers(hub.db, staff, query);
     await audit(hub.db, { staff, action: query.q ? 'member.search' : 'member.list', rowCount: result.members.length, detail: { q: query.q ?? null, offset: query.offset } });
@@ -34,6 +36,7 @@ export function registerMemberRoutes(api: Api): void {
     roles: ['admin', 'communications', 'representative', 'auditor'],
     tags: ['members'],
     params: memberNumberParam,
+    responses: { 200: memberSchema },
   }, async ({ hub, staff, params }) => {
     const m = await getMemberInScope(hub.db, staff, params.memberNumber);
     await audit(hub.db, { staff, action: 'member.view', memberId: m.id, rowCount: 1 });
@@ -46,6 +49,8 @@ export function registerMemberRoutes(api: Api): void {
       + 'Returns { inserted, updated, unchanged, rejected, warnings, errors: [{ row, field, message }] }.',
     roles: ['admin', 'communications'],
     tags: ['members'],
+    requestContent: { contentType: ['text/csv', 'application/json'], description: 'The register as CSV (a header row, then one member a line), or JSON member objects' },
+    responses: { 200: importReport },
   }, async ({ hub, staff, req, res }) => {
     if (req.is(['application/json', 'application/*+json'])) {
       // Parsed here, after authentication, with the import's own limit (the /api parser skips this route).
@@ -71,6 +76,7 @@ export function registerMemberRoutes(api: Api): void {
     body: Joi.object().unknown(true).description('A member with the import\'s English keys: first_name, last_name, email, phone, street, postcode, '
       + 'language, status, category, workplace_org_number, employer_org_number, branch, club, agreements, joined_at, resigned_at, '
       + 'resignation_reason, dues_outstanding'),
+    responses: { 200: memberSchema, 201: memberSchema },
   }, async ({ hub, staff, params, body, res }) => {
     const { created, member } = await upsertMember(hub, staff, params.memberNumber, body);
     if (created) res.status(201);

@@ -5,6 +5,7 @@ import { buildMemberExport, renderExportHtml } from './export';
 import { eraseMember } from './erase';
 import { queryAudit, writeAuditCsv } from './audit-trail';
 import { markStrikeEnded, runRetentionSweep } from './retention';
+import { auditPage, erasureSchema, memberExportHtml, memberExportSchema, strikeEndedSchema, sweepReport } from './responses';
 
 const memberNumberParam = Joi.object({ memberNumber: Joi.string().pattern(/^[A-Za-z0-9-]{1,20}$/).required() });
 
@@ -33,14 +34,20 @@ export function registerPrivacyRoutes(api: Api): void {
   api.get('/members/:memberNumber/export', {
     summary: 'Access export (innsyn): everything held about the member as one JSON document. Audited (member.export).',
     roles: [...EXPORT_ROLES],
-    tags: ['privacy'],
+    tags: ['privacy'], responses: { 200: memberExportSchema },
     params: memberNumberParam,
-  }, async ({ hub, staff, params }) => buildMemberExport(hub, staff, params.memberNumber, 'json'));
+    query: Joi.object({ download: Joi.boolean().default(false).description('as a file (innsyn-N.json) rather than inline') }),
+  }, async ({ hub, staff, params, query, res }) => {
+    const doc = await buildMemberExport(hub, staff, params.memberNumber, 'json');
+    res.set('Cache-Control', 'no-store');
+    if (query.download) res.attachment(`innsyn-${params.memberNumber}.json`);
+    return doc;
+  });
 
   api.get('/members/:memberNumber/export.html', {
     summary: 'Access export (innsyn) as a Norwegian HTML page staff can send the member. Audited (member.export).',
     roles: [...EXPORT_ROLES],
-    tags: ['privacy'],
+    tags: ['privacy'], responses: { 200: memberExportHtml },
     params: memberNumberParam,
     query: Joi.object({ download: Joi.boolean().default(false) }),
   }, async ({ hub, staff, params, query, res }) => {
@@ -55,7 +62,7 @@ export function registerPrivacyRoutes(api: Api): void {
   api.post('/members/:memberNumber/erase', {
     summary: "Erase a member's personal data from every table at once (statistics stay, anonymous). Admin; reason required; audited (member.erase).",
     roles: ['admin'],
-    tags: ['privacy'],
+    tags: ['privacy'], responses: { 200: erasureSchema },
     params: memberNumberParam,
     body: Joi.object({ reason: Joi.string().trim().min(3).max(1000).required() }),
   }, async ({ hub, staff, params, body }) => eraseMember(hub, staff, params.memberNumber, body.reason));
@@ -63,7 +70,7 @@ export function registerPrivacyRoutes(api: Api): void {
   api.get('/audit', {
     summary: 'The audit trail, newest first: filter by member number, action(s), actor, time range; page with before=<last id>.',
     roles: [...AUDIT_ROLES],
-    tags: ['privacy'],
+    tags: ['privacy'], responses: { 200: auditPage },
     query: auditFilter.keys({
       before: Joi.number().integer().min(1),
       limit: Joi.number().integer().min(1).max(1000).default(100),
@@ -97,13 +104,13 @@ export function registerPrivacyRoutes(api: Api): void {
   api.post('/campaigns/:id/strike-ended', {
     summary: "Mark a strike campaign's strike as ended: its recipient list is erased (now, or once the campaign stops sending).",
     roles: ['admin', 'communications'],
-    tags: ['privacy', 'campaigns'],
+    tags: ['privacy', 'campaigns'], responses: { 200: strikeEndedSchema },
     params: Joi.object({ id: Joi.number().integer().min(1).required() }),
   }, async ({ hub, staff, params }) => markStrikeEnded(hub, staff, params.id));
 
   api.post('/privacy/retention-sweep', {
     summary: 'Run the retention sweep now (it also runs daily) and return what it removed.',
     roles: ['admin'],
-    tags: ['privacy'],
+    tags: ['privacy'], responses: { 200: sweepReport },
   }, async ({ hub }) => runRetentionSweep(hub));
 }

@@ -5,6 +5,7 @@ import { audit } from '../audit';
 import { previewLetterPdf, previewTemplate, sampleRecipient } from './preview';
 import { draftSmsInfo } from './sms';
 import { Problem } from '../errors';
+import { draftSmsInfoSchema, previewPdf, previewSchema, templateCreated, templateDetail, templateList, versionAdded } from './responses';
 
 const content = Joi.object({
   subject: Joi.string().max(500).allow(null, ''),
@@ -28,7 +29,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates', {
     summary: 'Create a template and its version 1 (422 lists every MJML or merge-field error with its line)',
     roles: [...WRITE],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateCreated, 201: templateCreated },
     body: Joi.object({
       key: Joi.string().pattern(/^[a-z0-9][a-z0-9_-]{1,62}$/).required(),
       name: Joi.string().min(1).max(200).required(),
@@ -47,14 +48,14 @@ export function registerTemplateRoutes(api: Api): void {
   api.get('/templates', {
     summary: 'List templates with their latest version',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateList },
     query: Joi.object({ category: Joi.string().max(40) }),
   }, async ({ hub, query }) => ({ templates: await listTemplates(hub.db, query) }));
 
   api.get('/templates/:id', {
     summary: 'A template, its versions, and the content of one version (default: the latest)',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateDetail },
     params: idParam,
     query: Joi.object({ version: Joi.number().integer().min(1) }),
   }, async ({ hub, params, query }) => {
@@ -69,7 +70,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates/:id/copy', {
     summary: "A new template from this one's latest version with the given changes (the original is unchanged): a copy for one campaign",
     roles: [...WRITE],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: templateCreated, 201: templateCreated },
     params: idParam,
     body: Joi.object({
       name: Joi.string().min(1).max(200).required(),
@@ -95,7 +96,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates/:id/versions', {
     summary: 'Add a version: the languages given change the latest version, every language (and channel) left out is kept, null removes a language; earlier versions stay unchanged',
     roles: [...WRITE],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 201: versionAdded },
     params: idParam,
     body: Joi.object({ languages: languagesPatch, note: Joi.string().max(500).allow(null, ''), basedOn: Joi.number().integer().min(1) }),
   }, async ({ hub, staff, params, body, res }) => {
@@ -107,7 +108,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/render/sms-segments', {
     summary: "The SMS editor's live count: characters, GSM-7 or UCS-2, segments and GSM-7 replacements of a text being written (merged for a sample member, with the category's opt-out line)",
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: draftSmsInfoSchema },
     body: Joi.object({ text: Joi.string().max(5000).allow('').required(), language: lang.default('nb'), category: Joi.string().max(40).required(), links }),
   }, async ({ hub, body }) => {
     const cat = await hub.db.one<{ declinable: boolean }>('SELECT declinable FROM message_categories WHERE code = $1', [body.category]);
@@ -118,7 +119,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.post('/templates/:id/preview', {
     summary: 'Render a template for a member (or a sample member) on every channel: email, SMS with segments, letter PDF',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: previewSchema },
     params: idParam,
     body: Joi.object({ version: Joi.number().integer().min(1), memberNumber, language: lang, links }),
   }, async ({ hub, staff, params, body }) => previewTemplate(hub, staff, params.id, body));
@@ -126,7 +127,7 @@ export function registerTemplateRoutes(api: Api): void {
   api.get('/templates/:id/preview.pdf', {
     summary: 'The letter of a preview as PDF',
     roles: [...READ],
-    tags: ['templates'],
+    tags: ['templates'], responses: { 200: previewPdf },
     params: idParam,
     query: Joi.object({ version: Joi.number().integer().min(1), memberNumber, language: lang }),
   }, async ({ hub, staff, params, query, res }) => {

@@ -84,6 +84,20 @@ export const UNREACHABLE_REASON = {
   unknown_member: l('Ukjent medlem', 'Ukjent medlem', 'Unknown member'),
 } as const satisfies Vocabulary<string>;
 
+/** Why a send-log row was skipped, cancelled or failed (a failure may also carry the provider's own text, shown as it is). */
+export const SEND_REASON = {
+  ...UNREACHABLE_REASON,
+  unreachable: l('Kan ikke nås', 'Kan ikkje nåast', 'Cannot be reached'),
+  campaign_cancelled: l('Kampanjen ble avbrutt', 'Kampanjen vart avbroten', 'The campaign was cancelled'),
+  member_erased: l('Medlemmet er slettet', 'Medlemmen er sletta', 'The member was erased'),
+  hard_bounce: l('Adressen finnes ikke (hard retur)', 'Adressa finst ikkje (hard retur)', 'Hard bounce'),
+  spam_complaint: l('Meldt som søppelpost', 'Meldt som søppelpost', 'Spam complaint'),
+  invalid_number: l('Ugyldig nummer', 'Ugyldig nummer', 'Invalid number'),
+  carrier_opt_out: l('Reservert hos mobiloperatøren', 'Reservert hos mobiloperatøren', 'Opted out at the carrier'),
+  provider_unavailable: l('Leverandøren svarte ikke', 'Leverandøren svarte ikkje', 'Provider unavailable'),
+  retries_exhausted: l('Ga opp etter flere forsøk', 'Gav opp etter fleire forsøk', 'Gave up after retries'),
+} as const satisfies Vocabulary<string>;
+
 export const STAFF_ROLE = {
   admin: l('Administrator', 'Administrator', 'Administrator'),
   communications: l('Kommunikasjon', 'Kommunikasjon', 'Communications'),
@@ -217,6 +231,7 @@ export const VOCABULARY = {
   campaignState: CAMPAIGN_STATE,
   sendState: SEND_STATE,
   unreachableReason: UNREACHABLE_REASON,
+  sendReason: SEND_REASON,
   staffRole: STAFF_ROLE,
   consentSource: CONSENT_SOURCE,
   printRunState: PRINT_RUN_STATE,

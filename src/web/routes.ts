@@ -3,6 +3,17 @@ import type { Api } from '../http/api';
 import { audit } from '../audit';
 import { Problem } from '../errors';
 import { setPassword, MIN_PASSWORD_LENGTH } from './session';
+import { anyObject, channel, count, id, nullableTimestamp, shape, timestamp } from '../http/schemas';
+
+const campaignState = Joi.string().valid('draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled');
+/** A dashboard row (the SQL's snake_case columns). */
+const dashboardRow = shape({
+  id, name: Joi.string(), kind: Joi.string(), category: Joi.string(), channels: Joi.array().items(channel), state: campaignState,
+  send_at: nullableTimestamp, created_at: timestamp, updated_at: timestamp, approval_pending: Joi.boolean(),
+});
+const timeline = shape({ bucketSeconds: count, buckets: Joi.array().items(shape({ t: timestamp, state: Joi.string(), n: count })) });
+const tokenRow = shape({ id, staff_user_id: id, name: Joi.string(), created_at: timestamp, last_used_at: nullableTimestamp, revoked_at: nullableTimestamp });
+const draft = shape({ state: anyObject, campaignId: id.allow(null), updatedAt: timestamp });
 
 const ALL = ['admin', 'communications', 'representative', 'auditor'] as const;
 const WRITE = ['admin', 'communications', 'representative'] as const;
@@ -19,6 +30,7 @@ export function registerWebRoutes(api: Api): void {
   api.get('/dashboard/campaigns', {
     summary: 'The dashboard list: running, paused, scheduled and draft campaigns, and those changed in the last 14 days (a representative: their own)',
     roles: [...ALL], tags: ['campaigns'],
+    responses: { 200: shape({ campaigns: Joi.array().items(dashboardRow) }) },
   }, async ({ hub, staff }) => {
     const params: unknown[] = [];
     let mine = '';
@@ -37,6 +49,7 @@ export function registerWebRoutes(api: Api): void {
 
   api.get('/campaigns/:id/timeline', {
     summary: 'Outcomes of a campaign over time: each log row counted at the time it reached its current state', roles: [...ALL], tags: ['campaigns'], params: idParam,
+    responses: { 200: timeline },
   }, async ({ hub, staff, params }) => {
     const c = await hub.db.one('SELECT id, created_by FROM campaigns WHERE id = $1', [params.id]);
     if (!c || (staff.role === 'representative' && c.created_by !== staff.id)) throw Problem.notFound(`Fant ingen kampanje ${params.id}.`);
@@ -52,12 +65,13 @@ export function registerWebRoutes(api: Api): void {
     return { bucketSeconds, buckets: rows };
   });
 
-  api.get('/tokens', { summary: 'API tokens of every staff user (never the secret)', roles: ['admin'], tags: ['staff'] }, async ({ hub }) =>
+  api.get('/tokens', { summary: 'API tokens of every staff user (never the secret)', roles: ['admin'], tags: ['staff'], responses: { 200: Joi.array().items(tokenRow) } }, async ({ hub }) =>
     hub.db.many(`SELECT t.id, t.staff_user_id, t.name, t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t ORDER BY t.id`));
 
   api.put('/users/:id/password', {
     summary: "Set a staff user's password (audited, the password itself never)", roles: ['admin'], tags: ['staff'], params: idParam,
     body: Joi.object({ password: Joi.string().min(MIN_PASSWORD_LENGTH).max(200).required() }),
+    responses: { 204: null },
   }, async ({ hub, staff, params, body }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
     if (!u) throw Problem.notFound(`Fant ingen bruker ${params.id}.`);
@@ -67,6 +81,7 @@ export function registerWebRoutes(api: Api): void {
 
   api.get('/campaign-drafts/:key', {
     summary: "The new-campaign wizard as this staff user left it (after reload or back/forward)", roles: [...WRITE], tags: ['campaigns'], params: draftKey,
+    responses: { 200: draft },
   }, async ({ hub, staff, params }) => {
     const r = await hub.db.one('SELECT state, campaign_id, updated_at FROM campaign_wizard_drafts WHERE staff_user_id = $1 AND draft_key = $2', [staff.id, params.key]);
     if (!r) throw Problem.notFound('Fant ikke utkastet.');
@@ -76,6 +91,7 @@ export function registerWebRoutes(api: Api): void {
   api.put('/campaign-drafts/:key', {
     summary: "Save the wizard's state as staff go (one per user and key; the newest wins)", roles: [...WRITE], tags: ['campaigns'], params: draftKey,
     body: Joi.object({ state: Joi.object().unknown(true).required(), campaignId: Joi.number().integer().min(1).allow(null) }),
+    responses: { 204: null },
   }, async ({ hub, staff, params, body }) => {
     // The wizard's fields, never member data; a big body is refused before it is stored.
     if (JSON.stringify(body.state).length > 600_000) throw Problem.badRequest('invalid body', [{ field: 'body.state', message: 'utkastet er for stort' }]);

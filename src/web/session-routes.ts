@@ -5,6 +5,10 @@ import { audit } from '../audit';
 import { Problem } from '../errors';
 import { endCredentials } from '../auth';
 import { MIN_PASSWORD_LENGTH, sessionHashOf, setPassword } from './session';
+import { ended, id, nullableStr, shape, timestamp } from '../http/schemas';
+
+/** A web session as admins see it: never the session id itself. */
+const sessionRow = shape({ id, created_at: timestamp, last_seen_at: timestamp, expires_at: timestamp, user_agent: nullableStr });
 
 const ALL = ['admin', 'communications', 'representative', 'auditor'] as const;
 const userParam = Joi.object({ id: Joi.number().integer().min(1).required() });
@@ -23,6 +27,7 @@ export function registerSessionRoutes(api: Api): void {
       newPassword: Joi.string().min(MIN_PASSWORD_LENGTH).max(200).required(),
       endTokens: Joi.boolean().default(false),
     }),
+    responses: { 200: ended },
   }, async ({ hub, staff, body, req }) => {
     const row = await hub.db.one('SELECT password_hash FROM staff_users WHERE id = $1', [staff.id]);
     const ok = row?.password_hash ? await argon2.verify(row.password_hash, body.currentPassword).catch(() => false) : false;
@@ -37,6 +42,7 @@ export function registerSessionRoutes(api: Api): void {
 
   api.get('/users/:id/sessions', {
     summary: "A staff user's open web sessions (never the session id itself)", roles: ['admin'], tags: ['staff'], params: userParam,
+    responses: { 200: shape({ items: Joi.array().items(sessionRow) }) },
   }, async ({ hub, staff, params }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
     if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
@@ -50,6 +56,7 @@ export function registerSessionRoutes(api: Api): void {
   api.delete('/users/:id/sessions/:sessionId', {
     summary: 'End one web session of a staff user', roles: ['admin'], tags: ['staff'],
     params: Joi.object({ id: Joi.number().integer().min(1).required(), sessionId: Joi.number().integer().min(1).required() }),
+    responses: { 204: null },
   }, async ({ hub, staff, params }) => {
     const r = await hub.db.query('DELETE FROM web_sessions WHERE staff_user_id = $1 AND id = $2', [params.id, params.sessionId]);
     if (!r.rowCount) throw Problem.notFound(`No session ${params.sessionId} of staff user ${params.id}.`);
@@ -58,6 +65,7 @@ export function registerSessionRoutes(api: Api): void {
 
   api.delete('/users/:id/sessions', {
     summary: 'End every web session of a staff user', roles: ['admin'], tags: ['staff'], params: userParam,
+    responses: { 200: ended },
   }, async ({ hub, staff, params }) => {
     const ended = await endCredentials(hub.db, params.id, { tokens: false });
     await audit(hub.db, { staff, action: 'session.revoke', detail: { staffUserId: params.id, sessions: ended.sessions } });

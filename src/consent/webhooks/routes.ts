@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import type { Api } from '../../http/api';
+import { providerEvents } from '../responses';
 
 /**
  * What became of the providers' events: counts per provider, outcome and reason, and the most
@@ -18,6 +19,7 @@ export function registerProviderEventRoutes(api: Api): void {
       since: Joi.date().iso(),
       limit: Joi.number().integer().min(1).max(500).default(100),
     }),
+    responses: { 200: providerEvents },
   }, async ({ hub, query }) => {
     const since: Date = query.since ?? new Date(hub.clock.now().getTime() - 7 * 24 * 3600 * 1000);
     const counts = await hub.db.many(

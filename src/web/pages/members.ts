@@ -4,19 +4,15 @@ import type { Hub } from '../../hub';
 import { audit } from '../../audit';
 import { Problem } from '../../errors';
 import { getMemberInScope, searchMembers } from '../../members/queries';
-import { html } from '../html';
+import { EXPORT_ROLES } from '../../privacy';
+import { labelOf } from '../../vocabulary';
+import { html, raw } from '../html';
 import { page } from '../layout';
 import { errorPage, requireStaff, sessionOf } from '../auth-pages';
 
-export const STATUS_LABEL: Record<string, string> = { active: 'Aktiv', resigned: 'Utmeldt' };
-export const CATEGORY_LABEL: Record<string, string> = {
-  employee: 'Arbeidstaker', self_employed: 'Selvstendig', apprentice: 'Lærling', student: 'Student', pupil: 'Elev', pensioner: 'Pensjonist',
-};
-const LANGUAGE_LABEL: Record<string, string> = { nb: 'Bokmål', nn: 'Nynorsk', en: 'Engelsk' };
-const REASON_LABEL: Record<string, string> = {
-  resigned: 'Meldt seg ut', moved_lo_union: 'Overført til annet LO-forbund', moved_outside_lo: 'Overført utenfor LO',
-  struck_off: 'Strøket', deceased: 'Død',
-};
+/** A JSON data block for the page script (`<` escaped so no value ends the script element). */
+const jsonBlock = (id: string, v: unknown) =>
+  html`<script type="application/json" id="${id}">${raw(JSON.stringify(v).replace(/</g, '\\u003c'))}</script>`;
 
 const PAGE_SIZE = 50;
 const searchQuery = Joi.object({ q: Joi.string().max(100).allow('').default(''), page: Joi.number().integer().min(1).max(10000).default(1) });
@@ -54,7 +50,7 @@ ${result ? html`<p id="result-count" aria-live="polite">${result.total} ${result
 <tbody>${result.members.map((m) => html`<tr>
   <td><a href="/app/members/${encodeURIComponent(m.memberNumber)}">${m.memberNumber}</a></td>
   <td>${m.lastName}, ${m.firstName}</td><td>${m.workplace ?? '–'}</td><td>${m.municipality ?? '–'}</td>
-  <td>${STATUS_LABEL[m.status] ?? m.status}</td></tr>`)}</tbody></table></div>
+  <td>${labelOf('memberStatus', m.status)}</td></tr>`)}</tbody></table></div>
 ${pages > 1 ? html`<nav class="pager" aria-label="Sider">${pageNo > 1 ? html`<a href="${link(pageNo - 1)}">Forrige</a>` : ''}
   <span>Side ${pageNo} av ${pages}</span>${pageNo < pages ? html`<a href="${link(pageNo + 1)}">Neste</a>` : ''}</nav>` : ''}`
     : html`<p class="muted">Skriv et medlemsnummer eller et navn (eller begynnelsen av et navn).</p>`}`,
@@ -79,6 +75,12 @@ ${pages > 1 ? html`<nav class="pager" aria-label="Sider">${pageNo > 1 ? html`<a 
     await audit(hub.db, { staff, action: 'member.view', memberId: m.id, rowCount: 1, detail: { via: 'web' } });
     const row = (label: string, value: unknown) => html`<div><dt>${label}</dt><dd>${value === null || value === undefined || value === '' ? '–' : value}</dd></div>`;
     const canChange = staff.role === 'admin' || staff.role === 'communications';
+    const canExport = (EXPORT_ROLES as readonly string[]).includes(staff.role);
+    const canErase = staff.role === 'admin';
+    const pref = await hub.db.one('SELECT channel FROM member_channel_preferences WHERE member_id = $1', [m.id]);
+    const categories = await hub.db.many('SELECT code, name_nb FROM message_categories ORDER BY code');
+    const fullName = `${m.firstName} ${m.lastName}`;
+    const exportUrl = `/api/members/${encodeURIComponent(m.memberNumber)}/export`;
     res.type('html').send(page(hub, {
       title: `${m.firstName} ${m.lastName}`, staff, csrf: session.csrf, current: '/app/members', scripts: ['member.js'],
       body: html`<p><a href="/app/members">← Medlemmer</a></p>
@@ -86,15 +88,16 @@ ${pages > 1 ? html`<nav class="pager" aria-label="Sider">${pageNo > 1 ? html`<a 
 <div class="grid2">
 <section class="card" aria-labelledby="h-profile"><h2 id="h-profile">Profil</h2>
 <dl class="facts">
-${row('Status', `${STATUS_LABEL[m.status] ?? m.status}${m.resignedAt ? ` fra ${m.resignedAt}` : ''}`)}
-${m.resignationReason ? row('Utmeldingsgrunn', REASON_LABEL[m.resignationReason] ?? m.resignationReason) : ''}
-${row('Kategori', CATEGORY_LABEL[m.category] ?? m.category)}
+${row('Status', `${labelOf('memberStatus', m.status)}${m.resignedAt ? ` fra ${m.resignedAt}` : ''}`)}
+${m.resignationReason ? row('Utmeldingsgrunn', labelOf('resignationReason', m.resignationReason)) : ''}
+${row('Kategori', labelOf('membershipCategory', m.category))}
 ${row('Innmeldt', m.joinedAt)}
 ${row('E-post', m.email)}
 ${row('Mobil', m.phone)}
 ${row('Adresse', [m.street, [m.postcode, m.postalPlace].filter(Boolean).join(' ')].filter(Boolean).join(', '))}
 ${row('Kommune og fylke', [m.municipality, m.county].filter(Boolean).join(', '))}
-${row('Språk', LANGUAGE_LABEL[m.language] ?? m.language)}
+${row('Språk', labelOf('language', m.language))}
+${row('Foretrukket kanal', pref ? labelOf('channel', pref.channel) : 'Ikke valgt (kampanjens rekkefølge gjelder)')}
 ${row('Arbeidssted', m.workplace ? `${m.workplace} (${m.workplaceOrgNumber})` : null)}
 ${row('Arbeidsgiver', m.employer ? `${m.employer} (${m.employerOrgNumber})` : null)}
 ${row('Avdeling', m.branch)}
@@ -107,11 +110,25 @@ ${m.duesOutstanding ? row('Kontingent', 'Utestående') : ''}
 </section>
 </div>
 <section class="card" aria-labelledby="h-comm"><h2 id="h-comm">Kommunikasjonshistorikk</h2>
+<p class="muted small">Meldinger sendt til medlemmet og endringer i samtykker og reservasjoner, nyeste først.</p>
 <div id="communications" data-member="${m.memberNumber}"><p class="muted">Henter …</p></div>
 </section>
-<section class="card" aria-labelledby="h-consent-history"><h2 id="h-consent-history">Endringslogg for samtykker</h2>
-<div id="consent-history"><p class="muted">Henter …</p></div>
-</section>`,
+${canExport ? html`<section class="card" aria-labelledby="h-privacy"><h2 id="h-privacy">Innsyn${canErase ? ' og sletting' : ''}</h2>
+<p>Innsynet viser alt Budstikke har lagret om medlemmet. Nedlastingen blir logget.</p>
+<div class="row"><a class="button" id="export-html" href="${exportUrl}.html?download=true" download>Last ned innsyn (HTML)</a>
+<a class="button" id="export-json" href="${exportUrl}?download=true" download>Last ned innsyn (JSON)</a></div>
+${canErase ? html`<details class="erase" id="erase"><summary>Slett medlemmet</summary>
+<form id="erase-form" class="stack" data-member-number="${m.memberNumber}" data-member-name="${fullName}">
+  <p class="warn">Sletting fjerner alle personopplysninger om <strong>${fullName}</strong> (nr. ${m.memberNumber}) i alle tabeller og kan ikke angres. Statistikken beholdes uten navn.</p>
+  <div class="field"><label for="erase-reason">Begrunnelse (for eksempel «Medlemmet ba om sletting på e-post 1. desember»)</label>
+  <textarea id="erase-reason" required minlength="3" maxlength="1000"></textarea></div>
+  <div class="field"><label for="erase-confirm">Skriv medlemsnummeret (${m.memberNumber}) eller hele navnet (${fullName}) for å bekrefte</label>
+  <input id="erase-confirm" autocomplete="off"></div>
+  <button type="submit" class="danger" id="erase-submit" disabled>Slett ${fullName} for godt</button>
+  <p id="erase-result" role="status"></p>
+</form></details>` : ''}
+</section>` : ''}
+${jsonBlock('category-names', Object.fromEntries(categories.map((c) => [c.code, c.name_nb])))}`,
     }));
   });
 }
