@@ -19,8 +19,14 @@ export interface Config {
   unionName: string;
   unionReturnAddress: string[];
   unionEmailFrom: string;
+  /** The union's phone number for members, printed on letters (how to opt out by phone); '' = none. */
+  unionPhone: string;
+  /** Days a personal code printed on a letter opens the member's preference centre. */
+  letterCodeDays: number;
   sendgrid: { apiKey: string; baseUrl: string | null; webhookPublicKey: string | null };
   twilio: { accountSid: string; authToken: string; messagingServiceSid: string; baseUrl: string | null };
+  /** What the Messaging Service sends from (TWILIO_SENDER_TYPE): a `number` members can answer (STOP), or an `alphanumeric` sender name (one-way). */
+  smsSenderType: 'number' | 'alphanumeric';
   /** Start the loopback SendGrid/Twilio emulators in-process (never in production). */
   emulators: boolean;
   demoSeed: boolean;
@@ -78,6 +84,10 @@ const schema = Joi.object({
   UNION_NAME: Joi.string().default('Budstikke-forbundet'),
   UNION_RETURN_ADDRESS: Joi.string().default('Budstikke-forbundet|Postboks 1234 Sentrum|0104 OSLO'),
   UNION_EMAIL_FROM: Joi.string().email().default('post@budstikke.example'),
+  UNION_PHONE: Joi.string().pattern(/^[+0-9 ()-]{0,30}$/).allow('').default('')
+    .messages({ 'string.pattern.base': 'UNION_PHONE must be a phone number (digits, spaces, +, -, parentheses)' }),
+  LETTER_CODE_DAYS: Joi.number().integer().min(1).max(3650).default(180),
+  TWILIO_SENDER_TYPE: Joi.string().valid('number', 'alphanumeric').default('number'),
   SENDGRID_API_KEY: Joi.string(),
   SENDGRID_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   SENDGRID_WEBHOOK_PUBLIC_KEY: Joi.string().base64(),
@@ -158,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unionName: v.UNION_NAME,
     unionReturnAddress: String(v.UNION_RETURN_ADDRESS).split('|'),
     unionEmailFrom: v.UNION_EMAIL_FROM,
+    unionPhone: String(v.UNION_PHONE).trim(),
+    letterCodeDays: v.LETTER_CODE_DAYS,
     sendgrid: {
       apiKey: v.SENDGRID_API_KEY ?? 'SG.emulator-key',
       baseUrl: v.SENDGRID_BASE_URL ?? null,
@@ -169,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       messagingServiceSid: v.TWILIO_MESSAGING_SERVICE_SID ?? 'MG00000000000000000000000000000000',
       baseUrl: v.TWILIO_BASE_URL ?? null,
     },
+    smsSenderType: v.TWILIO_SENDER_TYPE,
     emulators: v.EMULATORS ?? !production,
     demoSeed: v.DEMO_SEED ?? nodeEnv === 'development',
     letterOutputDir: v.LETTER_OUTPUT_DIR,

@@ -107,6 +107,8 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     const dir = path.resolve(rig.config.letterOutputDir, `campaign-${id}`);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.pdf'))).toHaveLength(1);
     expect(fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.csv'))!), 'utf8')).toContain(letterOnly.memberNumber);
+    // A declinable letter carries the member's personal preference code, registered when it was printed.
+    expect((await rig.hub.db.one('SELECT count(*)::int AS n FROM letter_codes WHERE member_id = $1', [letterOnly.id]))!.n).toBe(1);
 
     // Progress and the member's communication history.
     const progress = await api(rig, comms, 'GET', `/campaigns/${id}`);

@@ -57,7 +57,7 @@ export function registerAudienceRoutes(api: Api): void {
   api.get('/audiences/:id', { summary: 'One saved audience', roles: [...READ], tags: ['audiences'], responses: { 200: savedAudienceSchema }, params: idParam },
     async ({ hub, params }) => {
       const a = await getSavedAudience(hub, params.id);
-      if (!a) throw Problem.notFound(`No saved audience ${params.id}.`);
+      if (!a) throw Problem.notFound(`Fant ingen lagret målgruppe ${params.id}.`);
       return a;
     });
 

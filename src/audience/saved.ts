@@ -22,7 +22,7 @@ function fromRow(r: Record<string, any>): SavedAudience {
 }
 
 function nameTaken(err: any, name: string): never {
-  if (err?.code === '23505') throw Problem.conflict(`A saved audience named ${JSON.stringify(name)} exists already.`, { field: 'body.name' });
+  if (err?.code === '23505') throw Problem.conflict(`Det finnes allerede en lagret målgruppe som heter «${name}». Velg et annet navn.`, { field: 'body.name' });
   throw err;
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Hub } from '../hub';
-import { decideBatch, unsubscribeUrl, preferencesUrl, type Channel } from '../consent';
+import { decideBatch, unsubscribeUrl, preferencesUrl, issueLetterCodes, type Channel } from '../consent';
 import {
   renderEmailBatch, renderSms, renderLetterRun, writeAddressList, loadRecipientData, TemplateInvalid,
   type RecipientData, type MergeFields, type LetterRecipient, type EmailBatchRequest,
@@ -217,10 +217,14 @@ export async function sendLetterBatch(hub: Hub, job: BatchJob, jobId: string): P
     } else {
       const version = await templateVersion(hub.db, c.templates.letter!);
       const fields = await fieldsMaker(hub, c, cat, 'letter');
+      // Declinable letters print the member's personal preference code (registered here, before printing).
+      const now = hub.clock.now();
+      const codes = cat.declinable ? await issueLetterCodes(hub.db, hub.config, mine.map((d) => d.memberId), now) : new Map<number, { code: string; expiresAt: Date }>();
       const recipients: LetterRecipient[] = mine.map((d) => ({
         memberNumber: d.memberNumber, name: d.name, addressLines: d.addressLines, postcode: d.postcode ?? '', place: d.place ?? '', language: d.language, fields: fields(d),
+        preferenceCode: codes.get(d.memberId) ?? null,
       }));
-      file = (await renderLetterRun(hub, version, recipients, dir, { name, date: hub.clock.now() })).pdfPath;
+      file = (await renderLetterRun(hub, version, recipients, dir, { name, date: now, declinable: cat.declinable })).pdfPath;
     }
     return marked.map(() => path.basename(file));
   });

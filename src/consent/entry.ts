@@ -9,6 +9,7 @@ import { esc, page, send, wrap } from './page-kit';
 import { consumeMemberLink, peekMemberLink, signSession, verifySession, type LinkState } from './one-time';
 import { sendEntryLink } from './member-messages';
 import { entryLimiters } from './entry-throttle';
+import { memberOfLetterCode, normaliseLetterCode } from './letter-codes';
 import { savePrefs, showPrefs, type PrefAccess } from './pages';
 
 /**
@@ -29,6 +30,9 @@ export function mountEntryPages(app: express.Express, hub: Hub): void {
     app.get(path, wrap(hub, async (req, res) => entryPage(req, res, 200, requestLang(req.query.lang, req.get('accept-language')))));
     app.post(path, form, ...limit, wrap(hub, (req, res) => entryPost(hub, req, res)));
   }
+  // A letter's code (`/p/<code>`, what its QR code opens); anything else with a dot is a message link (./pages).
+  app.get('/p/:code', (req, res, next) => (normaliseLetterCode(req.params.code) ? limit[0](req, res, next) : next('route')),
+    wrap(hub, (req, res) => codeGet(hub, req, res)));
   app.get('/p/l/:token', wrap(hub, (req, res) => linkGet(hub, req, res)));
   app.post('/p/l/:token', wrap(hub, (req, res) => linkPost(hub, req, res)));
   app.get('/p/s/:session', wrap(hub, (req, res) => sessionRoute(hub, req, res, 'get')));
@@ -63,9 +67,10 @@ function addressKey(body: unknown): string | null {
 }
 
 const ENTRY_FORM = Joi.object({
-  address: Joi.string().allow('').max(300).required(),
+  address: Joi.string().allow('').max(300),
+  code: Joi.string().allow('').max(40),
   lang: Joi.string().valid('nb', 'nn', 'en'),
-});
+}).xor('address', 'code');
 
 function langSwitch(lang: Lang, path: string): string {
   const names: Record<Lang, string> = { nb: 'Bokmål', nn: 'Nynorsk', en: 'English' };
@@ -73,18 +78,23 @@ function langSwitch(lang: Lang, path: string): string {
     .map((l) => `<a href="${esc(`${path}?lang=${l}`)}" lang="${l}" hreflang="${l}">${esc(names[l])}</a>`).join('')}</nav>`;
 }
 
-function entryForm(lang: Lang, value: string, error: string | null): string {
-  const t = T[lang];
-  return `<form method="post" action="/p" novalidate><input type="hidden" name="lang" value="${lang}">
-<div class="field"><label for="address">${esc(t.addressLabel)}</label>
-${error ? `<p class="err" id="address-error">${esc(error)}</p>` : ''}<input type="text" id="address" name="address" value="${esc(value)}" autocomplete="email" spellcheck="false" autocapitalize="none" maxlength="254"${error ? ' aria-invalid="true" aria-describedby="address-error"' : ''}></div>
-<button type="submit">${esc(t.sendLink)}</button></form>`;
+function field(name: string, label: string, value: string, error: string | null, attrs: string): string {
+  return `<div class="field"><label for="${name}">${esc(label)}</label>
+${error ? `<p class="err" id="${name}-error">${esc(error)}</p>` : ''}<input type="text" id="${name}" name="${name}" value="${esc(value)}" ${attrs}${error ? ` aria-invalid="true" aria-describedby="${name}-error"` : ''}></div>`;
 }
 
-function entryPage(req: Request, res: Response, status: number, lang: Lang, opts: { value?: string; error?: string | null; notice?: string } = {}): void {
+interface EntryState { address?: string; addressError?: string | null; code?: string; codeError?: string | null; notice?: string }
+
+function entryPage(req: Request, res: Response, status: number, lang: Lang, o: EntryState = {}): void {
   const t = T[lang];
-  const body = `${langSwitch(lang, req.path === '/preferences' ? '/preferences' : '/p')}${opts.notice ?? ''}<div class="card"><p>${esc(t.entryLead)}</p>
-${entryForm(lang, opts.value ?? '', opts.error ?? null)}</div>`;
+  const body = `${langSwitch(lang, req.path === '/preferences' ? '/preferences' : '/p')}${o.notice ?? ''}<div class="card"><p>${esc(t.entryLead)}</p>
+<form method="post" action="/p" novalidate><input type="hidden" name="lang" value="${lang}">
+${field('address', t.addressLabel, o.address ?? '', o.addressError ?? null, 'autocomplete="email" spellcheck="false" autocapitalize="none" maxlength="254"')}
+<button type="submit">${esc(t.sendLink)}</button></form></div>
+<div class="card"><p>${esc(t.codeLead)}</p>
+<form method="post" action="/p" novalidate><input type="hidden" name="lang" value="${lang}">
+${field('code', t.codeLabel, o.code ?? '', o.codeError ?? null, 'autocomplete="off" spellcheck="false" autocapitalize="characters" maxlength="20"')}
+<button type="submit">${esc(t.openButton)}</button></form></div>`;
   send(res, status, page(lang, t.entryTitle, body));
 }
 
@@ -96,10 +106,16 @@ function refused(req: Request, res: Response): void {
 async function entryPost(hub: Hub, req: Request, res: Response): Promise<void> {
   const { value: body, error } = ENTRY_FORM.validate(req.body ?? {}, { convert: false });
   const lang = requestLang(body?.lang, req.get('accept-language'));
+  const typed = (k: string) => (typeof req.body?.[k] === 'string' ? String(req.body[k]).slice(0, 254) : '');
+  if (!error && body.code !== undefined) {
+    const code = normaliseLetterCode(body.code);
+    if (!code) return entryPage(req, res, 400, lang, { code: typed('code'), codeError: T[lang].badCode });
+    return res.redirect(303, `/p/${code}?lang=${lang}`);
+  }
   const entered = error ? null : parseEnteredAddress(body.address);
   if (!entered) {
     // About the input's form only, never about the register: the same for every address.
-    return entryPage(req, res, 400, lang, { value: typeof req.body?.address === 'string' ? req.body.address.slice(0, 254) : '', error: T[lang].invalidAddress });
+    return entryPage(req, res, 400, lang, { address: typed('address'), addressError: T[lang].invalidAddress });
   }
   const t = T[lang];
   send(res, 200, page(lang, t.sentTitle, `<div class="card ok" role="status"><p>${esc(t.sentLead)}</p></div>
@@ -118,6 +134,15 @@ export async function requestEntryLinks(hub: Hub, entered: EnteredAddress, lang:
   let sent = 0;
   for (const r of rows) if (await sendEntryLink(hub, Number(r.id), entered.channel, lang)) sent++;
   return sent;
+}
+
+/** A letter's code: opens the member's preference centre (a session; granting opt-in categories still needs a confirmation). */
+async function codeGet(hub: Hub, req: Request, res: Response): Promise<void> {
+  const code = normaliseLetterCode(req.params.code)!;
+  const memberId = await memberOfLetterCode(hub.db, code, hub.clock.now());
+  const lang = requestLang(req.query.lang, req.get('accept-language'));
+  if (!memberId) return entryPage(req, res, 404, lang, { code: String(req.params.code).slice(0, 20), codeError: T[lang].badCode });
+  res.redirect(303, `/p/s/${signSession(hub.config, { memberId, via: 'letter_code', proven: null }, hub.clock.now())}`);
 }
 
 // ---------- the one-time link and its session ----------

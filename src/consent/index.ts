@@ -20,6 +20,7 @@ export {
   type LinkClaims, type VerifiedLink, type LinkPurpose, type LinkFailure,
 } from './links';
 export { registerConsentRoutes, memberConsents } from './routes';
+export { issueLetterCodes, letterCodeFor, normaliseLetterCode, memberOfLetterCode } from './letter-codes';
 export { SENDGRID_CUSTOM_ARGS } from './webhooks/sendgrid';
 export { registerProviderEventRoutes } from './webhooks/routes';
 

@@ -11,8 +11,10 @@ export type {
   CompiledEmail, RenderedEmail, RenderEnv, EmailRecipient, EmailBatchOptions, EmailBatchRequest, SendgridMailBody, SendgridPersonalization, SendgridAddress,
 } from './email';
 export { renderEmail, renderEmailBatch, compileEmail, clearEmailCache, applySubstitutions, languageFor, MAX_BATCH, SUBSTITUTIONS_MAX_BYTES } from './email';
-export type { SmsInfo, SmsEncoding, RenderedSms, DraftSmsInfo } from './sms';
-export { smsInfo, draftSmsInfo, normaliseSmsText, renderSms, withOptOut, SMS_OPT_OUT, SMS_MAX_CHARACTERS, SMS_WARN_SEGMENTS } from './sms';
+export type { SmsInfo, SmsEncoding, RenderedSms, DraftSmsInfo, SmsSenderType } from './sms';
+export {
+  smsInfo, draftSmsInfo, normaliseSmsText, renderSms, withOptOut, smsFooter, SMS_OPT_OUT, SMS_PREFERENCE_LINK_LABEL, SMS_MAX_CHARACTERS, SMS_WARN_SEGMENTS,
+} from './sms';
 export type { LetterRecipient, LetterEnv, LetterRunResult, ManifestEntry, AddressListEntry } from './letters';
 export {
   renderLetter, renderLetterRun, writeAddressList, letterDate, byPostcode, LETTER_FONTS, ADDRESS_WINDOW_MM, ADDRESS_WINDOW_PADDING_MM, MM, A4,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import PDFDocument from 'pdfkit';
+import QRCode from 'qrcode';
 import { DateTime } from 'luxon';
 import { csvRows } from '../csv';
 import type { Config } from '../config';
@@ -29,7 +30,7 @@ export const ADDRESS_WINDOW_PADDING_MM = 4;
 const MARGIN = { top: 25, bottom: 25, left: 25, right: 20 };
 const BODY_TOP_FIRST_PAGE = 112;
 const FONT_DIR = path.join(ROOT, 'node_modules', 'dejavu-fonts-ttf', 'ttf');
-export const LETTER_FONTS = { regular: path.join(FONT_DIR, 'DejaVuSans.ttf'), bold: path.join(FONT_DIR, 'DejaVuSans-Bold.ttf') };
+export const LETTER_FONTS = { regular: path.join(FONT_DIR, 'DejaVuSans.ttf'), bold: path.join(FONT_DIR, 'DejaVuSans-Bold.ttf'), mono: path.join(FONT_DIR, 'DejaVuSansMono-Bold.ttf') };
 
 // ---------------------------------------------------------------------------------------------
 // The letter body: a small markdown subset. `# ` heading, `## ` subheading, paragraphs split by
@@ -141,15 +142,137 @@ export interface LetterRecipient {
   country?: string | null;
   language: string | null;
   fields: MergeFields;
+  /**
+   * The member's personal preference code (src/consent letter codes), registered before the
+   * letter is printed: declinable letters print it with a QR code of `<PUBLIC_BASE_URL>/p/<code>`.
+   */
+  preferenceCode?: { code: string; expiresAt: Date } | null;
 }
 
-export interface LetterEnv { config: Pick<Config, 'unionName' | 'unionReturnAddress'> }
+export interface LetterEnv { config: Pick<Config, 'unionName' | 'unionReturnAddress' | 'publicBaseUrl' | 'unionPhone'> }
 
 const TEXT = {
   nb: { page: (i: number, n: number) => `Side ${i} av ${n}`, member: 'Medlemsnummer', locale: 'nb', format: 'd. MMMM yyyy' },
   nn: { page: (i: number, n: number) => `Side ${i} av ${n}`, member: 'Medlemsnummer', locale: 'nn', format: 'd. MMMM yyyy' },
   en: { page: (i: number, n: number) => `Page ${i} of ${n}`, member: 'Membership number', locale: 'en-GB', format: 'd MMMM yyyy' },
 } as const;
+
+/**
+ * The way out printed at the end of every letter (issue 14). Declinable categories: the short
+ * preference address, the personal code and its QR code, and how to opt out by post or phone.
+ * Categories that cannot be declined: how to get them on another channel instead.
+ */
+const REACH = {
+  nb: {
+    title: 'Vil du ikke ha slike brev?',
+    lead: (url: string) => `Gå til ${url} og skriv inn koden din, eller skann QR-koden med mobilen. Der velger du selv hva du vil få fra oss, og hvordan.`,
+    noCode: (url: string) => `Gå til ${url}. Der velger du selv hva du vil få fra oss, og hvordan.`,
+    code: 'Din kode:',
+    valid: (d: string) => `Koden gjelder til ${d}.`,
+    post: (addr: string, phone: string) => `Du kan også reservere deg ved å skrive til ${addr}${phone ? ` eller ringe ${phone}` : ''}. Oppgi medlemsnummeret ditt.`,
+    mandatory: (url: string, phone: string) => `Dette brevet får du fordi det hører til medlemskapet ditt (medlemsavtalen), og det kan ikke velges bort. Vil du heller få slike meldinger på e-post eller SMS, kan du velge det på ${url}${phone ? ` eller ringe ${phone}` : ''}.`,
+  },
+  nn: {
+    title: 'Vil du ikkje ha slike brev?',
+    lead: (url: string) => `Gå til ${url} og skriv inn koden din, eller skann QR-koden med mobilen. Der vel du sjølv kva du vil få frå oss, og korleis.`,
+    noCode: (url: string) => `Gå til ${url}. Der vel du sjølv kva du vil få frå oss, og korleis.`,
+    code: 'Koden din:',
+    valid: (d: string) => `Koden gjeld til ${d}.`,
+    post: (addr: string, phone: string) => `Du kan òg melde deg av ved å skrive til ${addr}${phone ? ` eller ringje ${phone}` : ''}. Oppgi medlemsnummeret ditt.`,
+    mandatory: (url: string, phone: string) => `Dette brevet får du fordi det høyrer til medlemskapet ditt (medlemsavtalen), og det kan ikkje veljast bort. Vil du heller få slike meldingar på e-post eller SMS, kan du velje det på ${url}${phone ? ` eller ringje ${phone}` : ''}.`,
+  },
+  en: {
+    title: 'Would you rather not get letters like this?',
+    lead: (url: string) => `Go to ${url} and enter your code, or scan the QR code with your phone. There you choose what you receive from us, and how.`,
+    noCode: (url: string) => `Go to ${url}. There you choose what you receive from us, and how.`,
+    code: 'Your code:',
+    valid: (d: string) => `The code is valid until ${d}.`,
+    post: (addr: string, phone: string) => `You can also opt out by writing to ${addr}${phone ? ` or by calling ${phone}` : ''}. Please give your membership number.`,
+    mandatory: (url: string, phone: string) => `You receive this letter because it is part of your membership (the membership agreement); it cannot be declined. If you would rather get such messages by email or text message, choose so at ${url}${phone ? ` or call ${phone}` : ''}.`,
+  },
+} as const;
+
+/** The short preference address as printed: the public base URL without its scheme, then /p. */
+export function printedPreferenceAddress(publicBaseUrl: string): string {
+  return `${publicBaseUrl.replace(/^https?:\/\//, '')}/p`;
+}
+
+/** What the QR code on a letter opens: the member's preference page by their code. */
+export function preferenceCodeUrl(publicBaseUrl: string, code: string): string {
+  return `${publicBaseUrl}/p/${code}`;
+}
+
+/** Draws a QR code as vector squares (crisp at any print resolution), top-left at (x, y), `size` points wide including the quiet zone. */
+function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number): void {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const n = modules.size;
+  const quiet = 4;
+  const cell = size / (n + 2 * quiet);
+  doc.save();
+  doc.rect(x, y, size, size).fill('#ffffff');
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      if (modules.data[r * n + c]) doc.rect(x + (c + quiet) * cell, y + (r + quiet) * cell, cell, cell);
+    }
+  }
+  doc.fill('#000000');
+  doc.restore();
+}
+
+function writeReach(doc: PDFKit.PDFDocument, env: LetterEnv, language: Lang, r: LetterRecipient, declinable: boolean): void {
+  const t = REACH[language];
+  const x = MARGIN.left * MM;
+  const width = (A4.width - MARGIN.left - MARGIN.right) * MM;
+  const url = printedPreferenceAddress(env.config.publicBaseUrl);
+  const phone = env.config.unionPhone;
+  const bottom = () => doc.page.height - doc.page.margins.bottom;
+  if (!declinable) {
+    doc.font('R').fontSize(9);
+    const text = t.mandatory(url, phone);
+    if (doc.y + doc.heightOfString(text, { width }) + 8 * MM > bottom()) doc.addPage(PAGE_OPTS as any);
+    doc.y += 4 * MM;
+    doc.moveTo(x, doc.y).lineTo(x + width, doc.y).lineWidth(0.5).stroke('#999999');
+    doc.y += 2.5 * MM;
+    doc.fillColor('#000000').text(text, x, doc.y, { width, lineGap: 1.5 });
+    return;
+  }
+  const code = r.preferenceCode ?? null;
+  const qr = 30 * MM;
+  const pad = 4 * MM;
+  const textWidth = width - 2 * pad - (code ? qr + pad : 0);
+  doc.font('R').fontSize(9);
+  const lead = code ? t.lead(url) : t.noCode(url);
+  const post = t.post(env.config.unionReturnAddress.join(', '), phone);
+  const textHeight = 16 + doc.heightOfString(lead, { width: textWidth, lineGap: 1.5 }) + (code ? 36 : 0) + 6 + doc.heightOfString(post, { width: textWidth, lineGap: 1.5 });
+  const height = Math.max(textHeight, code ? qr : 0) + 2 * pad;
+  if (doc.y + 6 * MM + height > bottom()) doc.addPage(PAGE_OPTS as any);
+  doc.y += 6 * MM;
+  const top = doc.y;
+  doc.roundedRect(x, top, width, height, 3).lineWidth(0.75).stroke('#8a1c1c');
+  doc.fillColor('#000000');
+  const tx = x + pad;
+  doc.font('B').fontSize(10.5).text(t.title, tx, top + pad, { width: textWidth, lineBreak: false });
+  doc.font('R').fontSize(9).text(lead, tx, top + pad + 16, { width: textWidth, lineGap: 1.5 });
+  if (code) {
+    let cy = doc.y + 4;
+    doc.font('R').fontSize(9);
+    const labelWidth = doc.widthOfString(t.code);
+    doc.text(t.code, tx, cy + 3, { lineBreak: false });
+    doc.font('M').fontSize(13).text(formatCode(code.code), tx + labelWidth + 6, cy, { lineBreak: false, characterSpacing: 1 });
+    cy += 18;
+    doc.font('R').fontSize(8.5).text(t.valid(letterDate(code.expiresAt, language)), tx, cy, { lineBreak: false });
+    doc.y = cy + 12;
+    drawQr(doc, preferenceCodeUrl(env.config.publicBaseUrl, code.code), x + width - pad - qr, top + (height - qr) / 2, qr);
+  }
+  doc.y += 6;
+  doc.font('R').fontSize(9).fillColor('#000000').text(post, tx, doc.y, { width: textWidth, lineGap: 1.5 });
+  doc.y = top + height;
+}
+
+/** XXXX-XXXX-XXXX, as printed. */
+function formatCode(code: string): string {
+  return code.match(/.{1,4}/g)!.join('-');
+}
 
 const dateCache = new Map<string, string>();
 
@@ -170,6 +293,7 @@ function newDocument(info: { title: string; author: string }): PDFKit.PDFDocumen
   const doc = new PDFDocument({ size: 'A4', autoFirstPage: false, bufferPages: true, compress: true, info: { Title: info.title, Author: info.author, Creator: 'Budstikke' } as any });
   doc.registerFont('R', LETTER_FONTS.regular);
   doc.registerFont('B', LETTER_FONTS.bold);
+  doc.registerFont('M', LETTER_FONTS.mono);
   return doc;
 }
 
@@ -198,7 +322,7 @@ function runText(s: string): string {
 }
 
 /** Writes one letter from a new page on; returns how many pages it took. Page numbers included. */
-function writeLetter(doc: PDFKit.PDFDocument, env: LetterEnv, letter: CompiledLetter, language: Lang, r: LetterRecipient, date: Date): number {
+function writeLetter(doc: PDFKit.PDFDocument, env: LetterEnv, letter: CompiledLetter, language: Lang, r: LetterRecipient, date: Date, declinable: boolean): number {
   const { config } = env;
   const t = TEXT[language];
   const startIndex = doc.bufferedPageRange().start + doc.bufferedPageRange().count;
@@ -278,6 +402,8 @@ function writeLetter(doc: PDFKit.PDFDocument, env: LetterEnv, letter: CompiledLe
     }
   }
 
+  writeReach(doc, env, language, r, declinable);
+
   // Page numbers on every page of this letter.
   const range = doc.bufferedPageRange();
   const pages = range.start + range.count - startIndex;
@@ -294,13 +420,13 @@ function writeLetter(doc: PDFKit.PDFDocument, env: LetterEnv, letter: CompiledLe
 }
 
 /** One member's letter as a PDF (preview, single messages). */
-export async function renderLetter(env: LetterEnv, version: TemplateVersion, recipient: LetterRecipient, opts: { date?: Date } = {}): Promise<{ language: Lang; pdf: Buffer; pages: number }> {
+export async function renderLetter(env: LetterEnv, version: TemplateVersion, recipient: LetterRecipient, opts: { date?: Date; declinable?: boolean } = {}): Promise<{ language: Lang; pdf: Buffer; pages: number }> {
   const { language, letter } = compiledLetterFor(version, recipient.language, env.config.unionName);
   const doc = newDocument({ title: version.name, author: env.config.unionName });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = once(doc, 'end');
-  const pages = writeLetter(doc, env, letter, language, recipient, opts.date ?? new Date());
+  const pages = writeLetter(doc, env, letter, language, recipient, opts.date ?? new Date(), opts.declinable ?? version.declinable);
   doc.end();
   await done;
   return { language, pdf: Buffer.concat(chunks), pages };
@@ -352,7 +478,7 @@ async function* iterate<T>(src: Iterable<T> | AsyncIterable<T>): AsyncGenerator<
  * (`ORDER BY postcode, last_name, first_name, member_number`), which is checked.
  */
 export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, recipients: LetterRecipient[] | AsyncIterable<LetterRecipient>,
-  outDir: string, opts: { name?: string; date?: Date; onLetter?: (e: ManifestEntry) => void | Promise<void> } = {}): Promise<LetterRunResult> {
+  outDir: string, opts: { name?: string; date?: Date; declinable?: boolean; onLetter?: (e: ManifestEntry) => void | Promise<void> } = {}): Promise<LetterRunResult> {
   await fs.promises.mkdir(outDir, { recursive: true });
   const base = opts.name ?? `letters-${version.key}-v${version.version}-${DateTime.fromJSDate(opts.date ?? new Date()).toFormat("yyyyLLdd'T'HHmmss")}`;
   const pdfPath = path.join(outDir, `${base}.pdf`);
@@ -380,7 +506,7 @@ export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, 
       const lk = r.language ?? 'nb';
       let c = compiled.get(lk);
       if (!c) compiled.set(lk, (c = compiledLetterFor(version, r.language, env.config.unionName)));
-      const pages = writeLetter(doc, env, c.letter, c.language, r, date);
+      const pages = writeLetter(doc, env, c.letter, c.language, r, date, opts.declinable ?? version.declinable);
       flushAndRelease(doc);
       // pdfkit caches a glyph layout for every distinct string (names, addresses…): start afresh
       // now and then so a long run's memory stays flat while common words stay cached.

@@ -81,16 +81,41 @@ export function normaliseSmsText(text: string): { text: string; replaced: { from
   return { text: out, replaced: [...counts].map(([from, count]) => ({ from, to: REPLACEMENTS[from], count })) };
 }
 
-/** The opt-out hint a declinable category's SMS ends with (Twilio's STOP handling and ours). */
+/** The opt-out hint a declinable category's SMS ends with when members can answer the sender (Twilio's STOP handling and ours). */
 export const SMS_OPT_OUT: Record<Lang, string> = {
   nb: 'Svar STOPP for å reservere deg',
   nn: 'Svar STOPP for å melde deg av',
   en: 'Reply STOP to opt out',
 };
 
-export function withOptOut(text: string, language: Lang, declinable: boolean): string {
+/** Before the short preference link, when the sender is a name members cannot answer. */
+export const SMS_PREFERENCE_LINK_LABEL: Record<Lang, string> = {
+  nb: 'Reserver deg:',
+  nn: 'Meld deg av:',
+  en: 'Opt out:',
+};
+
+export type SmsSenderType = 'number' | 'alphanumeric';
+
+/**
+ * The footer a declinable category's SMS ends with (issue 14). From a number (TWILIO_SENDER_TYPE
+ * `number`) members can answer: «Svar STOPP…». From an alphanumeric sender name, which Twilio
+ * documents as one-way (a reply cannot reach us), STOP cannot work: the SMS carries the short
+ * preference link `<PUBLIC_BASE_URL>/p` instead, where the member gives this number and gets a
+ * one-time link to their preferences (a generic link: short, so it costs few characters on
+ * every message, and nothing in a forwarded SMS opens anyone's preferences). null: no footer
+ * (categories that cannot be declined).
+ */
+export function smsFooter(language: Lang, declinable: boolean, sender: { type: SmsSenderType; publicBaseUrl: string } = { type: 'number', publicBaseUrl: '' }): string | null {
+  if (!declinable) return null;
+  return sender.type === 'alphanumeric' ? `${SMS_PREFERENCE_LINK_LABEL[language]} ${sender.publicBaseUrl}/p` : SMS_OPT_OUT[language];
+}
+
+/** The text as the member gets it: the body, then the footer on its own line. The segment count is taken of this. */
+export function withOptOut(text: string, language: Lang, declinable: boolean, sender?: { type: SmsSenderType; publicBaseUrl: string }): string {
   const body = text.replace(/\s+$/, '');
-  return declinable ? `${body}\n${SMS_OPT_OUT[language]}` : body;
+  const footer = smsFooter(language, declinable, sender);
+  return footer ? `${body}\n${footer}` : body;
 }
 
 /** Merge-field and length check of an SMS template (at save). */
@@ -109,10 +134,12 @@ export interface RenderedSms { language: Lang; text: string; info: SmsInfo }
 const smsCache = new Map<string, MergeFn>();
 
 /**
- * One member's SMS: merged, single-line values, the opt-out hint for declinable categories.
+ * One member's SMS: merged, single-line values, the footer of declinable categories (smsFooter:
+ * «Svar STOPP» or the preference link, by TWILIO_SENDER_TYPE) — what preview, the adapter and
+ * the segment count all see.
  * Throws TemplateInvalid when the merged text is over 1600 characters (the message is refused).
  */
-export function renderSms(env: { config: Pick<Config, 'unionName'> }, version: TemplateVersion, language: string | null | undefined,
+export function renderSms(env: { config: Pick<Config, 'unionName' | 'smsSenderType' | 'publicBaseUrl'> }, version: TemplateVersion, language: string | null | undefined,
   fields: MergeFields, opts: { declinable?: boolean; links?: Record<string, string> } = {}): RenderedSms {
   const chosen = languageFor(version, language, 'sms');
   if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.sms', line: 1, message: 'this template has no SMS' }]);
@@ -126,7 +153,8 @@ export function renderSms(env: { config: Pick<Config, 'unionName'> }, version: T
     smsCache.set(key, fn);
   }
   const links = opts.links ? { ...opts.links, ...fields.links } : (fields.links ?? {});
-  const text = withOptOut(fn(fields, links), chosen.language, opts.declinable ?? version.declinable);
+  const text = withOptOut(fn(fields, links), chosen.language, opts.declinable ?? version.declinable,
+    { type: env.config.smsSenderType, publicBaseUrl: env.config.publicBaseUrl });
   const info = smsInfo(text);
   if (!info.ok) {
     throw new TemplateInvalid([{ field: `languages.${chosen.language}.sms`, line: 1, message: `the merged SMS is ${info.limitCharacters} characters; at most ${SMS_MAX_CHARACTERS} are allowed` }]);
@@ -143,9 +171,9 @@ export interface DraftSmsInfo extends SmsInfo {
 
 /**
  * The SMS editor's live count: the text being written, merged for a sample member (and the
- * campaign's links) and with the opt-out line the member gets, counted by the one counter.
+ * campaign's links) and with the footer the member gets (smsFooter, by TWILIO_SENDER_TYPE), counted by the one counter.
  */
-export function draftSmsInfo(env: { config: Pick<Config, 'unionName'> }, source: string, language: Lang, category: string, declinable: boolean,
+export function draftSmsInfo(env: { config: Pick<Config, 'unionName' | 'smsSenderType' | 'publicBaseUrl'> }, source: string, language: Lang, category: string, declinable: boolean,
   fields: MergeFields, links: Record<string, string> = {}): DraftSmsInfo {
   let text = source;
   let merged = false;
@@ -155,5 +183,5 @@ export function draftSmsInfo(env: { config: Pick<Config, 'unionName'> }, source:
       merged = true;
     } catch { /* an unfinished {{ … }}: counted as typed */ }
   }
-  return { ...smsInfo(withOptOut(text, language, declinable)), merged, optOut: declinable };
+  return { ...smsInfo(withOptOut(text, language, declinable, { type: env.config.smsSenderType, publicBaseUrl: env.config.publicBaseUrl })), merged, optOut: declinable };
 }

@@ -62,4 +62,63 @@ describe('multi-value targeting in the wizard (Chromium)', () => {
     const c = await rig.hub.db.one(`SELECT audience FROM campaigns WHERE name = 'Oslo og Akershus'`);
     expect(c!.audience).toEqual({ all: [{ status: ['active'] }, { county: ['03', '32'] }, { workplace: [w] }] });
   });
+
+  test('NOT and OR: "alle unntatt" leaves a county out, "minst ett" joins workplace or county; the audience is saved, and loaded again into a fresh wizard; one the lists cannot show is refused in words', async () => {
+    const org = await createOrg(rig.hub.db);
+    const w = org.workplaceId;
+    await insertMember(rig.hub.db, { firstName: 'Olav', postcode: '0150', workplaceId: w });
+    await insertMember(rig.hub.db, { firstName: 'Aksel', postcode: '1300', workplaceId: w });
+    await insertMember(rig.hub.db, { firstName: 'Trude', postcode: '7010', workplaceId: w });
+    await insertMember(rig.hub.db, { firstName: 'Bergljot', postcode: '5003', workplaceId: org.otherWorkplaceId }); // Vestland, the other workplace
+
+    const page = await b.newPage();
+    await signIn(page, rig.url, comms, '/app');
+    const total = (n: number) => page.locator('#counts-table [data-count="total"]', { hasText: new RegExp(`^${n}$`) }).waitFor();
+    await page.goto(`${rig.url}/app/campaigns/new`);
+    await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Meldingskategori').selectOption('campaign');
+    await page.getByLabel('Arbeidssted').selectOption(String(w));
+    await total(3);
+    // NOT: everyone at the workplace except Oslo.
+    await page.getByLabel('Fylke').selectOption(['03']);
+    await total(1);
+    await page.locator('#n-f-county').check();
+    await total(2);
+    // OR: the workplace, or anyone in Vestland.
+    await page.locator('#n-f-county').uncheck();
+    await page.getByLabel('Fylke').selectOption(['46']);
+    await total(0);
+    await page.getByLabel('Hvordan filtrene gjelder sammen').selectOption('any');
+    await total(4);
+    expect(await axeViolations(page)).toEqual([]);
+
+    await page.getByLabel('Lagre filteret som målgruppe').fill('Verksted eller Vestland');
+    await page.getByRole('button', { name: 'Lagre målgruppen' }).dblclick();
+    await page.locator('#a-result', { hasText: 'Målgruppen «Verksted eller Vestland» er lagret.' }).waitFor();
+    const saved = await rig.hub.db.many(`SELECT filter FROM audiences WHERE name = 'Verksted eller Vestland'`);
+    expect(saved).toEqual([{ filter: { all: [{ status: ['active'] }, { any: [{ county: ['46'] }, { workplace: [w] }] }] } }]);
+    // The same name again is refused in Norwegian.
+    await page.getByRole('button', { name: 'Lagre målgruppen' }).click();
+    await page.locator('#a-result', { hasText: 'Det finnes allerede en lagret målgruppe som heter «Verksted eller Vestland»' }).waitFor();
+
+    // A fresh wizard loads it back into the lists.
+    await page.goto(`${rig.url}/app/campaigns/new`);
+    await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Meldingskategori').selectOption('campaign');
+    await page.getByLabel('Hent en lagret målgruppe').selectOption({ label: 'Verksted eller Vestland' });
+    await page.locator('#a-result', { hasText: 'Hentet «Verksted eller Vestland»' }).waitFor();
+    await total(4);
+    expect(await page.getByLabel('Hvordan filtrene gjelder sammen').inputValue()).toBe('any');
+    expect(await page.getByLabel('Arbeidssted').inputValue()).toBe(String(w));
+
+    // One with member numbers cannot be shown as lists: it is not loaded, and the lists stay.
+    await rig.hub.db.query(`INSERT INTO audiences (name, filter) VALUES ('Noen medlemsnumre', $1)`, [JSON.stringify({ memberNumbers: ['1', '2'] })]);
+    await page.reload();
+    await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
+    await page.locator('#a-saved option', { hasText: 'Noen medlemsnumre' }).waitFor({ state: 'attached' });
+    await page.getByLabel('Hent en lagret målgruppe').selectOption({ label: 'Noen medlemsnumre' });
+    await page.locator('#a-result', { hasText: 'den er ikke hentet' }).waitFor();
+    await total(4);
+    await screenshot(page, 'wizard-saved-audience-1280');
+  });
 });

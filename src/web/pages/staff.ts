@@ -10,8 +10,10 @@ type Shell = { valid?: (req: express.Request) => boolean; path: string; current:
 const CHANNEL_OPTIONS = html`<option value="">Ingen</option><option value="email">E-post</option><option value="sms">SMS</option><option value="letter">Brev</option>`;
 
 function select(id: string, label: string, opts: { source?: string; extra?: Html; multiple?: boolean } = {}): Html {
-  return html`<div class="field"><label for="${id}">${label}</label>
-<select id="${id}" name="${id}"${opts.source ? html` data-source="${opts.source}"` : ''}${opts.multiple ? html` multiple size="4"` : ''}>${opts.extra ?? html`<option value="">Alle</option>`}</select></div>`;
+  // A list of several values can be turned around: "everyone except the chosen" (NOT).
+  const not = opts.multiple ? html`<label class="small not-toggle"><input type="checkbox" id="n-${id}" data-not-of="${id}" aria-describedby="${id}-l"> Alle unntatt de valgte</label>` : '';
+  return html`<div class="field"><label for="${id}" id="${id}-l">${label}</label>
+<select id="${id}" name="${id}"${opts.source ? html` data-source="${opts.source}"` : ''}${opts.multiple ? html` multiple size="4"` : ''}>${opts.extra ?? html`<option value="">Alle</option>`}</select>${not}</div>`;
 }
 
 /** One confirmation dialog per page: the text names what happens and to how many (set by the page script). */
@@ -55,8 +57,12 @@ const SHELLS: Shell[] = [
   <div class="field"><label for="c-ch3">Tredje kanal</label><select id="c-ch3">${CHANNEL_OPTIONS}</select></div>
   </div>
 </fieldset>
-<fieldset><legend>Filter (alle valgte må gjelde)</legend>
+<fieldset><legend>Filter</legend>
 <p class="small muted" id="filter-help">I hver liste kan du velge flere verdier (Ctrl eller ⌘ + klikk): medlemmet må ha én av dem, for eksempel Oslo eller Akershus. Ingen valgt betyr alle.</p>
+<div class="grid2">
+  <div class="field"><label for="f-join">Hvordan filtrene gjelder sammen</label><select id="f-join"><option value="all">Alle filtrene må gjelde (og)</option><option value="any">Minst ett av filtrene må gjelde (eller)</option></select>
+  <p class="small muted">Medlemsstatus gjelder alltid.</p></div>
+</div>
 <div class="grid3">
   ${select('f-status', 'Medlemsstatus', { extra: html`<option value="">Alle</option><option value="active" selected>Aktiv</option><option value="resigned">Utmeldt</option>` })}
   ${select('f-mcategory', 'Medlemskategori', { multiple: true, extra: html`<option value="employee">Arbeidstaker</option><option value="self_employed">Selvstendig</option><option value="apprentice">Lærling</option><option value="student">Student</option><option value="pupil">Elev</option><option value="pensioner">Pensjonist</option>` })}
@@ -71,6 +77,14 @@ const SHELLS: Shell[] = [
   ${select('f-language', 'Språk', { multiple: true, extra: html`<option value="nb">Bokmål</option><option value="nn">Nynorsk</option><option value="en">Engelsk</option>` })}
   <div class="field"><label for="f-joined-after">Innmeldt etter</label><input id="f-joined-after" type="date"></div>
 </div>
+</fieldset>
+<fieldset id="saved-audiences"><legend>Lagrede målgrupper</legend>
+<div class="grid2">
+  <div class="field"><label for="a-saved">Hent en lagret målgruppe</label><select id="a-saved"><option value="">Velg …</option></select></div>
+  <div class="field"><label for="a-name">Lagre filteret som målgruppe</label><input id="a-name" maxlength="200"></div>
+</div>
+<div class="actions"><button type="button" id="a-save">Lagre målgruppen</button></div>
+<p id="a-result" role="status"></p>
 </fieldset>
 <div id="audience-count" class="counts" aria-live="polite"><p class="muted">Velg filter for å se hvor mange kampanjen når.</p></div>
 <div class="actions"><button type="button" class="primary" data-next="2">Neste: innhold</button></div>

@@ -32,19 +32,70 @@
   }
   /**
    * The audience filter as the campaigns API takes it (issue 5: a joi-validated JSON filter with
-   * AND/OR/NOT groups). Every list with a choice is one condition, its values joined by "or"; all must hold.
+   * AND/OR/NOT groups). Every list with a choice is one condition, its values joined by "or",
+   * turned into NOT by its "alle unntatt" box; the conditions are joined by "og" or "eller"
+   * (f-join). Member status always holds, whatever the join.
    */
   function audienceFilter() {
     var all = [];
+    var leaves = [];
     FILTERS.forEach(function (f) {
       var vs = chosen(f.id);
       if (!vs.length) return;
       var leaf = {};
       leaf[f.key] = f.num ? vs.map(Number) : vs;
-      all.push(leaf);
+      if (f.id === 'f-status') { all.push(leaf); return; }
+      var not = $('n-' + f.id);
+      leaves.push(not && not.checked ? { not: leaf } : leaf);
     });
-    if ($('f-joined-after').value) all.push({ joinedAfter: $('f-joined-after').value });
+    if ($('f-joined-after').value) leaves.push({ joinedAfter: $('f-joined-after').value });
+    if ($('f-join').value === 'any' && leaves.length > 1) all.push({ any: leaves });
+    else all = all.concat(leaves);
     return { all: all };
+  }
+  /** Whether the filter is more than "all of these lists": the review then uses the server's words for it. */
+  function complexFilter() {
+    return $('f-join').value === 'any' || Array.prototype.some.call(document.querySelectorAll('input[data-not-of]'), function (c) { return c.checked && chosen(c.dataset.notOf).length > 0; });
+  }
+  /**
+   * A filter tree into the lists (a saved audience, a draft campaign). Only the shapes the lists
+   * can show: status, then leaves (or NOT leaves) joined by all or by one "any". Anything else
+   * (member numbers, nested groups) answers false and leaves the lists as they were.
+   */
+  function applyFilter(filter) {
+    var MAP = {};
+    FILTERS.forEach(function (f) { MAP[f.key] = f.id; });
+    var top = filter && filter.all ? filter.all : [filter];
+    var leaves = [];
+    var join = 'all';
+    var ok = true;
+    top.forEach(function (n) {
+      if (n && n.any) { if (join === 'any') ok = false; join = 'any'; leaves = leaves.concat(n.any); } else leaves.push(n);
+    });
+    var plan = leaves.map(function (leaf) {
+      var not = !!(leaf && leaf.not);
+      var l = not ? leaf.not : leaf;
+      var k = Object.keys(l || {})[0];
+      if (k === 'joinedAfter' && !not) return { k: k, v: l[k] };
+      if (!MAP[k] || !Array.isArray(l[k]) || (not && k === 'status')) { ok = false; return null; }
+      return { k: k, v: l[k].map(String), not: not };
+    });
+    if (!ok) return false;
+    FILTERS.forEach(function (f) {
+      Array.prototype.forEach.call($(f.id).options, function (o) { o.selected = false; o.hidden = false; });
+      var n = $('n-' + f.id);
+      if (n) n.checked = false;
+    });
+    $('f-joined-after').value = '';
+    $('f-join').value = join;
+    plan.forEach(function (p) {
+      if (p.k === 'joinedAfter') { $('f-joined-after').value = p.v; return; }
+      Array.prototype.forEach.call($(MAP[p.k]).options, function (o) { o.selected = p.v.indexOf(o.value) >= 0; });
+      var n = $('n-' + MAP[p.k]);
+      if (n) n.checked = !!p.not;
+    });
+    if (!plan.some(function (p) { return p.k === 'status'; })) $('f-status').value = '';
+    return true;
   }
   function channels() {
     var out = [];
@@ -180,6 +231,43 @@
       box.innerHTML = '<p class="warn">Antallet kan ikke beregnes: ' + B.esc(B.problemText(err)) + '</p>';
     }).then(function () { box.removeAttribute('aria-busy'); });
   }
+
+  // Saved audiences: load one into the lists, or save the lists under a name (POST /api/audiences).
+  var savedAudiences = {};
+  function loadSavedAudiences() {
+    return B.api('GET', '/api/audiences').then(function (r) {
+      var sel = $('a-saved');
+      var keep = sel.value;
+      sel.innerHTML = '<option value="">Velg …</option>';
+      (r.items || []).forEach(function (a) {
+        savedAudiences[a.id] = a;
+        var o = document.createElement('option');
+        o.value = String(a.id);
+        o.textContent = a.name;
+        sel.appendChild(o);
+      });
+      sel.value = keep;
+    }).catch(function () { /* the lists still work */ });
+  }
+  loadSavedAudiences();
+  $('a-saved').addEventListener('change', function () {
+    var a = savedAudiences[$('a-saved').value];
+    var out = $('a-result');
+    if (!a) return;
+    if (applyFilter(a.filter)) { out.className = 'ok small'; out.textContent = 'Hentet «' + a.name + '». Du kan endre filteret før du går videre.'; updateCounts(); saveDraft(); }
+    else { out.className = 'warn small'; out.textContent = '«' + a.name + '» har vilkår listene her ikke kan vise (for eksempel medlemsnumre eller nestede grupper), så den er ikke hentet.'; }
+  });
+  $('a-save').addEventListener('click', function () {
+    var out = $('a-result');
+    var name = $('a-name').value.trim();
+    if (!name) { out.className = 'warn small'; out.textContent = 'Gi målgruppen et navn.'; $('a-name').focus(); return; }
+    once(function () { return B.api('POST', '/api/audiences', { name: name, filter: audienceFilter() }); }).then(function (a) {
+      if (!a) return;
+      out.className = 'ok small';
+      out.textContent = 'Målgruppen «' + a.name + '» er lagret.';
+      return loadSavedAudiences();
+    }).catch(function (err) { B.showError(out, err); });
+  });
 
   /** Why members cannot be reached, by reason and count (the preview's reasons on the first channel). */
   function unreachableWhy(reasons) {
@@ -708,7 +796,7 @@
         '<dl class="facts" id="review-list">' +
         '<div><dt>Navn</dt><dd>' + B.esc($('c-name').value) + '</dd></div>' +
         '<div><dt>Kategori</dt><dd>' + B.esc((state.categories[category()] || {}).nameNb || category()) + '</dd></div>' +
-        '<div><dt>Hvem</dt><dd>' + (ft.length ? B.esc(ft.join('; ')) : 'Alle medlemmer') + '</dd></div>' +
+        '<div><dt>Hvem</dt><dd>' + (complexFilter() ? B.esc(rv.audienceText) : ft.length ? B.esc(ft.join('; ')) : 'Alle medlemmer') + '</dd></div>' +
         '<div><dt>Hva</dt><dd>' + rv.content.map(function (x) {
           return B.esc(B.label('channel', x.channel) + ': ' + x.templateName + ' v' + x.version + ' (' + x.languages.map(function (l) { return LANG_LABEL[l]; }).join(', ') + ')');
         }).join('<br>') + (state.preview && state.preview.email ? '<br>Emne: «' + B.esc(state.preview.email.subject) + '»' : '') + '</dd></div>' +
@@ -799,7 +887,7 @@
     var f = {};
     document.querySelectorAll('section.step[data-step="1"] select, section.step[data-step="1"] input').forEach(function (el) {
       if (!el.id) return;
-      f[el.id] = el.multiple ? Array.prototype.map.call(el.selectedOptions, function (o) { return o.value; }) : el.value;
+      f[el.id] = el.multiple ? Array.prototype.map.call(el.selectedOptions, function (o) { return o.value; }) : el.type === 'checkbox' ? el.checked : el.value;
     });
     return {
       v: 1, step: state.step, fields: f, when: $('when-later').checked ? 'later' : 'now', sendAt: $('send-at').value, testTo: $('test-to').value,
@@ -846,6 +934,7 @@
       var el = $(id);
       if (!el) return;
       if (el.multiple) Array.prototype.forEach.call(el.options, function (o) { o.selected = fields[id].indexOf(o.value) >= 0; });
+      else if (el.type === 'checkbox') el.checked = !!fields[id];
       else el.value = fields[id];
     });
   }
@@ -870,18 +959,7 @@
       $('c-name').value = c.name;
       $('c-category').value = c.category;
       ['c-ch1', 'c-ch2', 'c-ch3'].forEach(function (sel, i) { $(sel).value = c.channels[i] || ''; });
-      var MAP = {};
-      FILTERS.forEach(function (f) { MAP[f.key] = f.id; });
-      var leaves = c.audience && c.audience.all ? c.audience.all : [c.audience];
-      FILTERS.forEach(function (f) { Array.prototype.forEach.call($(f.id).options, function (o) { o.selected = false; }); });
-      leaves.forEach(function (leaf) {
-        var k = Object.keys(leaf || {})[0];
-        if (k === 'joinedAfter') $('f-joined-after').value = leaf[k];
-        else if (MAP[k]) {
-          var want = leaf[k].map(String);
-          Array.prototype.forEach.call($(MAP[k]).options, function (o) { o.selected = want.indexOf(o.value) >= 0; });
-        }
-      });
+      if (!applyFilter(c.audience)) fail({ message: 'Målgruppen til utkastet kan ikke vises i listene (den har vilkår som medlemsnumre eller nestede grupper). Lagre en ny målgruppe her for å erstatte den.' });
       state.links = c.links || {};
       if (c.sendAt) { $('when-later').checked = true; $('send-at').disabled = false; $('send-at').value = new Date(new Date(c.sendAt).getTime() - new Date(c.sendAt).getTimezoneOffset() * 60000).toISOString().slice(0, 16); }
       var first = r.review.content[0];
