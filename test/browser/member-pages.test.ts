@@ -1,6 +1,7 @@
 import { createTestHub, startApi, type TestHub } from '../helpers/hub';
 import { insertMember } from '../helpers/fixtures';
 import { preferencesUrl, unsubscribeUrl } from '../../src/consent';
+import { createMemberLink } from '../../src/consent/one-time';
 import { axeViolations, launchBrowser, screenshot, type TestBrowser } from './browser';
 
 /** The member pages (owned by consent) on a 390-pixel-wide phone screen. */
@@ -98,5 +99,30 @@ describe('member pages on a phone', () => {
         await screenshot(page, 'preference-entry-390-nn-sent');
       }
     }
+  });
+
+  test('the one-time link and the opt-in confirmation at 1280 and 390 px: a button each, accessible, the centre after it', async () => {
+    const m = await insertMember(t.hub.db, { firstName: 'Lene', lastName: 'Lenke', language: 'en' });
+    for (const width of [1280, 390]) {
+      const entry = await createMemberLink(t.hub.db, t.config, { purpose: 'entry', memberId: m.id, sentChannel: 'email', now: t.hub.clock.now() });
+      const confirm = await createMemberLink(t.hub.db, t.config, { purpose: 'confirm', memberId: m.id, sentChannel: 'email', category: 'benefits', consentChannel: 'email', now: t.hub.clock.now() });
+      const page = await b.newPage({ width, height: 900, mobile: width < 500 });
+      await page.goto(`${api.url}/p/l/${entry.token}`);
+      expect(await page.getAttribute('html', 'lang')).toBe('en');
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, `preference-link-${width}-en`);
+      await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Open my preferences' }).click()]);
+      await page.getByRole('button', { name: 'Save' }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+      await page.goto(`${api.url}/p/c/${confirm.token}`);
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, `opt-in-confirm-${width}-en`);
+      await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Yes, I want this' }).click()]);
+      await page.getByText('You will now receive').waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, `opt-in-confirmed-${width}-en`);
+    }
+    const ev = await t.hub.db.many('SELECT category, source FROM consent_events WHERE member_id = $1', [m.id]);
+    expect(ev).toEqual([{ category: 'benefits', source: 'double_opt_in' }]);
   });
 });
