@@ -62,6 +62,8 @@ export async function issueLetterCodes(db: Queryable, config: Pick<Config, 'link
       `INSERT INTO letter_codes (code, member_id, created_at, expires_at)
        SELECT c, m, $3, $4 FROM unnest($1::text[], $2::bigint[]) AS x(c, m)
        ON CONFLICT (code) DO NOTHING`, [codes, memberIds, now, expiresAt]);
+    // Expired codes open nothing; they are removed with the next print run.
+    await db.query('DELETE FROM letter_codes WHERE expires_at < $1', [now]);
   }
   return new Map(memberIds.map((id, i) => [id, { code: codes[i], expiresAt }]));
 }

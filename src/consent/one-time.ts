@@ -79,6 +79,8 @@ export async function createMemberLink(db: Queryable, config: Pick<Config, 'link
     `INSERT INTO member_links (purpose, member_id, sent_channel, category, consent_channel, secret_hash, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
     [l.purpose, l.memberId, l.sentChannel, l.category ?? null, l.consentChannel ?? null, sha(secret), l.now, expiresAt]);
+  // Used and expired links are kept a week (a member asking "what happened to my link?"), then removed.
+  if (Math.random() < 0.05) await db.query('DELETE FROM member_links WHERE expires_at < $1', [new Date(l.now.getTime() - 7 * 86_400_000)]);
   return { id: Number(rows[0].id), token: encode(config, Number(rows[0].id), secret), expiresAt };
 }
 
