@@ -65,10 +65,13 @@ export interface Config {
   metrics: { token: string | null; port: number | null };
   /** Staff roles that must sign in with a second factor (TOTP). */
   staff2faRequired: string[];
+  /** `kid:secret` pairs that encrypt TOTP secrets at rest; the first encrypts, all decrypt (rotation). */
+  totpEncryptionKeys: { kid: string; secret: string }[];
 }
 
 const DEV_SIGNING_KEY = 'dev:budstikke-development-only-signing-key-0000000000';
 const DEV_SESSION_SECRET = 'budstikke-development-only-session-secret-000000';
+const DEV_TOTP_KEY = 'dev:budstikke-development-only-totp-encryption-key-000';
 
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
@@ -123,9 +126,11 @@ const schema = Joi.object({
   PREVIEW_STATEMENT_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   METRICS_TOKEN: Joi.string().min(16),
   METRICS_PORT: Joi.number().integer().min(1).max(65535),
-  STAFF_2FA_REQUIRED: Joi.string().pattern(/^(admin|communications|representative|auditor)?(,(admin|communications|representative|auditor))*$/)
+  STAFF_2FA_REQUIRED: Joi.string().pattern(/^(admin|communications|representative|auditor|strike_committee)?(,(admin|communications|representative|auditor|strike_committee))*$/)
     .allow('').default('admin,communications')
-    .messages({ 'string.pattern.base': 'STAFF_2FA_REQUIRED must be comma-separated roles (admin, communications, representative, auditor)' }),
+    .messages({ 'string.pattern.base': 'STAFF_2FA_REQUIRED must be comma-separated roles (admin, communications, representative, auditor, strike_committee)' }),
+  TOTP_ENCRYPTION_KEYS: Joi.string().pattern(/^[A-Za-z0-9_-]+:[^,:]{32,}(,[A-Za-z0-9_-]+:[^,:]{32,})*$/)
+    .messages({ 'string.pattern.base': 'TOTP_ENCRYPTION_KEYS must be comma-separated kid:secret pairs, each secret at least 32 characters' }),
 }).unknown(true);
 
 export class ConfigError extends Error {}
@@ -142,18 +147,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const missing = (name: string) => new ConfigError(`invalid configuration: ${name} is required in production`);
 
   if (production) {
-    for (const name of ['LINK_SIGNING_KEYS', 'SESSION_SECRET', 'PUBLIC_BASE_URL', 'SENDGRID_API_KEY', 'SENDGRID_WEBHOOK_PUBLIC_KEY',
+    for (const name of ['LINK_SIGNING_KEYS', 'SESSION_SECRET', 'TOTP_ENCRYPTION_KEYS', 'PUBLIC_BASE_URL', 'SENDGRID_API_KEY', 'SENDGRID_WEBHOOK_PUBLIC_KEY',
       'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_MESSAGING_SERVICE_SID']) {
       if (!v[name]) throw missing(name);
     }
     if (v.EMULATORS) throw new ConfigError('invalid configuration: EMULATORS cannot be on in production');
+    // The demo union has a published password and a published TOTP secret (README): never in production.
+    if (v.DEMO_SEED) throw new ConfigError('invalid configuration: DEMO_SEED cannot be on in production');
     // RFC 8058 one-click unsubscribe and the __Host- cookies need https; an http base URL in production is a mistake.
     if (!String(v.PUBLIC_BASE_URL).startsWith('https://')) throw new ConfigError('invalid configuration: PUBLIC_BASE_URL must be an https:// URL in production');
   }
-  const keys = String(v.LINK_SIGNING_KEYS ?? DEV_SIGNING_KEY).split(',').map((pair) => {
+  const pairs = (list: string) => list.split(',').map((pair) => {
     const i = pair.indexOf(':');
     return { kid: pair.slice(0, i), secret: pair.slice(i + 1) };
   });
+  const keys = pairs(String(v.LINK_SIGNING_KEYS ?? DEV_SIGNING_KEY));
   const [qs, qe] = String(v.SMS_QUIET_HOURS).split('-');
   return {
     nodeEnv,
@@ -208,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     previewStatementTimeoutMs: v.PREVIEW_STATEMENT_TIMEOUT_MS,
     metrics: { token: v.METRICS_TOKEN ?? null, port: v.METRICS_PORT ?? null },
     staff2faRequired: String(v.STAFF_2FA_REQUIRED).split(',').filter(Boolean),
+    totpEncryptionKeys: pairs(String(v.TOTP_ENCRYPTION_KEYS ?? DEV_TOTP_KEY)),
   };
 }
 

@@ -6,7 +6,7 @@ import { pingRedis } from './redis';
 import { createHub, closeHub, type Hub } from './hub';
 import { buildApp, buildMetricsApp } from './http/app';
 import { createMetrics } from './metrics';
-import { seedDemoUnion, DEMO_PASSWORD } from './demo/seed';
+import { seedDemoUnion, DEMO_PASSWORD, DEMO_TOTP_SECRET } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
 import { emulatorKeyConflict, loadDevEmulators, type DevEmulatorsHandle } from './dev-emulators';
 import { startCampaignWorkers } from '../queues/campaigns.worker';
@@ -93,7 +93,10 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
   }
   if (server) {
     process.stdout.write(`${seededLine}\nBudstikke is running at ${config.publicBaseUrl}/app (mode: ${mode})\n`);
-    if (config.demoSeed) process.stdout.write(`Sign in as admin@budstikke.example (or kommunikasjon@, revisor@, tillitsvalgt.klubb@ …) with the password ${DEMO_PASSWORD}\n`);
+    if (config.demoSeed) {
+      process.stdout.write(`Sign in as admin@budstikke.example (or kommunikasjon@, revisor@, tillitsvalgt.klubb@ …) with the password ${DEMO_PASSWORD}\n`);
+      if (config.staff2faRequired.length) process.stdout.write(`${config.staff2faRequired.join(' and ')} also give a code: \`npm run demo-code\` prints it (demo secret ${DEMO_TOTP_SECRET})\n`);
+    }
     if (emulators) process.stdout.write(`${emulators.describe}; what they accepted: ${config.publicBaseUrl}/dev/outbox\n`);
   } else {
     process.stdout.write(`Budstikke workers running (queue prefix ${config.queuePrefix})\n`);

@@ -1,6 +1,8 @@
 import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 import { createOrg, insertMember, type Org } from './helpers/fixtures';
-import { createApiToken, createStaffUser } from '../src/auth';
+import { createApiToken, createStaffUser, twoFactorRequired, type Staff } from '../src/auth';
+import { enrolForTests, type TwoFactorUser } from './helpers/two-factor';
+import { cookiesOf, webSignIn } from './helpers/web-sign-in';
 import { setPassword } from '../src/web';
 
 /** Issue 13, "access lifecycle": access that ends, at once, with its tokens and sessions. */
@@ -14,26 +16,18 @@ const req = (method: string, path: string, auth: Record<string, string>, body?: 
   method, headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body),
 });
 
-function cookiesOf(res: Response): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of res.headers.getSetCookie()) { const [pair] = c.split(';'); const i = pair.indexOf('='); out[pair.slice(0, i)] = pair.slice(i + 1); }
-  return out;
+const enrolled = new Map<string, TwoFactorUser>();
+
+/** Gives a staff user the test password; a role that must have two-factor sign-in is enrolled too. */
+async function withPassword(staff: Staff): Promise<void> {
+  await setPassword(t.hub.db, staff.id, PASSWORD);
+  if (twoFactorRequired(t.hub.config, staff.role)) enrolled.set(staff.email, { email: staff.email, ...(await enrolForTests(t.hub, staff)) });
 }
 
-/** Signs in through the real sign-in form; returns the session cookie and its CSRF token. */
+/** Signs in through the real sign-in form (and its code step when asked); returns the session cookie and its CSRF token. */
 async function signIn(email: string, password = PASSWORD): Promise<{ cookie: string; csrf: string }> {
-  const form = await fetch(`${api.url}/app/login`);
-  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
-  const pre = cookiesOf(form);
-  const res = await fetch(`${api.url}/app/login`, {
-    method: 'POST', redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: Object.entries(pre).map(([k, v]) => `${k}=${v}`).join('; ') },
-    body: new URLSearchParams({ _csrf: token, email, password, next: '/app' }).toString(),
-  });
-  expect(res.status).toBe(303);
-  const cookie = `bst_sid=${cookiesOf(res).bst_sid}`;
-  const page = await (await fetch(`${api.url}/app`, { headers: { cookie } })).text();
-  return { cookie, csrf: /name="csrf-token" content="([^"]+)"/.exec(page)![1] };
+  const s = await webSignIn(api.url, { ...(enrolled.get(email) ?? { email }), email, password });
+  return { cookie: s.cookie, csrf: s.csrf };
 }
 
 /** A representative holding a club role from 2020, with a password and a token. */
@@ -119,7 +113,7 @@ describe('a representative\'s access comes from a current tillitsverv', () => {
 describe('admins manage staff users', () => {
   test('disabling a user ends their tokens and sessions at once (audited); re-enabling gives no old credential back', async () => {
     const u = await staffWithToken(t.hub, 'communications');
-    await setPassword(t.hub.db, u.staff.id, PASSWORD);
+    await withPassword(u.staff);
     const web = await signIn(u.staff.email);
     const r = await req('PATCH', `/api/users/${u.staff.id}`, admin.auth, { disabled: true });
     expect(r.status).toBe(200);
@@ -152,7 +146,7 @@ describe('admins manage staff users', () => {
 
   test('an admin lists a user\'s sessions and tokens and revokes them one by one or all at once', async () => {
     const u = await staffWithToken(t.hub, 'auditor');
-    await setPassword(t.hub.db, u.staff.id, PASSWORD);
+    await withPassword(u.staff);
     const a = await signIn(u.staff.email);
     const b = await signIn(u.staff.email);
     const list: any = await (await req('GET', `/api/users/${u.staff.id}/sessions`, admin.auth)).json();
@@ -176,7 +170,7 @@ describe('admins manage staff users', () => {
 describe('a password change', () => {
   test('ends the user\'s other sessions but not the one they changed it from; tokens survive unless chosen', async () => {
     const u = await staffWithToken(t.hub, 'communications');
-    await setPassword(t.hub.db, u.staff.id, PASSWORD);
+    await withPassword(u.staff);
     const here = await signIn(u.staff.email);
     const there = await signIn(u.staff.email);
     const wrong = await req('PUT', '/api/me/password', { cookie: here.cookie, 'x-csrf-token': here.csrf }, { currentPassword: 'feil-passord-000', newPassword: 'nytt-langt-passord-1' });

@@ -168,7 +168,7 @@ describe('JSON bodies are limited before authentication', () => {
 
 describe('production configuration', () => {
   const prod = {
-    NODE_ENV: 'production', LINK_SIGNING_KEYS: 'a:0123456789012345678901234567890123', SESSION_SECRET: 'x'.repeat(40),
+    NODE_ENV: 'production', LINK_SIGNING_KEYS: 'a:0123456789012345678901234567890123', SESSION_SECRET: 'x'.repeat(40), TOTP_ENCRYPTION_KEYS: 't1:totp-key-0123456789012345678901234567',
     PUBLIC_BASE_URL: 'https://hub.example', SENDGRID_API_KEY: 'SG.x', SENDGRID_WEBHOOK_PUBLIC_KEY: 'AAAA',
     TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'y'.repeat(32), TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}`,
   };

@@ -2,6 +2,8 @@ import { parse } from 'csv-parse/sync';
 import { createTestHub, startApi, type TestHub } from './helpers/hub';
 import { createStaffUser } from '../src/auth';
 import { setPassword } from '../src/web';
+import { enrolForTests } from './helpers/two-factor';
+import { webSignIn } from './helpers/web-sign-in';
 import { csvObjects, csvRows, escapeFormula } from '../src/csv';
 
 /** Issue 13, "input hygiene": the one CSV writer escapes formulas; the queue board with Origin: null is a 4xx. */
@@ -33,15 +35,7 @@ describe('the queue board', () => {
   test('a change with Origin: null is refused with 403, not a 500', async () => {
     const u = await createStaffUser(t.hub.db, { email: 'koadmin@test.example', name: 'Admin', role: 'admin' });
     await setPassword(t.hub.db, u.id, 'riktig-hest-batteri-stift');
-    const form = await fetch(`${api.url}/app/login`);
-    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
-    const pre = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const res = await fetch(`${api.url}/app/login`, {
-      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: pre },
-      body: new URLSearchParams({ _csrf: token, email: 'koadmin@test.example', password: 'riktig-hest-batteri-stift' }).toString(),
-    });
-    expect(res.status).toBe(303);
-    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('bst_sid='))!;
+    const { cookie } = await webSignIn(api.url, { email: u.email, password: 'riktig-hest-batteri-stift', ...(await enrolForTests(t.hub, u)) });
     for (const origin of ['null', 'not a url', 'http://evil.example']) {
       const r = await fetch(`${api.url}/app/queues/api/queues/x/pause`, { method: 'PUT', headers: { cookie, origin } });
       expect(r.status).toBe(403);

@@ -14,7 +14,9 @@ export type AuditAction =
   | 'strike.export' | 'strike.committee' | 'strike.guards_view' | 'strike.guard_change' | 'strike.guard_share' | 'strike.erase'
   // Access lifecycle and refusals (issue 13)
   | 'user.disable' | 'user.enable' | 'user.role' | 'token.revoke' | 'session.list' | 'session.revoke' | 'password.change'
-  | 'access.lapsed' | 'access.refused' | 'audience.view' | 'audience.list';
+  | 'access.lapsed' | 'access.refused' | 'audience.view' | 'audience.list'
+  // Two-factor sign-in (issue 13)
+  | 'twofactor.enrol' | 'twofactor.reset' | 'twofactor.recovery_used' | 'twofactor.failed';
 
 // Every action has its Norwegian label for the audit page (and no label names an action that is
 // not recorded): a new action without one fails the typecheck here.

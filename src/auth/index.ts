@@ -7,6 +7,11 @@ export * from './staff';
 export { createApiToken, createStaffUser, hashToken } from './tokens';
 export { staffAccessSql } from './access';
 export { endCredentials, endLapsedAccess } from './lifecycle';
+export { TOTP_PERIOD, totpCode } from './totp';
+export {
+  confirmEnrolment, enrolWithSecret, pendingEnrolment, resetTwoFactor, twoFactorRequired, twoFactorStatus, verifySecondFactor,
+  type SecondFactorResult, type TwoFactorStatus,
+} from './two-factor';
 
 /**
  * Ways a request can prove who it is, tried in order. The API's bearer token is built in;

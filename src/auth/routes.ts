@@ -5,7 +5,8 @@ import { audit } from '../audit';
 import { ROLES } from './staff';
 import { createApiToken, createStaffUser } from './tokens';
 import { endCredentials } from './lifecycle';
-import { newToken, staffListRow, staffPatched, staffSchema, tokenRow } from './responses';
+import { resetTwoFactor } from './two-factor';
+import { newToken, staffPatched, staffSchema, staffUsersRow, tokenRow, twoFactorReset } from './responses';
 import { ended } from '../http/schemas';
 
 const userParam = Joi.object({ id: Joi.number().integer().min(1).required() });
@@ -14,8 +15,9 @@ export function registerStaffRoutes(api: Api): void {
   api.get('/me', { summary: 'The signed-in staff user', roles: ['admin', 'communications', 'representative', 'auditor'], tags: ['staff'], responses: { 200: staffSchema } },
     ({ staff }) => staff);
 
-  api.get('/users', { summary: 'Staff users', roles: ['admin'], tags: ['staff'], responses: { 200: Joi.array().items(staffListRow) } }, async ({ hub }) =>
-    hub.db.many(`SELECT u.id, u.email, u.name, u.role, m.member_number, u.created_at, u.disabled_at
+  api.get('/users', { summary: 'Staff users', roles: ['admin'], tags: ['staff'], responses: { 200: Joi.array().items(staffUsersRow) } }, async ({ hub }) =>
+    hub.db.many(`SELECT u.id, u.email, u.name, u.role, m.member_number, u.created_at, u.disabled_at,
+                        EXISTS (SELECT 1 FROM staff_totp z WHERE z.staff_user_id = u.id AND z.confirmed_at IS NOT NULL) AS two_factor
                    FROM staff_users u LEFT JOIN members m ON m.id = u.member_id ORDER BY u.id`));
 
   api.post('/users', {
@@ -89,6 +91,18 @@ export function registerStaffRoutes(api: Api): void {
                                     FROM staff_users u LEFT JOIN members m ON m.id = u.member_id WHERE u.id = $1`, [u.id])).rows[0];
       return { ...out, ended };
     });
+  });
+
+  api.delete('/users/:id/two-factor', {
+    summary: "Reset a staff user's two-factor sign-in (a lost phone): removes the authenticator and recovery codes and ends their web sessions (audited). A role that needs it enrols again at the next sign-in.",
+    roles: ['admin'],
+    tags: ['staff'],
+    params: userParam,
+    responses: { 200: twoFactorReset },
+  }, async ({ hub, staff, params }) => {
+    const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
+    if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+    return hub.db.tx((c) => resetTwoFactor(c, staff, params.id));
   });
 
   api.get('/users/:id/tokens', {

@@ -1,6 +1,6 @@
 import type { Hub } from '../hub';
 import type { Role } from '../auth';
-import { createApiToken, createStaffUser } from '../auth';
+import { createApiToken, createStaffUser, enrolWithSecret, staffFromRow } from '../auth';
 import { importMembers } from '../members';
 import { demoOrganisation, generateMembers, insertOrganisation, streetPostcodes } from './generator';
 import { setPassword } from '../web/session';
@@ -22,6 +22,15 @@ export const DEMO_MEMBERS = 5_000;
 export const DEMO_SEED = 2026;
 /** The demo staff users' password (printed by npm start on first run). */
 export const DEMO_PASSWORD = 'budstikke-demo-passord';
+/**
+ * The demo's TOTP secret, published in the README: demo staff whose role needs two-factor sign-in
+ * (STAFF_2FA_REQUIRED) are enrolled with it, so a newcomer can sign in at once — add it to an
+ * authenticator app, or run `npm run demo-code`. Demo only: the demo seed never runs in
+ * production (src/config.ts refuses DEMO_SEED there), and real users enrol with a secret of
+ * their own. We chose this over leaving the demo admin unenrolled so that the demo shows the
+ * sign-in staff will really have, with nothing switched off.
+ */
+export const DEMO_TOTP_SECRET = 'BUDSTIKKEDEMOHEMMELIGIKKEBRUK234';
 
 /**
  * On an empty database: a demo union of about 5,000 synthetic members with real postcodes,
@@ -84,5 +93,8 @@ export async function seedDemoUnion(hub: Hub, opts: { members?: number } = {}): 
   });
   const committee = await seedDemoStrike(hub, DEMO_PASSWORD);
   if (committee) result.staff?.push({ email: committee.email, role: 'strike_committee' });
+  for (const row of (await hub.db.query('SELECT id, email, name, role, member_id FROM staff_users WHERE role = ANY($1::text[])', [hub.config.staff2faRequired])).rows) {
+    await enrolWithSecret(hub, staffFromRow(row), DEMO_TOTP_SECRET, { actor: 'demo-seed' });
+  }
   return result;
 }

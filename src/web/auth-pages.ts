@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Hub } from '../hub';
-import type { Role, Staff } from '../auth';
+import { twoFactorRequired, twoFactorStatus, type Role, type Staff } from '../auth';
+import { startStep } from './sign-in-step';
 import { html } from './html';
 import { page } from './layout';
 import { normaliseEmail, recordFailure, recordSuccess, throttleWait } from './throttle';
@@ -84,8 +85,20 @@ export function registerAuthPages(router: express.Router, hub: Hub): void {
     }
     await recordSuccess(hub, email!, ip);
     await destroySession(hub, req, null); // a new session id at sign-in (no fixation)
-    await createSession(hub, res, staff, req.headers['user-agent']);
     clearCookie(hub, res, LOGIN_COOKIE);
+    // Two-factor sign-in (./two-factor-pages.ts): with an authenticator, the code comes next; a
+    // role that must have one and has none enrols first. Neither is a session yet.
+    if ((await twoFactorStatus(hub.db, staff.id)).enrolled) {
+      await startStep(hub, res, staff, 'code', next);
+      res.redirect(303, '/app/login/code');
+      return;
+    }
+    if (twoFactorRequired(hub.config, staff.role)) {
+      await startStep(hub, res, staff, 'enrol', next);
+      res.redirect(303, '/app/2fa');
+      return;
+    }
+    await createSession(hub, res, staff, req.headers['user-agent']);
     hub.log.info({ staffUserId: staff.id }, 'staff signed in');
     res.redirect(303, next);
   });

@@ -12,6 +12,7 @@ import { registerStrikePages } from './pages/strikes';
 import { registerAuditPage } from './pages/audit';
 import { registerOutbox } from './outbox';
 import { registerQueueBoard } from './queue-board';
+import { registerTwoFactorPages } from './two-factor-pages';
 
 export { setPassword, hashPassword, verifyLogin, MIN_PASSWORD_LENGTH } from './session';
 export { html, raw, escapeHtml, Html } from './html';
@@ -41,6 +42,7 @@ export function mountWeb(app: express.Express, hub: Hub): void {
   router.use(express.json({ limit: '1mb' }));
   router.use((_req, res, next) => { res.setHeader('Cache-Control', 'no-store'); next(); });
   registerAuthPages(router, hub);
+  registerTwoFactorPages(router, hub);
   registerMemberPages(router, hub);
   registerStaffPages(router, hub);
   registerStrikePages(router, hub);

@@ -57,6 +57,7 @@ export function page(hub: Hub, o: PageOpts): string {
     : '';
   const user = o.staff
     ? html`<div class="user"><span>${o.staff.name} <span class="muted">(${roleLabel(o.staff.role)})</span></span>
+        <a href="/app/2fa"${o.current === '/app/2fa' ? html` aria-current="page"` : ''}>Tofaktor</a>
         <form method="post" action="/app/logout" class="inline"><input type="hidden" name="_csrf" value="${o.csrf ?? ''}">
         <button type="submit" class="link">Logg ut</button></form></div>`
     : '';

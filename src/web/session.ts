@@ -138,6 +138,15 @@ export async function createSession(hub: Hub, res: Response, staff: Staff, userA
   return { staff, csrf };
 }
 
+/**
+ * A session counts only while its user may be signed in without a second factor or has one: a
+ * role in STAFF_2FA_REQUIRED without a confirmed authenticator (a session from before the rule,
+ * or after an admin's reset) reaches nothing until enrolment is done. `param` holds the roles.
+ */
+function twoFactorSatisfiedSql(u: string, param: string): string {
+  return `(${u}.role <> ALL(${param}::text[]) OR EXISTS (SELECT 1 FROM staff_totp tf WHERE tf.staff_user_id = ${u}.id AND tf.confirmed_at IS NOT NULL))`;
+}
+
 const CACHE = Symbol('webSession');
 
 /** The session of a request (cached on the request), or null. */
@@ -151,8 +160,9 @@ export async function loadSession(hub: Hub, req: Request): Promise<Session | nul
     const row = await hub.db.one(
       `SELECT s.csrf_token, s.last_seen_at, u.id, u.email, u.name, u.role, u.member_id
          FROM web_sessions s JOIN staff_users u ON u.id = s.staff_user_id
-        WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND ${staffAccessSql('u')}`,
-      [sha256(sid), now, new Date(now.getTime() - IDLE_MS)],
+        WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND ${staffAccessSql('u')}
+          AND ${twoFactorSatisfiedSql('u', '$4')}`,
+      [sha256(sid), now, new Date(now.getTime() - IDLE_MS), hub.config.staff2faRequired],
     );
     if (!row) {
       // A session of a user who may no longer act (disabled, tillitsverv ended, resigned) ends now, with their tokens.

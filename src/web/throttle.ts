@@ -14,6 +14,10 @@ import type { Hub } from '../hub';
  * and without counting. A successful sign-in resets its email counters (not the address's: a
  * guesser with one valid account of their own must not reset it). Counters older than
  * COUNTER_LIFETIME_MS start again.
+ *
+ * The second step of a sign-in (a TOTP or recovery code, src/web/two-factor-pages.ts) is throttled
+ * the same way on counters of its own (`step: 'code'`), keyed on the user's email and the address:
+ * a guesser who has the password still gets a handful of codes a minute at most.
  */
 export const THROTTLE = {
   email: { free: 10, capMs: 60_000 },
@@ -24,6 +28,8 @@ export const THROTTLE = {
 } as const;
 
 type Kind = 'email' | 'pair' | 'ip';
+/** Which step of the sign-in the counters are for: the password, or the second factor's code. */
+export type Step = 'password' | 'code';
 
 /**
  * The email as a throttle key and as sign-in input: trimmed, NFC, lower-cased; null when empty or
@@ -40,11 +46,12 @@ export function normaliseEmail(raw: unknown): string | null {
 
 const sha = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
 
-function keysFor(email: string | null, ip: string): { kind: Kind; key: string }[] {
-  const keys: { kind: Kind; key: string }[] = [{ kind: 'ip', key: `ip:${ip.slice(0, 60)}` }];
+function keysFor(email: string | null, ip: string, step: Step): { kind: Kind; key: string }[] {
+  const p = step === 'code' ? 'code:' : '';
+  const keys: { kind: Kind; key: string }[] = [{ kind: 'ip', key: `${p}ip:${ip.slice(0, 60)}` }];
   if (email) {
-    keys.push({ kind: 'email', key: `email:${sha(email)}` });
-    keys.push({ kind: 'pair', key: `pair:${sha(`${email}\n${ip}`)}` });
+    keys.push({ kind: 'email', key: `${p}email:${sha(email)}` });
+    keys.push({ kind: 'pair', key: `${p}pair:${sha(`${email}\n${ip}`)}` });
   }
   return keys;
 }
@@ -57,8 +64,8 @@ export function delayMs(kind: Kind, failures: number): number {
 }
 
 /** Milliseconds this attempt must still wait (0: go ahead). */
-export async function throttleWait(hub: Hub, email: string | null, ip: string): Promise<number> {
-  const keys = keysFor(email, ip);
+export async function throttleWait(hub: Hub, email: string | null, ip: string, step: Step = 'password'): Promise<number> {
+  const keys = keysFor(email, ip, step);
   const rows = await hub.db.many('SELECT key, failures, last_failure_at FROM login_throttle WHERE key = ANY($1::text[])', [keys.map((k) => k.key)]);
   const now = hub.clock.now().getTime();
   let wait = 0;
@@ -72,8 +79,8 @@ export async function throttleWait(hub: Hub, email: string | null, ip: string): 
 }
 
 /** Counts a failed attempt on all its keys. */
-export async function recordFailure(hub: Hub, email: string | null, ip: string): Promise<void> {
-  const keys = keysFor(email, ip).map((k) => k.key);
+export async function recordFailure(hub: Hub, email: string | null, ip: string, step: Step = 'password'): Promise<void> {
+  const keys = keysFor(email, ip, step).map((k) => k.key);
   const now = hub.clock.now();
   await hub.db.query(
     `INSERT INTO login_throttle (key, failures, last_failure_at) SELECT k, 1, $2 FROM unnest($1::text[]) k
@@ -87,7 +94,7 @@ export async function recordFailure(hub: Hub, email: string | null, ip: string):
 }
 
 /** A successful sign-in resets the counters of its email (everywhere and from this address). */
-export async function recordSuccess(hub: Hub, email: string, ip: string): Promise<void> {
-  const keys = keysFor(email, ip).filter((k) => k.kind !== 'ip').map((k) => k.key);
+export async function recordSuccess(hub: Hub, email: string, ip: string, step: Step = 'password'): Promise<void> {
+  const keys = keysFor(email, ip, step).filter((k) => k.kind !== 'ip').map((k) => k.key);
   await hub.db.query('DELETE FROM login_throttle WHERE key = ANY($1::text[])', [keys]);
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Hub } from '../../src/hub';
-import { createStaffUser, type Role, type Staff } from '../../src/auth';
+import { createStaffUser, twoFactorRequired, type Role, type Staff } from '../../src/auth';
+import { enrolForTests, nextSecondFactor, type TwoFactorUser } from '../helpers/two-factor';
 import { setPassword } from '../../src/web';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -49,20 +50,31 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-export async function staffWithPassword(hub: Hub, role: Role, opts: { memberId?: number; email?: string; name?: string } = {}): Promise<Staff & { password: string }> {
+/**
+ * A staff user with a password; one whose role must have two-factor sign-in (STAFF_2FA_REQUIRED)
+ * is also enrolled with the test secret, so signIn completes the code step as a person would.
+ */
+export async function staffWithPassword(hub: Hub, role: Role, opts: { memberId?: number; email?: string; name?: string; twoFactor?: boolean } = {}):
+  Promise<Staff & { password: string } & Partial<Awaited<ReturnType<typeof enrolForTests>>>> {
   const staff = await createStaffUser(hub.db, {
     email: opts.email ?? `${role}-${Math.random().toString(36).slice(2, 8)}@test.example`,
     name: opts.name ?? `Test ${role}`, role, memberId: opts.memberId ?? null,
   });
   await setPassword(hub.db, staff.id, PASSWORD);
-  return { ...staff, password: PASSWORD };
+  const enrol = opts.twoFactor ?? twoFactorRequired(hub.config, role);
+  return { ...staff, password: PASSWORD, ...(enrol ? await enrolForTests(hub, staff) : {}) };
 }
 
-export async function signIn(page: Page, baseUrl: string, user: { email: string; password: string }, next = '/app'): Promise<void> {
+/** Signs in through the real pages: the password, then the code from the authenticator when asked. */
+export async function signIn(page: Page, baseUrl: string, user: TwoFactorUser & { password: string }, next = '/app'): Promise<void> {
   await page.goto(`${baseUrl}/app/login?next=${encodeURIComponent(next)}`);
   await page.getByLabel('E-postadresse').fill(user.email);
   await page.getByLabel('Passord').fill(user.password);
   await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/login')), page.getByRole('button', { name: 'Logg inn' }).click()]);
+  if (new URL(page.url()).pathname === '/app/login/code') {
+    await page.getByLabel('Kode', { exact: true }).fill(await nextSecondFactor(user));
+    await Promise.all([page.waitForURL((u) => u.pathname !== '/app/login/code'), page.getByRole('button', { name: 'Logg inn' }).click()]);
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -1,6 +1,8 @@
 import { createTestHub, startApi, type TestHub } from '../helpers/hub';
 import { setPassword } from '../../src/web';
 import { PASSWORD, staffWithPassword } from './browser';
+import { nextSecondFactor } from '../helpers/two-factor';
+import { postCode, webSignIn } from '../helpers/web-sign-in';
 
 /** Sign-in, sessions, CSRF and headers over plain HTTP (no browser needed). */
 
@@ -44,19 +46,21 @@ describe('staff sessions', () => {
     });
   }
 
-  async function signedIn(email: string): Promise<{ cookie: string; csrf: string }> {
-    const res = await login(email, PASSWORD);
-    expect(res.status).toBe(303);
-    const cookie = cookieHeader({ bst_sid: cookiesOf(res).bst_sid });
-    const page = await (await fetch(`${api.url}/app`, { headers: { cookie } })).text();
-    return { cookie, csrf: /name="csrf-token" content="([^"]+)"/.exec(page)![1] };
+  /** The password, then the code step with the user's authenticator code. */
+  async function signedIn(u: Awaited<ReturnType<typeof staffWithPassword>>): Promise<{ cookie: string; csrf: string }> {
+    const s = await webSignIn(api.url, u);
+    return { cookie: s.cookie, csrf: s.csrf };
   }
 
-  test('passwords are stored as argon2id; sign-in sets an HttpOnly SameSite session cookie and redirects to next', async () => {
+  test('passwords are stored as argon2id; sign-in (password, then code) sets an HttpOnly SameSite session cookie and redirects to next', async () => {
     const u = await staffWithPassword(t.hub, 'communications');
     const row = await t.hub.db.one('SELECT password_hash FROM staff_users WHERE id = $1', [u.id]);
     expect(row!.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,/);
-    const res = await login(u.email, PASSWORD);
+    const pw = await login(u.email, PASSWORD);
+    expect(pw.status).toBe(303);
+    expect(pw.headers.get('location')).toBe('/app/login/code');
+    expect(cookiesOf(pw).bst_sid).toBeUndefined(); // the password alone makes no session
+    const res = await postCode(api.url, `bst_step=${cookiesOf(pw).bst_step}`, await nextSecondFactor(u));
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/app/members');
     const set = res.headers.getSetCookie().find((c) => c.startsWith('bst_sid='))!;
@@ -92,7 +96,7 @@ describe('staff sessions', () => {
 
   test('the session works on /api; changes need the X-CSRF-Token header', async () => {
     const u = await staffWithPassword(t.hub, 'admin');
-    const s = await signedIn(u.email);
+    const s = await signedIn(u);
     const me = await fetch(`${api.url}/api/me`, { headers: { cookie: s.cookie } });
     expect(me.status).toBe(200);
     expect((await me.json()).email).toBe(u.email);
@@ -109,7 +113,7 @@ describe('staff sessions', () => {
 
   test('a tampered cookie is no session; logout and a new password end sessions', async () => {
     const u = await staffWithPassword(t.hub, 'communications');
-    const s = await signedIn(u.email);
+    const s = await signedIn(u);
     const tampered = s.cookie.replace(/bst_sid=(.)/, (_m, c) => `bst_sid=${c === 'A' ? 'B' : 'A'}`);
     expect((await fetch(`${api.url}/api/me`, { headers: { cookie: tampered } })).status).toBe(401);
     const page = await fetch(`${api.url}/app/members`, { headers: { cookie: tampered }, redirect: 'manual' });
@@ -122,7 +126,7 @@ describe('staff sessions', () => {
     await fetch(`${api.url}/app/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `_csrf=${encodeURIComponent(s.csrf)}` });
     expect((await fetch(`${api.url}/api/me`, { headers: { cookie: s.cookie } })).status).toBe(401);
 
-    const s2 = await signedIn(u.email);
+    const s2 = await signedIn(u);
     await setPassword(t.hub.db, u.id, 'a-completely-new-password');
     expect((await fetch(`${api.url}/api/me`, { headers: { cookie: s2.cookie } })).status).toBe(401);
     await expect(setPassword(t.hub.db, u.id, 'short')).rejects.toThrow(/at least 12/);
@@ -130,7 +134,7 @@ describe('staff sessions', () => {
 
   test('pages carry a Content-Security-Policy without inline scripts, and are not cached', async () => {
     const u = await staffWithPassword(t.hub, 'communications');
-    const s = await signedIn(u.email);
+    const s = await signedIn(u);
     const res = await fetch(`${api.url}/app`, { headers: { cookie: s.cookie } });
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toMatch(/script-src 'self'(;|$)/);
@@ -138,13 +142,14 @@ describe('staff sessions', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('no-store');
     const html = await res.text();
-    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    // No inline script that runs: scripts come from src=; a JSON data block (the vocabulary) is no script.
+    expect(html).not.toMatch(/<script(?![^>]*\b(src=|type="application\/json"))[^>]*>/);
     expect(html).not.toMatch(/\son[a-z]+=/);
   });
 
   test('admin pages are 403 for other roles; unknown pages are 404', async () => {
     const u = await staffWithPassword(t.hub, 'communications');
-    const s = await signedIn(u.email);
+    const s = await signedIn(u);
     for (const p of ['/app/users', '/app/categories', '/app/imports', '/app/queues/']) {
       expect([p, (await fetch(`${api.url}${p}`, { headers: { cookie: s.cookie }, redirect: 'manual' })).status]).toEqual([p, 403]);
     }
@@ -169,7 +174,13 @@ describe('staff sessions behind https', () => {
         body: new URLSearchParams({ _csrf: token, email: u.email, password: PASSWORD }).toString(),
       });
       expect(res.status).toBe(303);
-      const sid = res.headers.getSetCookie().find((c) => c.startsWith('__Host-bst_sid='))!;
+      expect(res.headers.get('location')).toBe('/app/login/code');
+      const step = res.headers.getSetCookie().find((c) => c.startsWith('__Host-bst_step='))!;
+      expect(step).toMatch(/Secure/);
+      expect(step).toMatch(/HttpOnly/);
+      const done = await postCode(api.url, step.split(';')[0], await nextSecondFactor(u));
+      expect(done.status).toBe(303);
+      const sid = done.headers.getSetCookie().find((c) => c.startsWith('__Host-bst_sid='))!;
       expect(sid).toMatch(/Secure/);
       expect(sid).toMatch(/HttpOnly/);
       expect(sid).toMatch(/Path=\//);

@@ -1,6 +1,7 @@
 import { createTestHub, startApi, type TestHub } from '../helpers/hub';
 import { createOrg, insertMember, type Org } from '../helpers/fixtures';
 import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { nextSecondFactor } from '../helpers/two-factor';
 
 /**
  * Staff sign-in, members (search, member page, a representative's own members and the 404 for
@@ -40,7 +41,7 @@ describe('staff pages in Chromium', () => {
     await t?.close();
   });
 
-  test('a wrong password is refused with a message; the right one signs in to the dashboard', async () => {
+  test('a wrong password is refused with a message; the right one and the authenticator code sign in to the dashboard', async () => {
     const page = await b.newPage();
     await page.goto(`${api.url}/app`);
     expect(new URL(page.url()).pathname).toBe('/app/login');
@@ -51,6 +52,12 @@ describe('staff pages in Chromium', () => {
     await page.getByRole('button', { name: 'Logg inn' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Feil e-postadresse eller passord');
     await page.getByLabel('Passord').fill(admin.password);
+    await Promise.all([page.waitForURL(`${api.url}/app/login/code`), page.getByRole('button', { name: 'Logg inn' }).click()]);
+    // The second step (two-factor sign-in, issue 13): no session yet, a code from the authenticator app.
+    expect((await page.context().cookies()).some((c) => c.name === 'bst_sid')).toBe(false);
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'login-code');
+    await page.getByLabel('Kode', { exact: true }).fill(await nextSecondFactor(admin));
     await Promise.all([page.waitForURL(`${api.url}/app`), page.getByRole('button', { name: 'Logg inn' }).click()]);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Oversikt');
     const cookies = await page.context().cookies();

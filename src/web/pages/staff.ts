@@ -182,6 +182,7 @@ ${html`<section class="card" aria-labelledby="h-new-ballot"><h2 id="h-new-ballot
     path: '/users', current: '/app/users', title: 'Brukere og nøkler', roles: ['admin'], scripts: ['users.js'],
     body: () => html`<h1>Brukere og API-nøkler</h1>
 <div id="user-list"><p class="muted">Henter …</p></div>
+<section id="user-panel" class="card user-panel" aria-labelledby="h-user-panel" hidden></section>
 <section class="card" aria-labelledby="h-new-user"><h2 id="h-new-user">Ny bruker</h2>
 <form id="user-form" class="stack">
   <div class="grid2">
