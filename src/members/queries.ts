@@ -73,7 +73,7 @@ export function memberView(r: Record<string, any>): MemberView {
 export async function getMemberInScope(db: Db, staff: Staff | null, memberNumber: string): Promise<MemberView> {
   const params: unknown[] = [memberNumber];
   const row = await db.one(`${MEMBER_SELECT} WHERE m.member_number = $1 AND ${memberScopeSql(staff, 'm', params)}`, params);
-  if (!row) throw Problem.notFound(`No member ${memberNumber}.`);
+  if (!row) throw Problem.notFound(`Fant ikke medlem ${memberNumber}.`);
   return memberView(row);
 }
 
@@ -81,7 +81,7 @@ export async function getMemberInScope(db: Db, staff: Staff | null, memberNumber
 export async function memberIdInScope(db: Db, staff: Staff | null, memberNumber: string): Promise<number> {
   const params: unknown[] = [memberNumber];
   const row = await db.one(`SELECT m.id FROM members m WHERE m.member_number = $1 AND ${memberScopeSql(staff, 'm', params)}`, params);
-  if (!row) throw Problem.notFound(`No member ${memberNumber}.`);
+  if (!row) throw Problem.notFound(`Fant ikke medlem ${memberNumber}.`);
   return row.id;
 }
 
