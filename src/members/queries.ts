@@ -1,6 +1,7 @@
 import type { Db } from '../db';
 import type { Staff } from '../auth/staff';
 import { memberScopeSql, refuseMember } from './scope';
+import { normalisePhone } from './import/phone';
 
 /** What a member (alias `m`) is linked to: postal place, municipality, county, workplace, employer, branch, club. */
 export const MEMBER_JOINS = `
@@ -83,17 +84,44 @@ export async function memberIdInScope(db: Db, staff: Staff | null, memberNumber:
   return row.id;
 }
 
+/** A LIKE prefix of what was typed: its own % and _ are plain characters. */
+function likePrefix(s: string): string {
+  return `${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The staff search of the member register, one box: a member number (exact), an email (whole or
+ * its beginning), a phone number (any usual Norwegian way of writing it), "Etternavn, Fornavn",
+ * or the beginning of a first, last or full name in either order. Names are compared folded
+ * (member_fold: lower case, accents off), so "gronli" finds Grønli and "asen" Åsen.
+ */
+export function memberSearchSql(raw: string, alias: string, params: unknown[]): string {
+  const q = raw.trim().replace(/\s+/g, ' ');
+  const m = alias;
+  const add = (v: unknown) => { params.push(v); return `$${params.length}`; };
+  const parts = [`${m}.member_number = ${add(q)}`];
+  if (q.includes('@')) parts.push(`lower(${m}.email) LIKE ${add(likePrefix(q.toLowerCase()))}`);
+  if (/^\+?[\d\s().-]{5,}$/.test(q)) {
+    const phone = normalisePhone(q);
+    if (phone) parts.push(`${m}.phone = ${add(phone)}`);
+  }
+  const comma = /^([^,]+),\s*([^,]*)$/.exec(q);
+  if (comma) {
+    const last = add(likePrefix(comma[1].trim()));
+    const first = add(likePrefix(comma[2].trim()));
+    parts.push(`(member_fold(${m}.last_name) LIKE member_fold(${last}) AND member_fold(${m}.first_name) LIKE member_fold(${first}))`);
+  } else if (!q.includes('@')) {
+    const like = add(likePrefix(q));
+    parts.push(`member_fold(${m}.last_name) LIKE member_fold(${like})`, `member_fold(${m}.first_name) LIKE member_fold(${like})`,
+      `member_fold(${m}.first_name || ' ' || ${m}.last_name) LIKE member_fold(${like})`, `member_fold(${m}.last_name || ' ' || ${m}.first_name) LIKE member_fold(${like})`);
+  }
+  return `(${parts.join(' OR ')})`;
+}
+
 export async function searchMembers(db: Db, staff: Staff, q: { q?: string; limit: number; offset: number }): Promise<{ total: number; members: MemberView[] }> {
   const params: unknown[] = [];
   const where = [memberScopeSql(staff, 'm', params)];
-  if (q.q) {
-    params.push(q.q.trim());
-    const p = `$${params.length}`;
-    params.push(`${q.q.trim().toLowerCase()}%`);
-    const like = `$${params.length}`;
-    where.push(`(m.member_number = ${p} OR lower(m.last_name) LIKE ${like} OR lower(m.first_name) LIKE ${like}
-      OR lower(m.first_name || ' ' || m.last_name) LIKE ${like})`);
-  }
+  if (q.q && q.q.trim()) where.push(memberSearchSql(q.q, 'm', params));
   const whereSql = where.join(' AND ');
   const total = (await db.one(`SELECT count(*)::int AS n FROM members m WHERE ${whereSql}`, params))!.n as number;
   params.push(q.limit, q.offset);

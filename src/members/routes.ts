@@ -16,7 +16,7 @@ export const memberNumberParam = Joi.object({ memberNumber: Joi.string().pattern
 
 export function registerMemberRoutes(api: Api): void {
   api.get('/members', {
-    summary: 'Search members by number or name (representatives: only their own members)',
+    summary: 'Search members by number, name ("Etternavn, Fornavn" too; accents ignored), email or phone (representatives: only their own members)',
     roles: ['admin', 'communications', 'representative', 'auditor'],
     tags: ['members'],
     query: Joi.object({

@@ -31,7 +31,7 @@ export const versionAdded = shape({ ...versionFields, keptLanguages: Joi.array()
 const smsInfoFields = {
   characters: count, limitCharacters: count, encoding: Joi.string().valid('GSM-7', 'UCS-2'), units: count, segments: count,
   ucs2Characters: Joi.array().items(Joi.string()),
-  replacements: Joi.array().items(shape({ from: Joi.string(), to: Joi.string(), label: Joi.string() })),
+  replacements: Joi.array().items(shape({ from: Joi.string(), to: Joi.string().allow(''), label: Joi.string() })),
   warnings: Joi.array().items(Joi.string()), ok: Joi.boolean(),
 };
 /** How an SMS counts (smsInfo: the one counter). */

@@ -71,7 +71,7 @@ describe('staff pages in Chromium', () => {
   test('staff search members by name and number and open a member page with consents', async () => {
     const page = await b.newPage();
     await signIn(page, api.url, admin, '/app/members');
-    await page.getByLabel('Søk på medlemsnummer eller navn').fill('Øvre');
+    await page.getByLabel('Søk på navn, medlemsnummer, e-post eller telefon').fill('Øvre');
     await Promise.all([page.waitForURL(/q=/), page.keyboard.press('Enter')]);
     const rows = await page.locator('#members-table tbody tr').allTextContents();
     expect(rows).toHaveLength(1);
@@ -79,7 +79,7 @@ describe('staff pages in Chromium', () => {
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'members-search');
 
-    await page.getByLabel('Søk på medlemsnummer eller navn').fill(other);
+    await page.getByLabel('Søk på navn, medlemsnummer, e-post eller telefon').fill(other);
     await page.keyboard.press('Enter');
     await page.getByRole('link', { name: other }).click();
     await page.waitForSelector('#consent-table');
@@ -104,7 +104,7 @@ describe('staff pages in Chromium', () => {
     await screenshot(page, 'representative-members');
 
     // Searching by the other member's number finds nothing.
-    await page.getByLabel('Søk på medlemsnummer eller navn').fill(other);
+    await page.getByLabel('Søk på navn, medlemsnummer, e-post eller telefon').fill(other);
     await page.keyboard.press('Enter');
     await page.locator('#result-count', { hasText: '0 medlemmer' }).waitFor();
 

@@ -39,7 +39,7 @@ export function registerMemberPages(router: express.Router, hub: Hub): void {
       body: html`<h1>${rep ? 'Mine medlemmer' : 'Medlemmer'}</h1>
 ${rep ? html`<p class="muted">Du ser bare medlemmene på arbeidsplassene, i klubbene og avdelingene vervene dine dekker. Alt du ser blir logget.</p>` : ''}
 <form method="get" action="/app/members" class="searchbar" role="search">
-  <label for="q">Søk på medlemsnummer eller navn</label>
+  <label for="q">Søk på navn, medlemsnummer, e-post eller telefon</label>
   <div class="row"><input id="q" name="q" type="search" value="${query}" autocomplete="off">
   <button type="submit" class="primary">Søk</button></div>
 </form>

@@ -416,7 +416,7 @@
       '<ul id="template-errors" class="errors-list" hidden></ul>' +
       '<div class="grid2" id="preview-controls"><div class="field"><label for="pv-lang">Forhåndsvis på</label><select id="pv-lang"><option value="">Medlemmets eget språk</option>' +
       LANGS.map(function (l) { return '<option value="' + l + '">' + LANG_LABEL[l] + '</option>'; }).join('') + '</select></div>' +
-      '<div class="field"><label for="pv-member">Forhåndsvis for et medlem (navn eller medlemsnummer)</label><input id="pv-member" list="pv-member-list" autocomplete="off" value="' + B.esc(state.previewMember) + '"><datalist id="pv-member-list"></datalist></div></div>' +
+      '<div class="field"><label for="pv-member">Forhåndsvis for et medlem (navn, medlemsnummer, e-post eller telefon)</label><input id="pv-member" list="pv-member-list" autocomplete="off" value="' + B.esc(state.previewMember) + '"><datalist id="pv-member-list"></datalist></div></div>' +
       '<div class="actions"><button type="button" id="t-preview" class="primary">Lagre og forhåndsvis</button></div>';
     $('pv-lang').value = state.previewLang;
     if (!state.content.nb && !state.templateId) state.content.nb = { subject: DEFAULTS.subject, mjml: DEFAULTS.mjml, sms: DEFAULTS.sms, letter: DEFAULTS.letter };

@@ -1,0 +1,52 @@
+import { campaignRig, type CampaignRig } from '../helpers/campaign';
+import { createOrg, insertMember } from '../helpers/fixtures';
+import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+
+/**
+ * Member search in Chromium (issue 12): the member list and the wizard's "preview for a member"
+ * both find Grønli from "gronli", and "Etternavn, Fornavn" or a phone number work in the same box.
+ */
+jest.setTimeout(240_000);
+
+describe('member search in the staff pages (Chromium)', () => {
+  let rig: CampaignRig;
+  let b: TestBrowser;
+  let comms: Awaited<ReturnType<typeof staffWithPassword>>;
+
+  beforeAll(async () => {
+    rig = await campaignRig();
+    b = await launchBrowser();
+    comms = await staffWithPassword(rig.hub, 'communications', { email: 'komm-sok@budstikke.example', name: 'Sølvi Søk' });
+  });
+  afterAll(async () => { await b?.close(); await rig?.close(); });
+
+  test('"gronli" finds Grønli in the member list and in the wizard\'s member preview; a phone number finds her too', async () => {
+    const org = await createOrg(rig.hub.db);
+    const kari = await insertMember(rig.hub.db, { firstName: 'Kari', lastName: 'Grønli', phone: '+4791234567', workplaceId: org.workplaceId });
+    await insertMember(rig.hub.db, { firstName: 'Kari', lastName: 'Nordmann', workplaceId: org.workplaceId });
+    const page = await b.newPage();
+    await signIn(page, rig.url, comms, '/app/members');
+    const box = page.getByLabel('Søk på navn, medlemsnummer, e-post eller telefon');
+    await box.fill('gronli');
+    await page.getByRole('button', { name: 'Søk', exact: true }).click();
+    await page.locator('#result-count', { hasText: '1 medlem for «gronli»' }).waitFor();
+    expect(await page.locator('#members-table tbody').innerText()).toContain('Grønli');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'member-search-1280');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'member-search-390');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await box.fill('912 34 567');
+    await page.getByRole('button', { name: 'Søk', exact: true }).click();
+    await page.locator('#result-count', { hasText: '1 medlem for «912 34 567»' }).waitFor();
+    expect(await page.locator('#members-table tbody').innerText()).toContain(kari.memberNumber);
+
+    await page.goto(`${rig.url}/app/campaigns/new`);
+    await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Navn på kampanjen').fill('Søk i veiviseren');
+    await page.getByRole('button', { name: 'Neste: innhold' }).click();
+    await page.getByLabel(/Forhåndsvis for et medlem/).fill('gronli, ka');
+    await page.locator(`#pv-member-list option[value="${kari.memberNumber} Grønli, Kari"]`).waitFor({ state: 'attached' });
+    expect(await page.locator('#pv-member-list option').count()).toBe(1);
+  });
+});
