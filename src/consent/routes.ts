@@ -5,7 +5,7 @@ import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
 import { labelOf } from '../vocabulary';
-import { memberScopeSql } from '../members/scope';
+import { memberScopeSql, refuseMember } from '../members/scope';
 import { CHANNELS, unreachableReasonSql } from './decision';
 import { categoryFromRow, clearCategoryCache, listCategories } from './categories';
 import { recordConsentChange } from './ledger';
@@ -19,7 +19,7 @@ async function memberInScope(db: Queryable, staff: Staff, memberNumber: string):
   const params: unknown[] = [memberNumber];
   const scope = memberScopeSql(staff, 'm', params);
   const r = await db.query(`SELECT m.id, m.email, m.phone FROM members m WHERE m.member_number = $1 AND ${scope}`, params);
-  if (!r.rows[0]) throw Problem.notFound('Fant ikke medlemmet (eller det er ikke et medlem du har tilgang til).');
+  if (!r.rows[0]) throw await refuseMember(db, staff, memberNumber, 'member.consents', 'Fant ikke medlemmet (eller det er ikke et medlem du har tilgang til).');
   return r.rows[0] as any;
 }
 
