@@ -140,6 +140,11 @@
     } else if (c.state === 'draft') a.push(['launch', 'Start']);
     if (c.state === 'running') a.push(['pause', 'Pause']);
     if (c.state === 'paused') a.push(['resume', 'Fortsett']);
+    // Recovery (the delivery engine's retry and "send again"): shown only when there is something to act on.
+    var cnt = c.counts || {};
+    var after = ['running', 'paused', 'completed'].indexOf(c.state) >= 0;
+    if (after && cnt.failed) a.push(['retry', 'Prøv feilede på nytt']);
+    if (after && cnt.in_doubt) a.push(['in-doubt/send-again', 'Send uvisse på nytt']);
     if (['draft', 'scheduled', 'running', 'paused'].indexOf(c.state) >= 0) a.push(['cancel', 'Avbryt kampanjen']);
     return (c.state === 'draft' ? '<a class="button" id="edit-draft" href="/app/campaigns/new?kampanje=' + c.id + '">Rediger utkastet</a> ' : '') +
       a.map(function (x) { return '<button type="button" data-action="' + x[0] + '"' + (x[0] === 'cancel' ? ' class="danger"' : (x[0] === 'approve' ? ' class="primary"' : '')) + '>' + x[1] + '</button>'; }).join(' ');
@@ -319,6 +324,11 @@
         approve: ['Godkjenne og starte «' + current.name + '» til ' + B.num(n) + ' mottakere?', 'Ja, godkjenn for ' + B.num(n) + ' mottakere'],
         cancel: [current.state === 'draft' || current.state === 'scheduled' ? 'Avbryte «' + current.name + '»? Ingen av de ' + B.num(n) + ' mottakerne får den.'
           : 'Avbryte «' + current.name + '»? ' + B.num(left) + ' mottakere som ikke har fått meldingen ennå, får den ikke.', 'Ja, avbryt kampanjen'] };
+      var cnt = (current && current.counts) || {};
+      asks.retry = ['Sende på nytt meldinger som feilet av en grunn som kan rettes (for eksempel en avvist API-nøkkel)? Av ' + B.num(cnt.failed) +
+        ' feilede røres ikke de som mottakeren avviste, og ingen som alt har fått meldingen, får den igjen.', 'Ja, prøv på nytt'];
+      asks['in-doubt/send-again'] = ['Sende på nytt til ' + B.num(cnt.in_doubt) + ' mottakere det er uvisst om fikk meldingen? Leverandøren kan ha sendt den allerede, så noen kan få den to ganger.',
+        'Ja, send på nytt til ' + B.num(cnt.in_doubt)];
       var ask = asks[act];
       (ask ? confirmDialog(ask[0], ask[1]) : Promise.resolve(true)).then(function (yes) { if (yes) run(act, button); });
     });
@@ -347,7 +357,8 @@
         var c = (r && r.campaign) || {};
         var text = r && r.approvalRequired ? 'En annen bruker må godkjenne kampanjen før den sendes.'
           : (act === 'launch' || act === 'approve') && c.state === 'scheduled' ? (act === 'approve' ? 'Godkjent. ' : '') + 'Planlagt til ' + B.dt(c.sendAt) + '.'
-            : /** @type {Record<string, string>} */ ({ approve: 'Godkjent og startet.', launch: 'Startet.', pause: 'Pauset.', resume: 'Fortsetter.', cancel: 'Avbrutt.' })[act];
+            : act === 'retry' || act === 'in-doubt/send-again' ? B.num(r.requeued || 0) + ' meldinger sendes på nytt.'
+              : /** @type {Record<string, string>} */ ({ approve: 'Godkjent og startet.', launch: 'Startet.', pause: 'Pauset.', resume: 'Fortsetter.', cancel: 'Avbrutt.' })[act];
         out.className = r && r.approvalRequired ? 'warn' : 'ok';
         out.textContent = text;
         return pollDetail();
