@@ -21,6 +21,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import PDFDocument from 'pdfkit';
 import { loadConfig } from '../src/config';
+import { toSendgridBody } from '../src/providers';
 import {
   clearEmailCache, compileEmail, readBuiltInTemplates, renderEmailBatch, renderLetterRun, LETTER_FONTS, type EmailRecipient, type LetterRecipient,
   type MergeFields, type TemplateVersion,
@@ -89,12 +90,12 @@ async function benchMerges(total: number): Promise<{ perS: number; perCpuS: numb
   const c0 = process.cpuUsage();
   for (const batch of batches) {
     const reqs = await renderEmailBatch(env, v, batch, { links });
-    bytes += reqs.reduce((a, r) => a + r.body.personalizations.length, 0);
+    bytes += reqs.reduce((a, r) => a + r.message.recipients.length, 0);
   }
   const mergeS = (performance.now() - t0) / 1000;
   const mergeCpuS = cpuSince(c0);
   const sample = await renderEmailBatch(env, v, batches[0], { links });
-  const bytesPerRequest = Math.max(...sample.map((r) => JSON.stringify(r.body).length));
+  const bytesPerRequest = Math.max(...sample.map((r) => JSON.stringify(toSendgridBody(r.message)).length));
 
   // For comparison: complete per-member bodies (what per-recipient requests would need).
   const c = await compileEmail(v, 'nb', { declinable: true, unionName: config.unionName });

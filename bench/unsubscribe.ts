@@ -14,8 +14,6 @@
  * BENCH_STEADY_RATE, BENCH_STEADY_SECONDS, BENCH_SATURATION_REQUESTS, BENCH_STEADY_CONNECTIONS (default 20).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/config';
 import { createDb, dropDatabase, ensureDatabase } from '../src/db';
@@ -23,6 +21,7 @@ import { migrate } from '../src/db/migrate';
 import { createHub } from '../src/hub';
 import { buildApp } from '../src/http/app';
 import { signLinkToken } from '../src/consent';
+import { loadAverage, pgBackendPids, procTicks, tickSeconds } from './helpers/system';
 
 const RATE = Number(process.env.BENCH_STEADY_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
@@ -67,30 +66,12 @@ function serverCpuMs(child: ChildProcess): Promise<number> {
   });
 }
 
-/**
- * CPU of the PostgreSQL backends serving the bench database (from /proc/<pid>/stat, utime +
- * stime in 1/100 s; PostgreSQL runs on this host). A backend that ends between two readings is
- * missed, so the figure is a lower bound.
- */
-function pgBackendTicks(pids: number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      out.set(pid, Number(f[11]) + Number(f[12]));
-    } catch { /* gone */ }
-  }
-  return out;
-}
-async function pgBackendCpu(db: { many(sql: string): Promise<any[]> }): Promise<Map<number, number>> {
-  return pgBackendTicks((await db.many(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).map((r) => r.pid as number));
+/** CPU of the PostgreSQL backends serving the bench database (bench/helpers/system.ts). */
+async function pgBackendCpu(db: { many(sql: string): Promise<Record<string, unknown>[]> }): Promise<Map<number, number>> {
+  return procTicks(await pgBackendPids(db));
 }
 /** ms of CPU between two readings: per backend, a new backend counted from zero. */
-function pgCpuDeltaMs(a: Map<number, number>, b: Map<number, number>): number {
-  let ticks = 0;
-  for (const [pid, t] of b) ticks += t - (a.get(pid) ?? 0);
-  return (ticks * 1000) / 100;
-}
+const pgCpuDeltaMs = (a: Map<number, number>, b: Map<number, number>): number => tickSeconds(a, b) * 1000;
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -100,7 +81,7 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
 
 export async function main(): Promise<Record<string, unknown>> {
   const url = benchDbUrl();
-  const loadStart = os.loadavg().map((x) => Number(x.toFixed(2)));
+  const loadStart = loadAverage(2);
   await dropDatabase(url);
   await ensureDatabase(url);
   const db = createDb(url, { max: 2 });
@@ -185,7 +166,7 @@ export async function main(): Promise<Record<string, unknown>> {
       // Floor: one bare durable commit of the same change (consent_record alone, no HTTP), p50.
       floor_commit_p50_ms: floorMs,
       load_average_start: loadStart,
-      load_average_end: os.loadavg().map((x) => Number(x.toFixed(2))),
+      load_average_end: loadAverage(2),
     };
     console.log(JSON.stringify(out));
     console.log([

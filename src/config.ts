@@ -61,8 +61,12 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Ceiling on an audience preview's query (ms); the query is also cancelled when the client goes away. */
   previewStatementTimeoutMs: number;
-  /** `/metrics`: a bearer token that must be presented, and/or a separate (internal) port that serves it instead. */
-  metrics: { token: string | null; port: number | null };
+  /**
+   * `/metrics`: a bearer token that must be presented, and/or a separate (internal) port that
+   * serves it instead; `workerPort`: the port a worker-only process (`main.ts worker`) serves
+   * its own `/metrics` on (halts, its memory and CPU), 0 = any free port (printed), null = none.
+   */
+  metrics: { token: string | null; port: number | null; workerPort: number | null };
   /** Staff roles that must sign in with a second factor (TOTP). */
   staff2faRequired: string[];
   /** `kid:secret` pairs that encrypt TOTP secrets at rest; the first encrypts, all decrypt (rotation). */
@@ -126,6 +130,7 @@ const schema = Joi.object({
   PREVIEW_STATEMENT_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   METRICS_TOKEN: Joi.string().min(16),
   METRICS_PORT: Joi.number().integer().min(1).max(65535),
+  WORKER_METRICS_PORT: Joi.number().integer().min(0).max(65535),
   STAFF_2FA_REQUIRED: Joi.string().pattern(/^(admin|communications|representative|auditor|strike_committee)?(,(admin|communications|representative|auditor|strike_committee))*$/)
     .allow('').default('admin,communications')
     .messages({ 'string.pattern.base': 'STAFF_2FA_REQUIRED must be comma-separated roles (admin, communications, representative, auditor, strike_committee)' }),
@@ -214,7 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ballotReminderOffsets: String(v.BALLOT_REMINDER_OFFSETS).split(',').filter((o) => o && o !== 'P' && o !== 'PT'),
     dbStatementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
     previewStatementTimeoutMs: v.PREVIEW_STATEMENT_TIMEOUT_MS,
-    metrics: { token: v.METRICS_TOKEN ?? null, port: v.METRICS_PORT ?? null },
+    metrics: { token: v.METRICS_TOKEN ?? null, port: v.METRICS_PORT ?? null, workerPort: v.WORKER_METRICS_PORT ?? null },
     staff2faRequired: String(v.STAFF_2FA_REQUIRED).split(',').filter(Boolean),
     totpEncryptionKeys: pairs(String(v.TOTP_ENCRYPTION_KEYS ?? DEV_TOTP_KEY)),
   };

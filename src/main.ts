@@ -86,6 +86,17 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
       s.on('error', reject);
     }).catch((err: any) => fatal(`cannot listen on port ${config.port} (${err.code ?? err.message}); set PORT`));
   }
+  let workerMetricsLine = '';
+  if (mode === 'worker' && config.metrics.workerPort !== null) {
+    // The halt counter and the process metrics are counted here, in the worker: it serves them itself.
+    const listener = buildMetricsApp(hub, createMetrics(true)).listen(config.metrics.workerPort);
+    await new Promise<void>((resolve) => {
+      listener.once('listening', resolve);
+      listener.once('error', (err: any) => fatal(`cannot listen on WORKER_METRICS_PORT ${config.metrics.workerPort} (${err.code ?? err.message})`));
+    });
+    hub.onClose(() => new Promise<void>((r) => listener.close(() => r())));
+    workerMetricsLine = `; /metrics on port ${(listener.address() as { port: number }).port}`;
+  }
   if (mode !== 'api') {
     await startCampaignWorkers(hub);
     await startBallotWorkers(hub);
@@ -99,7 +110,7 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
     }
     if (emulators) process.stdout.write(`${emulators.describe}; what they accepted: ${config.publicBaseUrl}/dev/outbox\n`);
   } else {
-    process.stdout.write(`Budstikke workers running (queue prefix ${config.queuePrefix})\n`);
+    process.stdout.write(`Budstikke workers running (queue prefix ${config.queuePrefix})${workerMetricsLine}\n`);
   }
 
   const stop = async () => {

@@ -479,9 +479,11 @@ describe('saved audiences', () => {
     expect((await badFilter.json()).errors[0].field).toBe('body.filter.all.0.county.0');
 
     const rep = await staffWithToken(t.hub, 'representative', { memberId: pop[0].id });
-    expect((await post('/api/audiences', { name: 'Rep', filter }, rep.auth)).status).toBe(403);
+    // A representative sees only the saved audiences they made (issue 13; test/security-scope.test.ts), not the central ones.
+    expect((await post('/api/audiences', { name: 'Rep', filter }, rep.auth)).status).toBe(201);
     const list = await (await fetch(`${api.url}/api/audiences`, { headers: rep.auth })).json();
-    expect(list.items.map((a: any) => a.name)).toEqual(['Aktive i fylke']);
+    expect(list.items.map((a: any) => a.name)).toEqual(['Rep']);
+    expect((await fetch(`${api.url}/api/audiences/${saved.id}`, { headers: rep.auth })).status).toBe(404);
     expect((await fetch(`${api.url}/api/audiences`, { headers: auditor })).status).toBe(403);
     expect(await (await fetch(`${api.url}/api/audiences/${saved.id}`, { headers: admin })).json()).toEqual(saved);
 

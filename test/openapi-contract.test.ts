@@ -50,7 +50,7 @@ function resourceId(path: string, name: string): string | number | undefined {
 function concrete(path: string): string {
   return path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     const v = resourceId(path, name);
-    if (v === undefined) throw new Error(`no id for {${name}} in ${path}`);
+    if (v === undefined) throw new Error(`no id for {${name}} in ${path} (failures so far: ${failures.join("; ")})`);
     return encodeURIComponent(String(v));
   });
 }
@@ -81,7 +81,7 @@ async function call(method: string, path: string, opts: { body?: unknown; raw?: 
   if (!media) return fail(`answered ${r.status} ${type}, declared ${Object.keys(declared.content).join(', ')}`);
   if (type !== 'application/json') return buf.length ? parsed : fail(`an empty ${type} body`);
   const validate = ajv.compile(JSON.parse(JSON.stringify(media.schema).replace(/"#\/components\//g, `"${DOC_ID}#/components/`)));
-  if (!validate(parsed)) fail(`${r.status} does not match its schema: ${ajv.errorsText(validate.errors, { separator: '; ' }).slice(0, 1500)}`);
+  if (!validate(parsed)) fail(`${r.status} does not match its schema: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`).join('; ').slice(0, 1500)}`);
   return parsed;
 }
 
@@ -96,6 +96,7 @@ beforeAll(async () => {
 
   const member = (await t.hub.db.one(`SELECT member_number FROM members WHERE email IS NOT NULL AND status = 'active' ORDER BY member_number LIMIT 1`))!;
   ids.memberNumber = member.member_number;
+  ids.firstMember = member.member_number;
   ids.postcode = (await t.hub.db.one(`SELECT postcode FROM members WHERE postcode IS NOT NULL LIMIT 1`))!.postcode;
   ids['users.id'] = (await t.hub.db.one(`SELECT id FROM staff_users WHERE email = 'admin@budstikke.example'`))!.id;
   ids.code = 'newsletter';
@@ -144,7 +145,7 @@ test('a safe POST per resource and every documented GET answer what the document
   ids['audiences.id'] = saved.id;
   await call('POST', '/api/audiences/preview', { body: { category: 'campaign', channels: ['email', 'sms'], audienceId: saved.id } });
 
-  const campaign = await call('POST', '/api/campaigns', { body: { name: 'Kontrakt', category: 'campaign', channels: ['email'], templates: { email: tpl.template.id }, audience: filter } });
+  const campaign = await call('POST', '/api/campaigns', { body: { name: 'Kontrakt', category: 'campaign', channels: ['email'], templates: { email: { templateId: tpl.template.id } }, audience: filter } });
   ids['campaigns.id'] = campaign.id;
   await call('PATCH', '/api/campaigns/{id}', { body: { name: 'Kontrakt 2' } });
 
@@ -176,15 +177,102 @@ test('a safe POST per resource and every documented GET answer what the document
     const roles = doc.paths[path].get['x-roles'];
     await call('GET', path, { auth: roles.includes('admin') ? admin : committeeAuth });
   }
+  // The committee's own member sees the guards' contact details: a different answer, checked too.
+  for (const path of gets.filter((p) => doc.paths[p].get['x-roles'].includes('strike_committee') && doc.paths[p].get['x-roles'].includes('admin'))) {
+    await call('GET', path, { auth: committeeAuth });
+  }
   expect(failures).toEqual([]);
   // Every GET was called or is listed with its reason.
   expect(gets.filter((p) => !checked.includes(`GET ${p}`) && !NOT_CALLED[`GET ${p}`])).toEqual([]);
 });
 
+test('the other writes of each resource answer what they declare, in this test\'s own database', async () => {
+  failures.length = 0;
+  // Templates, audiences, campaigns.
+  await call('POST', '/api/templates/{id}/copy', { body: { name: 'Kontrakt (kopi)' } });
+  await call('PUT', '/api/audiences/{id}', { body: { name: 'Kontrakt omdøpt' } });
+  await call('POST', '/api/campaigns/{id}/cancel', { body: {} });
+  // A launch (202; the snapshot is a queue job no worker takes here), paused and resumed.
+  const second = await call('POST', '/api/campaigns', { body: { name: 'Kontrakt 3', category: 'campaign', channels: ['email'], templates: { email: { templateId: ids['templates.id'] } }, audience: { memberNumbers: [ids.memberNumber] } } });
+  ids['campaigns.id'] = second.id;
+  const launched = await call('POST', '/api/campaigns/{id}/launch', { body: { idempotencyKey: 'kontrakt-launch-1' } });
+  expect(launched.campaign.state).toBe('running');
+  await call('POST', '/api/campaigns/{id}/launch', { body: { idempotencyKey: 'kontrakt-launch-1' } });
+  await call('POST', '/api/campaigns/{id}/pause', { body: {} });
+  await call('POST', '/api/campaigns/{id}/resume', { body: {} });
+  // A strike campaign marked ended: its recipient list is erased.
+  const mjml = '<mj-section><mj-column><mj-text>Hei {{firstName}}</mj-text></mj-column></mj-section>';
+  const strikeTemplate = await call('POST', '/api/templates', { body: { key: 'kontrakt-streik', name: 'Streik', category: 'strike', languages: { nb: { subject: 'Streik', mjml, sms: 'Streik', letter: '# Streik' } } } });
+  ids.strikeTemplate = strikeTemplate.template.id;
+  const strikeCampaign = await call('POST', '/api/campaigns', { body: { name: 'Streikeinfo', category: 'strike', channels: ['email'], templates: { email: { templateId: ids.strikeTemplate } }, audience: { status: ['active'] } } });
+  ids['campaigns.id'] = strikeCampaign.id;
+  await call('POST', '/api/campaigns/{id}/strike-ended');
+  // Members: the register's push (created, then updated), a JSON import, a CSV import with a bad row.
+  await call('PUT', '/api/members/{memberNumber}', { body: { first_name: 'Kontrakt', last_name: 'Medlem' } });
+  const report = await call('POST', '/api/members/import', { body: [{ member_number: '990001', first_name: 'Ny', last_name: 'Medlem', email: 'ny.medlem@example.org', joined_at: '2020-01-01' }] });
+  expect(report.rejected + report.inserted).toBe(1);
+  const csvReport = await call('POST', '/api/members/import', { raw: `${CSV_HEADER.join(';')}\r\n${'x;'.repeat(CSV_HEADER.length - 1)}x\r\n`, contentType: 'text/csv' });
+  expect(csvReport.rejected).toBe(1);
+  expect(csvReport.errors[0]).toEqual(expect.objectContaining({ row: expect.any(Number), field: expect.any(String) }));
+  // Consent: a category, a suppression lifted.
+  await call('PATCH', '/api/categories/{code}', { body: { nameNb: 'Nyhetsbrev fra forbundet' } });
+  ids['suppressions.id'] = (await t.hub.db.one(`INSERT INTO suppressions (channel, address, reason) VALUES ('email', 'borte@example.org', 'hard_bounce') RETURNING id`))!.id;
+  await call('POST', '/api/suppressions/{id}/lift', { body: { reason: 'adressen virker igjen' } });
+  // Staff: a role change, tokens revoked, a password set.
+  ids['users.id'] = (await t.hub.db.one(`SELECT id FROM staff_users WHERE email = 'kontrakt@budstikke.example'`))!.id;
+  await call('PATCH', '/api/users/{id}', { body: { role: 'communications' } });
+  await call('PUT', '/api/users/{id}/password', { body: { password: 'et-langt-kontraktpassord' } });
+  await call('DELETE', '/api/users/{id}/tokens');
+  await call('DELETE', '/api/users/{id}/sessions');
+  // Ballots: moved, then cancelled.
+  await call('PATCH', '/api/ballots/{id}', { body: { title: 'Uravstemning (flyttet)' } });
+  await call('POST', '/api/ballots/{id}/cancel', { body: {} });
+  // Strikes: a new strike with a phase, members taken back, its committee with a guard and a shift.
+  const agreementId = (await t.hub.db.one(`SELECT id FROM agreements ORDER BY code LIMIT 1`))!.id;
+  const strike = await call('POST', '/api/strikes', { body: { name: 'Kontraktstreik', agreementId, mediationDeadline: '2027-01-10T12:00:00Z' } });
+  ids['strikes.id'] = strike.id;
+  await call('PATCH', '/api/strikes/{id}', { body: { name: 'Kontraktstreiken' } });
+  await call('POST', '/api/strikes/{id}/state', { body: { state: 'notice_given' } });
+  const phase = await call('POST', '/api/strikes/{id}/phases', { body: { name: 'Uttak', startsAt: '2026-12-01T00:00:00Z', selection: { status: ['active'] } } });
+  ids.phaseId = phase.phase.id;
+  await call('POST', '/api/strikes/{id}/phases/{phaseId}/take-back', { body: { selection: { memberNumbers: [ids.memberNumber] } } });
+  const committee = await call('POST', '/api/strikes/{id}/committees', { body: { name: 'Kontraktkomiteen', location: 'Tromsø' } });
+  ids.committeeId = committee.id;
+  const joined = await call('POST', '/api/committees/{committeeId}/members', { body: { name: 'Komité Medlem', email: 'komite.kontrakt@budstikke.example' } });
+  const member = joined.members[0];
+  const own = { authorization: `Bearer ${(await createApiToken(t.hub.db, member.id, 'kontrakt')).token}` };
+  const guard = await call('POST', '/api/committees/{committeeId}/guards', { auth: own, body: { name: 'Gunnar Vakt', phone: '+4790000001', shareConsent: false } });
+  ids.guardId = guard.id;
+  expect(guard.phone).toBe('+4790000001');
+  await call('POST', '/api/committees/{committeeId}/guards/{guardId}/consent', { auth: own, body: { consent: true } });
+  const shift = await call('POST', '/api/committees/{committeeId}/shifts', { auth: own, body: { place: 'Porten', startsAt: '2026-12-02T06:00:00Z', endsAt: '2026-12-02T12:00:00Z' } });
+  ids.shiftId = shift.id;
+  await call('POST', '/api/committees/{committeeId}/shifts/{shiftId}/guards', { auth: own, body: { guardId: guard.id } });
+  await call('GET', '/api/committees/{committeeId}/guards.csv', { auth: own });
+  // The plassoppsigelse list encrypted to the employer's key: an OpenPGP message, not CSV.
+  const employer = (await t.hub.db.one(`SELECT e.id FROM strike_takeouts k JOIN members m ON m.id = k.member_id JOIN workplaces w ON w.id = m.workplace_id
+    JOIN employers e ON e.id = w.employer_id WHERE k.phase_id = $1 AND k.returned_at IS NULL LIMIT 1`, [ids.phaseId]))!.id;
+  const key = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Arbeidsgiver', email: 'hr@example.org' }], format: 'armored' });
+  const armored = await call('POST', '/api/strikes/{id}/phases/{phaseId}/exports', { body: { employerId: employer, format: 'pgp', publicKey: key.publicKey } });
+  expect(String(armored)).toMatch(/^-----BEGIN PGP MESSAGE-----/);
+  await call('DELETE', '/api/committees/{committeeId}/guards/{guardId}', { auth: own });
+  // A phase announcement as a draft (launch false): a campaign linked to the strike and phase.
+  await call('POST', '/api/strikes/{id}/messages', { body: { purpose: 'announcement', phaseId: ids.phaseId, name: 'Uttak varslet', channels: ['email'], templates: { email: { templateId: ids.strikeTemplate } } } });
+  // Ending erases the strike's personal data and says what.
+  const ended = await call('POST', '/api/strikes/{id}/state', { body: { state: 'ended' } });
+  expect(ended.erased).toBeDefined();
+  // Privacy: a member erased, the retention sweep.
+  const other = (await t.hub.db.one(`SELECT member_number FROM members WHERE member_number <> $1 ORDER BY member_number DESC LIMIT 1`, [ids.memberNumber]))!;
+  ids.memberNumber = other.member_number;
+  await call('POST', '/api/members/{memberNumber}/erase', { body: { reason: 'medlemmet ba om sletting' } });
+  await call('POST', '/api/privacy/retention-sweep');
+  expect(failures).toEqual([]);
+});
+
 test('the check can fail: an answer that breaks its declared schema is refused', async () => {
   const schema = doc.paths['/api/members/{memberNumber}'].get.responses['200'].content['application/json'].schema;
   const validate = ajv.compile(JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, `"${DOC_ID}#/components/`)));
-  const r = await fetch(`${api.url}/api/members/${ids.memberNumber}`, { headers: admin });
+  const r = await fetch(`${api.url}/api/members/${ids.firstMember}`, { headers: admin });
   const member = await r.json();
   expect(validate(member)).toBe(true);
   expect(validate({ ...member, nationalId: '01010112345' })).toBe(false);

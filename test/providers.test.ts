@@ -5,8 +5,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import twilio from 'twilio';
 import { EventWebhook } from '@sendgrid/eventwebhook';
-import type { SendgridMailBody as RenderedMailBody } from '../src/render';
-import { createEmailProvider, createSmsProvider, smsLength, type SendgridMailBody } from '../src/providers';
+import type { EmailMessage } from '../src/render';
+import { createEmailProvider, createSmsProvider, smsLength, toSendgridBody, type SendgridMailBody } from '../src/providers';
 import {
   sendInboundSms, startEmulators, startSendgridEmulator, startTwilioEmulator, type SendgridEmulator, type TwilioEmulator,
   rejection,
@@ -70,7 +70,7 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
 
   test('1000 personalizations are accepted with an X-Message-Id, and each recipient gets its own merged message', async () => {
     const email = createEmailProvider(sgConfig(sg.url));
-    const r = await email.send(campaignBody(1000));
+    const r = await email.sendBody(campaignBody(1000));
     expect(r.statusCode).toBe(202);
     expect(r.messageId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(sg.ledger.recipients).toBe(1000);
@@ -89,9 +89,33 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
     expect(m.sgMessageId.startsWith(`${r.messageId}.`)).toBe(true);
   });
 
+  test('a provider-neutral message becomes one personalization per recipient: their To, subject, headers, values and our reference', async () => {
+    const email = createEmailProvider(sgConfig(sg.url));
+    const message: EmailMessage = {
+      from: { email: 'post@budstikke.example', name: 'Budstikke-forbundet' },
+      text: 'Hei %n%! Les mer: %l%', html: '<p>Hei %n%!</p><a href="%l%">Les mer</a>',
+      categories: ['union_news'], metadata: { campaign_id: '8' }, tracking: { clicks: false, opens: false }, sandbox: false,
+      recipients: [1, 2].map((i) => ({
+        ref: String(500 + i), to: { email: `nøytral${i}@example.no`, name: `Medlem ${i}` }, subject: `Emne ${i}`,
+        headers: { 'List-Unsubscribe': `<https://hub.example/u/n${i}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        values: { '%n%': `Navn${i}`, '%l%': `https://hub.example/m/n${i}` },
+      })),
+    };
+    const r = await email.send(message);
+    expect(r.statusCode).toBe(202);
+    const [m] = sg.ledger.recent({ to: 'nøytral2@example.no' });
+    expect(m).toMatchObject({
+      subject: 'Emne 2', text: 'Hei Navn2! Les mer: https://hub.example/m/n2', html: '<p>Hei Navn2!</p><a href="https://hub.example/m/n2">Les mer</a>',
+      headers: { 'List-Unsubscribe': '<https://hub.example/u/n2>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      customArgs: { send_log_id: '502', campaign_id: '8' }, messageId: r.messageId,
+    });
+    expect(toSendgridBody({ ...message, sandbox: true }).mail_settings).toEqual({ sandbox_mode: { enable: true } });
+    expect(toSendgridBody(message).personalizations.map((p) => p.custom_args)).toEqual([{ send_log_id: '501' }, { send_log_id: '502' }]);
+  });
+
   test('the HTTP pages list recent messages and counts', async () => {
     const email = createEmailProvider(sgConfig(sg.url));
-    await email.send(campaignBody(3));
+    await email.sendBody(campaignBody(3));
     const res = await fetch(`${sg.url}/__emulator/messages?to=medlem1@example.no`);
     const { messages } = await res.json() as any;
     expect(messages).toHaveLength(1);
@@ -102,7 +126,7 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
 
   test('1001 personalizations: 400 with SendGrid\'s error body, classified rejected', async () => {
     const email = createEmailProvider(sgConfig(sg.url));
-    const e = await rejection(email.send(campaignBody(1001)));
+    const e = await rejection(email.sendBody(campaignBody(1001)));
     expect(e.kind).toBe('rejected');
     expect(e.status).toBe(400);
     expect(e.errors[0]).toEqual(expect.objectContaining({ field: 'personalizations' }));
@@ -120,14 +144,14 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
     const body = campaignBody(2) as any;
     delete body.from; delete body.subject; delete body.content;
     body.personalizations[1].to = [{ email: 'not-an-address' }];
-    const e = await rejection(email.send(body));
+    const e = await rejection(email.sendBody(body));
     expect(e.kind).toBe('rejected');
     expect(e.errors.map((x) => x.field).sort()).toEqual(['content', 'from', 'personalizations.1.to.0.email', 'subject']);
   });
 
   test('a wrong API key is 401 with SendGrid\'s body, classified rejected', async () => {
     const email = createEmailProvider(sgConfig(sg.url, 'SG.wrong'));
-    const e = await rejection(email.send(campaignBody(1)));
+    const e = await rejection(email.sendBody(campaignBody(1)));
     expect(e.kind).toBe('rejected');
     expect(e.status).toBe(401);
     expect(e.errors[0].message).toBe('The provided authorization grant is invalid, expired, or revoked');
@@ -136,7 +160,7 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
   test('429 with X-RateLimit-Reset is rate_limited with retryAfterMs', async () => {
     sg.faults.rateLimit(1, 5);
     const email = createEmailProvider(sgConfig(sg.url));
-    const e = await rejection(email.send(campaignBody(10)));
+    const e = await rejection(email.sendBody(campaignBody(10)));
     expect(e.kind).toBe('rate_limited');
     expect(e.status).toBe(429);
     expect(e.errors[0].message).toBe('too many requests');
@@ -146,7 +170,7 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
     expect(h['x-ratelimit-remaining']).toBe('0');
     // Nothing was recorded; the next request goes through.
     expect(sg.ledger.recipients).toBe(0);
-    await email.send(campaignBody(10));
+    await email.sendBody(campaignBody(10));
     expect(sg.ledger.recipients).toBe(10);
   });
 
@@ -154,7 +178,7 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
     const r = await fetch(`${sg.url}/__emulator/faults`, { method: 'POST', body: JSON.stringify({ serverError: 1 }) });
     expect((await r.json() as any).serverError).toBe(1);
     const email = createEmailProvider(sgConfig(sg.url));
-    const e = await rejection(email.send(campaignBody(1)));
+    const e = await rejection(email.sendBody(campaignBody(1)));
     expect(e.kind).toBe('transient');
     expect(e.status).toBe(500);
   });
@@ -163,25 +187,25 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
     const closed = await startSendgridEmulator();
     const url = closed.url;
     await closed.close();
-    const e1 = await rejection(createEmailProvider(sgConfig(url)).send(campaignBody(1)));
+    const e1 = await rejection(createEmailProvider(sgConfig(url)).sendBody(campaignBody(1)));
     expect(e1.kind).toBe('transient');
     expect(e1.status).toBeNull();
 
     sg.faults.acceptThenDrop(1);
-    const e2 = await rejection(createEmailProvider(sgConfig(sg.url)).send(campaignBody(2)));
+    const e2 = await rejection(createEmailProvider(sgConfig(sg.url)).sendBody(campaignBody(2)));
     expect(e2.kind).toBe('transient');
     expect(sg.ledger.recipients).toBe(2); // accepted although the caller never saw the answer
   });
 
   test('sandbox mode is 200 and delivers nothing; an oversized body is 413', async () => {
     const email = createEmailProvider(sgConfig(sg.url));
-    const r = await email.send(campaignBody(2, { mail_settings: { sandbox_mode: { enable: true } } }));
+    const r = await email.sendBody(campaignBody(2, { mail_settings: { sandbox_mode: { enable: true } } }));
     expect(r.statusCode).toBe(200);
     expect(sg.ledger.recipients).toBe(0);
 
     const small = await startSendgridEmulator({ maxBodyBytes: 10_000 });
     try {
-      const e = await rejection(createEmailProvider(sgConfig(small.url)).send(campaignBody(200)));
+      const e = await rejection(createEmailProvider(sgConfig(small.url)).sendBody(campaignBody(200)));
       expect(e.kind).toBe('rejected');
       expect(e.status).toBe(413);
     } finally {
@@ -196,7 +220,7 @@ describe('SendGrid Event Webhook', () => {
     const sg = await startSendgridEmulator({ webhookUrl: `${rx.url}/webhooks/sendgrid/events` });
     try {
       sg.faults.bounce('Medlem1@example.no');
-      const { messageId } = await createEmailProvider(sgConfig(sg.url)).send(campaignBody(3));
+      const { messageId } = await createEmailProvider(sgConfig(sg.url)).sendBody(campaignBody(3));
       await sg.drainWebhooks(10_000);
       expect(rx.received.length).toBeGreaterThan(0);
       const ew = new EventWebhook();
@@ -345,8 +369,6 @@ describe('Twilio emulator through the twilio SDK', () => {
   });
 });
 
-// The renderer's batch body goes to the adapter as it is.
-const _rendererBodyFits = (b: RenderedMailBody): SendgridMailBody => b;
 
 describe('SMS length', () => {
   test('GSM-7 with æøå, double-counted extension characters, UCS-2 for emoji and curly quotes', () => {
@@ -396,7 +418,7 @@ describe('startEmulators and the separate-process CLI', () => {
         child.once('exit', (code) => reject(new Error(`cli exited ${code}`)));
       });
       const info = JSON.parse(line);
-      const r = await createEmailProvider(sgConfig(info.sendgrid.url)).send(campaignBody(2));
+      const r = await createEmailProvider(sgConfig(info.sendgrid.url)).sendBody(campaignBody(2));
       expect(r.messageId).toBeTruthy();
       const stats = await (await fetch(`${info.sendgrid.url}/__emulator/stats`)).json() as any;
       expect(stats.recipients).toBe(2);

@@ -135,34 +135,34 @@ describe('email', () => {
       { sendLogId: 13, email: 'per@example.no', language: null, fields: fields({ firstName: '<b>Per</b>', unsubscribeUrl: 'https://hub.example.no/u/tok-per' }) },
       { sendLogId: 14, email: 'ann@example.no', language: 'en', fields: fields({ firstName: 'Ann', unsubscribeUrl: 'https://hub.example.no/u/tok-ann' }) },
     ];
-    const requests = await renderEmailBatch(t.hub, campaign, people, { customArgs: { campaign_id: '5' } });
+    const requests = await renderEmailBatch(t.hub, campaign, people, { metadata: { campaign_id: '5' } });
     expect(requests.map((r) => [r.language, r.sendLogIds])).toEqual([['nb', ['11', '13']], ['nn', ['12']], ['en', ['14']]]);
     for (const req of requests) {
-      expect(req.body.from).toEqual({ email: t.config.unionEmailFrom, name: t.config.unionName });
-      expect(req.body.content.map((c) => c.type)).toEqual(['text/plain', 'text/html']);
-      expect(req.body.custom_args).toEqual({ campaign_id: '5' });
-      expect(req.body.tracking_settings.click_tracking.enable).toBe(false);
+      expect(req.message.from).toEqual({ email: t.config.unionEmailFrom, name: t.config.unionName });
+      expect(typeof req.message.text).toBe('string');
+      expect(req.message.metadata).toEqual({ campaign_id: '5' });
+      expect(req.message.tracking).toEqual({ clicks: false, opens: false });
     }
     const byId = new Map<string, { req: (typeof requests)[0]; i: number }>();
-    requests.forEach((req) => req.body.personalizations.forEach((p, i) => byId.set(p.custom_args.send_log_id, { req, i })));
+    requests.forEach((req) => req.message.recipients.forEach((p, i) => byId.set(p.ref!, { req, i })));
     for (const r of people) {
       const { req, i } = byId.get(String(r.sendLogId))!;
-      const p = req.body.personalizations[i];
-      expect(p.to).toEqual([{ email: r.email, name: `${r.fields.firstName} Nordmann` }]);
+      const p = req.message.recipients[i];
+      expect(p.to).toEqual({ email: r.email, name: `${r.fields.firstName} Nordmann` });
       expect(p.headers).toEqual({ 'List-Unsubscribe': `<${r.fields.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
-      expect(Buffer.byteLength(JSON.stringify(p.substitutions))).toBeLessThan(10_000);
+      expect(Buffer.byteLength(JSON.stringify(p.values))).toBeLessThan(10_000);
       // What SendGrid makes of the shared body and this member's substitutions is exactly the member's own email.
       const single = await renderEmail(t.hub, campaign, r.language, r.fields);
-      const merged = applySubstitutions(req.body, i);
+      const merged = applySubstitutions(req.message, i);
       expect(merged.subject).toBe(single.subject);
       expect(merged.html).toBe(single.html);
       expect(merged.text).toBe(single.text);
     }
-    const per = applySubstitutions(byId.get('13')!.req.body, byId.get('13')!.i);
+    const per = applySubstitutions(byId.get('13')!.req.message, byId.get('13')!.i);
     expect(per.html).toContain('&lt;b&gt;Per&lt;/b&gt;');
     expect(per.html).not.toContain('<b>Per</b>');
     // No member's data is in the shared body.
-    for (const req of requests) expect(req.body.content[1].value + req.body.content[0].value).not.toMatch(/tok-|Kari\b|Ola\b|Verkstedet/);
+    for (const req of requests) expect(req.message.html + req.message.text).not.toMatch(/tok-|Kari\b|Ola\b|Verkstedet/);
   });
 
   test('batch: a member whose substitutions would pass 10,000 bytes gets a request of their own with the merged body', async () => {
@@ -172,11 +172,11 @@ describe('email', () => {
       { sendLogId: 2, email: 'b@example.no', language: 'nb', fields: fields({ workplace: long }) },
     ]);
     expect(requests.map((r) => [r.shared, r.sendLogIds])).toEqual([[false, ['2']], [true, ['1']]]);
-    const alone = requests[0].body;
-    expect(alone.personalizations).toHaveLength(1);
-    expect(alone.personalizations[0].substitutions).toBeUndefined();
-    expect(alone.content[1].value).toContain(long.trim());
-    expect(alone.personalizations[0].headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    const alone = requests[0].message;
+    expect(alone.recipients).toHaveLength(1);
+    expect(alone.recipients[0].values).toBeUndefined();
+    expect(alone.html).toContain(long.trim());
+    expect(alone.recipients[0].headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
   });
 
   test('batch refuses more than 1000 recipients and a member without an unsubscribe URL', async () => {

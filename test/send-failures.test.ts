@@ -112,6 +112,9 @@ describe('failure classes: recipient, account, transient', () => {
     await state(id, 'paused');
     const c = (await api(rig, comms, 'GET', `/campaigns/${id}`)).body;
     expect(c.halts).toEqual([expect.objectContaining({ channel: 'sms', reason: 'provider_unavailable', message: expect.stringContaining('20003') })]);
+    // A message job already in flight when the halt opened gets the same refusal and releases its
+    // row a moment later: every row ends queued, none failed, sent or fallen back.
+    await until(async () => JSON.stringify(await logStates(id)) === JSON.stringify(['sms:queued:5']), 30_000, 'every SMS row released to queued');
     expect(await logStates(id)).toEqual(['sms:queued:5']);
     rig.em.twilio.faults.accountError(null);
     expect((await api(rig, comms, 'POST', `/campaigns/${id}/resume`, {})).status).toBe(200);

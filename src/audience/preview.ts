@@ -75,8 +75,7 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
 
   let filter: AudienceFilter;
   if (input.audienceId !== undefined && input.audienceId !== null) {
-    const saved = await getSavedAudience(hub, input.audienceId);
-    if (!saved) throw Problem.notFound(`No saved audience ${input.audienceId}.`);
+    const saved = await getSavedAudience(hub, staff, input.audienceId, 'preview');
     filter = validateAudience(saved.filter, `${fieldPrefix}audienceId`);
   } else {
     filter = validateAudience(input.audience, `${fieldPrefix}audience`);

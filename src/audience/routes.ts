@@ -4,10 +4,10 @@ import { audit } from '../audit';
 import { audienceFilterSchema, validateAudience } from './filter';
 import { previewAudience } from './preview';
 import { createSavedAudience, deleteSavedAudience, getSavedAudience, listSavedAudiences, updateSavedAudience } from './saved';
-import { Problem } from '../errors';
 import { audiencePreviewSchema, savedAudienceSchema } from './responses';
 
-const WRITE = ['admin', 'communications'] as const;
+/** Representatives save and change their own saved audiences only, naming only their members (./saved.ts). */
+const WRITE = ['admin', 'communications', 'representative'] as const;
 const READ = ['admin', 'communications', 'representative'] as const;
 const idParam = Joi.object({ id: Joi.number().integer().min(1).required() });
 /** The filter is checked by validateAudience (depth and size first, then joi) so errors name `body.audience…`. */
@@ -38,8 +38,10 @@ export function registerAudienceRoutes(api: Api): void {
     return result;
   });
 
-  api.get('/audiences', { summary: 'Saved audiences', roles: [...READ], tags: ['audiences'], responses: { 200: Joi.object({ items: Joi.array().items(savedAudienceSchema).required() }) } },
-    async ({ hub }) => ({ items: await listSavedAudiences(hub) }));
+  api.get('/audiences', {
+    summary: 'Saved audiences (a representative: their own, naming only their members); audited', roles: [...READ], tags: ['audiences'],
+    responses: { 200: Joi.object({ items: Joi.array().items(savedAudienceSchema).required() }) },
+  }, async ({ hub, staff }) => ({ items: await listSavedAudiences(hub, staff) }));
 
   api.post('/audiences', {
     summary: 'Save an audience filter under a unique name',
@@ -54,12 +56,10 @@ export function registerAudienceRoutes(api: Api): void {
     return saved;
   });
 
-  api.get('/audiences/:id', { summary: 'One saved audience', roles: [...READ], tags: ['audiences'], responses: { 200: savedAudienceSchema }, params: idParam },
-    async ({ hub, params }) => {
-      const a = await getSavedAudience(hub, params.id);
-      if (!a) throw Problem.notFound(`Fant ingen lagret målgruppe ${params.id}.`);
-      return a;
-    });
+  api.get('/audiences/:id', {
+    summary: "One saved audience (audited; outside a representative's scope it is not found)", roles: [...READ], tags: ['audiences'],
+    responses: { 200: savedAudienceSchema }, params: idParam,
+  }, async ({ hub, staff, params }) => getSavedAudience(hub, staff, params.id));
 
   api.put('/audiences/:id', {
     summary: 'Rename a saved audience or replace its filter',
@@ -68,11 +68,11 @@ export function registerAudienceRoutes(api: Api): void {
     params: idParam,
     body: Joi.object({ name, filter: filterBody }).or('name', 'filter'),
     maxBodyBytes: AUDIENCE_BODY_BYTES,
-  }, async ({ hub, params, body }) => {
+  }, async ({ hub, staff, params, body }) => {
     const filter = body.filter === undefined ? undefined : validateAudience(body.filter, 'body.filter');
-    return updateSavedAudience(hub, params.id, { name: body.name, filter });
+    return updateSavedAudience(hub, staff, params.id, { name: body.name, filter });
   });
 
   api.delete('/audiences/:id', { summary: 'Delete a saved audience (campaigns keep their own copy)', roles: [...WRITE], tags: ['audiences'], responses: { 204: null }, params: idParam },
-    async ({ hub, params }) => { await deleteSavedAudience(hub, params.id); });
+    async ({ hub, staff, params }) => { await deleteSavedAudience(hub, staff, params.id); });
 }

@@ -132,10 +132,9 @@ async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Prom
     if (!c.templates.email) throw Problem.badRequest('invalid body', [{ field: 'body.to', message: 'the campaign has no email' }]);
     const version = await templateVersion(hub.db, c.templates.email);
     const reqs = await renderEmailBatch(hub, version, emails.map((e, i) => ({ sendLogId: `test-${c.id}-${i}`, email: e, language: 'nb', fields })),
-      { declinable: cat.declinable, customArgs: { campaign_id: String(c.id), test: '1' } });
+      { declinable: cat.declinable, metadata: { campaign_id: String(c.id), test: '1' } });
     for (const r of reqs) {
-      for (const p of r.body.personalizations) p.subject = `[TEST] ${p.subject}`;
-      await emailProvider(hub).send(r.body);
+      await emailProvider(hub).send({ ...r.message, recipients: r.message.recipients.map((p) => ({ ...p, subject: `[TEST] ${p.subject}` })) });
     }
     emails.forEach((e) => sent.push({ to: e, channel: 'email' }));
   }

@@ -57,12 +57,12 @@ async function failRows(hub: Hub, rows: { id: number; address?: string | null }[
   return n;
 }
 
-/** A rendered request cut into requests of at most `size` personalizations (the body is shared, not copied). */
+/** A rendered message cut into messages of at most `size` recipients (the body is shared, not copied). */
 function splitRequest(req: EmailBatchRequest, size: number): EmailBatchRequest[] {
-  if (req.body.personalizations.length <= size) return [req];
+  if (req.message.recipients.length <= size) return [req];
   const out: EmailBatchRequest[] = [];
-  for (let i = 0; i < req.body.personalizations.length; i += size) {
-    out.push({ ...req, sendLogIds: req.sendLogIds.slice(i, i + size), body: { ...req.body, personalizations: req.body.personalizations.slice(i, i + size) } });
+  for (let i = 0; i < req.message.recipients.length; i += size) {
+    out.push({ ...req, sendLogIds: req.sendLogIds.slice(i, i + size), message: { ...req.message, recipients: req.message.recipients.slice(i, i + size) } });
   }
   return out;
 }
@@ -89,7 +89,7 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
         sendLogId: row.id, email: row.decision.address!, language: d.language, fields: f,
         listUnsubscribeUrl: f.unsubscribeUrl || unsubscribeUrl(hub.config, { memberId: d.memberId, campaignId: c.id, channel: 'email', category: c.category }),
       };
-    }), { declinable: cat.declinable, customArgs: { campaign_id: String(c.id) }, categories: [c.category] }).catch(async (err) => {
+    }), { declinable: cat.declinable, metadata: { campaign_id: String(c.id) }, categories: [c.category] }).catch(async (err) => {
       if (!(err instanceof TemplateInvalid)) throw err;
       result.failed += await failRows(hub, allowed.map((a) => ({ id: a.id, address: a.decision.address })), `template: ${err.message}`);
       return null;
@@ -101,14 +101,14 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
         // A pause or cancel takes effect between requests, not only between batches.
         if ((await gate(hub, await loadCampaign(hub.db, c.id), job)) !== 'send') return { ...result, idle: 'paused' };
         let rows: TrackedRow[] = req.sendLogIds.map((id) => { const a = byId.get(Number(id))!; return { id: a.id, memberId: a.memberId, address: a.decision.address! }; });
-        let body = req.body;
+        let message = req.message;
         // A request refused for some of its members (invalid address) goes again without them.
         for (let round = 0; rows.length && round < 3; round++) {
-          const send = body;
+          const send = message;
           const r = await deliverTracked(hub, c.id, 'email', rows, async (marked) => {
             const keep = new Set(marked.map((m) => String(m.id)));
-            const b = marked.length === rows.length ? send : { ...send, personalizations: send.personalizations.filter((p) => keep.has(p.custom_args.send_log_id)) };
-            const res = await emailProvider(hub).send(b);
+            const m = marked.length === rows.length ? send : { ...send, recipients: send.recipients.filter((p) => keep.has(p.ref ?? '')) };
+            const res = await emailProvider(hub).send(m);
             return marked.map(() => res.messageId || null);
           });
           result.sent += r.sent;
@@ -117,7 +117,7 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
           if (r.failed) await runFallbacks(hub);
           const again = new Set(r.retry.map((x) => String(x.id)));
           rows = r.retry;
-          body = { ...send, personalizations: send.personalizations.filter((p) => again.has(p.custom_args.send_log_id)) };
+          message = { ...send, recipients: send.recipients.filter((p) => again.has(p.ref ?? '')) };
         }
       }
     }

@@ -85,12 +85,11 @@ async function deliver(hub: Hub, channel: 'email' | 'sms', to: Target, t: Text):
   if (channel === 'email') {
     const htmlBody = t.text.split('\n\n').map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>').replace(/(https?:\/\/[^\s<]+)/g, '<a href="$1">$1</a>')}</p>`).join('\n');
     await email(hub).send({
-      personalizations: [{ to: [{ email: to.address }] }],
       from: { email: hub.config.unionEmailFrom, name: hub.config.unionName },
-      subject: t.subject,
-      content: [{ type: 'text/plain', value: t.text }, { type: 'text/html', value: `<!doctype html><html><body>${htmlBody}</body></html>` }],
-      categories: ['service', 'member-link'],
-      tracking_settings: { click_tracking: { enable: false, enable_text: false }, open_tracking: { enable: false } },
+      text: t.text, html: `<!doctype html><html><body>${htmlBody}</body></html>`,
+      categories: ['service', 'member-link'], metadata: {}, tracking: { clicks: false, opens: false }, sandbox: false,
+      // Outside the send log: no reference of ours.
+      recipients: [{ to: { email: to.address }, subject: t.subject, headers: {} }],
     });
   } else {
     await sms(hub).send({ to: to.address, body: t.sms });

@@ -4,7 +4,7 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
-import { memberScopeSql } from '../members/scope';
+import { memberScopeSql, refuseMember } from '../members/scope';
 import { CHANNELS, unreachableReasonSql } from './decision';
 import { categoryFromRow, clearCategoryCache, listCategories } from './categories';
 import { recordConsentChange } from './ledger';
@@ -18,7 +18,7 @@ async function memberInScope(db: Queryable, staff: Staff, memberNumber: string):
   const params: unknown[] = [memberNumber];
   const scope = memberScopeSql(staff, 'm', params);
   const r = await db.query(`SELECT m.id, m.email, m.phone FROM members m WHERE m.member_number = $1 AND ${scope}`, params);
-  if (!r.rows[0]) throw Problem.notFound('No such member (or not one of yours).');
+  if (!r.rows[0]) throw await refuseMember(db, staff, memberNumber, 'member.consents', 'No such member (or not one of yours).');
   return r.rows[0] as any;
 }
 

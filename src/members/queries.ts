@@ -1,7 +1,6 @@
 import type { Db } from '../db';
 import type { Staff } from '../auth/staff';
-import { memberScopeSql } from './scope';
-import { Problem } from '../errors';
+import { memberScopeSql, refuseMember } from './scope';
 import { normalisePhone } from './import/phone';
 
 /** What a member (alias `m`) is linked to: postal place, municipality, county, workplace, employer, branch, club. */
@@ -73,7 +72,7 @@ export function memberView(r: Record<string, any>): MemberView {
 export async function getMemberInScope(db: Db, staff: Staff | null, memberNumber: string): Promise<MemberView> {
   const params: unknown[] = [memberNumber];
   const row = await db.one(`${MEMBER_SELECT} WHERE m.member_number = $1 AND ${memberScopeSql(staff, 'm', params)}`, params);
-  if (!row) throw Problem.notFound(`No member ${memberNumber}.`);
+  if (!row) throw await refuseMember(db, staff, memberNumber, 'member.view');
   return memberView(row);
 }
 
@@ -81,7 +80,7 @@ export async function getMemberInScope(db: Db, staff: Staff | null, memberNumber
 export async function memberIdInScope(db: Db, staff: Staff | null, memberNumber: string): Promise<number> {
   const params: unknown[] = [memberNumber];
   const row = await db.one(`SELECT m.id FROM members m WHERE m.member_number = $1 AND ${memberScopeSql(staff, 'm', params)}`, params);
-  if (!row) throw Problem.notFound(`No member ${memberNumber}.`);
+  if (!row) throw await refuseMember(db, staff, memberNumber, 'member.key');
   return row.id;
 }
 

@@ -5,6 +5,8 @@ import { audit } from '../audit';
 import { getMemberInScope, type MemberView } from '../members';
 import { memberConsents } from '../consent';
 import { tableExists } from './schema';
+import { labelOf, type VocabularyName } from '../vocabulary';
+import { escapeHtml } from '../web/html';
 
 /**
  * Innsyn (GDPR art. 15): everything the hub holds about one member as one document. Every
@@ -97,9 +99,8 @@ export async function buildMemberExport(hub: Hub, staff: Staff, memberNumber: st
 // ---------------------------------------------------------------------------------------------
 // The human-readable version (bokmål), for staff to send the member.
 
-function esc(v: unknown): string {
-  return String(v ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]!));
-}
+/** The hub's one HTML escaper (src/web/html.ts), for any value. */
+const esc = (v: unknown): string => escapeHtml(String(v ?? ''));
 
 function when(v: string | Date | null | undefined, withTime = true): string {
   if (!v) return '–';
@@ -109,32 +110,15 @@ function when(v: string | Date | null | undefined, withTime = true): string {
   return withTime && !/^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? z.toFormat('dd.LL.yyyy HH:mm') : z.toFormat('dd.LL.yyyy');
 }
 
-const CHANNEL: Record<string, string> = { email: 'E-post', sms: 'SMS', letter: 'Brev' };
-const STATE: Record<string, string> = {
-  queued: 'I kø', sending: 'Sendes', sent: 'Sendt', delivered: 'Levert', bounced: 'Avvist av mottaker', failed: 'Feilet',
-  skipped: 'Ikke sendt', cancelled: 'Avbrutt',
-};
-const STATUS: Record<string, string> = { active: 'Aktiv', resigned: 'Utmeldt' };
-const CATEGORY: Record<string, string> = {
-  employee: 'Arbeidstaker', self_employed: 'Selvstendig næringsdrivende', apprentice: 'Lærling', student: 'Student', pupil: 'Elev', pensioner: 'Pensjonist',
-};
-const LANGUAGE: Record<string, string> = { nb: 'Bokmål', nn: 'Nynorsk', en: 'Engelsk' };
-const ROLE: Record<string, string> = {
-  shop_steward: 'Tillitsvalgt', chief_shop_steward: 'Hovedtillitsvalgt', safety_rep: 'Verneombud', branch_board: 'Styremedlem i avdeling', club_board: 'Styremedlem i klubb',
-};
-const SUPPRESSION: Record<string, string> = {
-  hard_bounce: 'Adressen finnes ikke (hard retur)', spam_complaint: 'Meldt som søppelpost', invalid_number: 'Ugyldig nummer', carrier_opt_out: 'Reservert hos teleoperatør',
-};
-const SOURCE: Record<string, string> = {
-  unsubscribe_link: 'Avmeldingslenke', one_click: 'Avmelding med ett klikk', preference_page: 'Innstillingssiden', sms_keyword: 'SMS-kodeord',
-  provider_event: 'Melding fra e-post-/SMS-leverandør', staff: 'Registrert av forbundet', import: 'Medlemsregisteret',
-  preference_link: 'Engangslenke til innstillingene', letter_code: 'Kode fra brev', double_opt_in: 'Bekreftet av deg (dobbel opt-in)',
-};
+// Labels from the one vocabulary (src/vocabulary), as on the staff pages; only the audit actions
+// a member sees are worded for the member ("Så på opplysningene dine"), the rest use the vocabulary's.
+const nb = (name: VocabularyName, v: string | null | undefined) => labelOf(name, v, 'nb');
+/** A send reason inside parentheses: a known one by its label in lower case, a provider's own text as it came. */
+const reasonText = (r: string) => { const l = nb('sendReason', r); return l === r ? r : l.charAt(0).toLowerCase() + l.slice(1); };
 const ACTION: Record<string, string> = {
   'member.view': 'Så på opplysningene dine', 'member.export': 'Laget innsynsrapport (denne)', 'member.upsert': 'Oppdaterte opplysningene dine',
   'consent.change': 'Registrerte et valg for deg', 'member.import': 'Import fra medlemsregisteret',
 };
-const STAFF_ROLE: Record<string, string> = { admin: 'administrator', communications: 'kommunikasjonsavdelingen', representative: 'tillitsvalgt', auditor: 'revisor' };
 
 function table(head: string[], rows: string[][], empty: string): string {
   if (!rows.length) return `<p class="empty">${esc(empty)}</p>`;
@@ -156,11 +140,11 @@ export function renderExportHtml(doc: MemberExport): string {
     ['Mobil', esc(m.phone ?? '–')],
     ['Adresse', esc([m.street, [m.postcode, m.postalPlace].filter(Boolean).join(' ')].filter(Boolean).join(', ') || '–')],
     ['Kommune / fylke', esc([m.municipality, m.county].filter(Boolean).join(', ') || '–')],
-    ['Språk', esc(LANGUAGE[m.language] ?? m.language)],
-    ['Status', esc(STATUS[m.status] ?? m.status)],
-    ['Medlemskategori', esc(CATEGORY[m.category] ?? m.category)],
+    ['Språk', esc(nb('language', m.language))],
+    ['Status', esc(nb('memberStatus', m.status))],
+    ['Medlemskategori', esc(nb('membershipCategory', m.category))],
     ['Innmeldt', when(m.joinedAt, false)],
-    ['Utmeldt', m.resignedAt ? `${when(m.resignedAt, false)}${m.resignationReason ? ` (${esc(m.resignationReason)})` : ''}` : '–'],
+    ['Utmeldt', m.resignedAt ? `${when(m.resignedAt, false)}${m.resignationReason ? ` (${esc(nb('resignationReason', m.resignationReason))})` : ''}` : '–'],
     ['Arbeidsgiver', esc(m.employer ? `${m.employer} (org.nr. ${m.employerOrgNumber})` : '–')],
     ['Arbeidssted', esc(m.workplace ? `${m.workplace} (org.nr. ${m.workplaceOrgNumber})` : '–')],
     ['Avdeling / klubb', esc([m.branch, m.club].filter(Boolean).join(' / ') || '–')],
@@ -178,32 +162,32 @@ export function renderExportHtml(doc: MemberExport): string {
 <section><h2>Tariffavtaler</h2>${table(['Avtale', 'Tariffområde', 'Omfattet fra'],
     doc.agreements.map((a) => [esc(`${a.name} (${a.code})`), esc(a.bargainingArea ?? '–'), when(a.coveredFrom, false)]), 'Du er ikke registrert på noen tariffavtale.')}</section>
 <section><h2>Tillitsverv</h2>${table(['Verv', 'Gjelder', 'Fra', 'Til'],
-    doc.roles.map((r) => [esc(ROLE[r.role] ?? r.role), esc(r.branch ?? r.club ?? r.workplace ?? '–'), when(r.startsOn, false), when(r.endsOn, false)]), 'Du har ingen registrerte tillitsverv.')}</section>
+    doc.roles.map((r) => [esc(nb('memberRole', r.role)), esc(r.branch ?? r.club ?? r.workplace ?? '–'), when(r.startsOn, false), when(r.endsOn, false)]), 'Du har ingen registrerte tillitsverv.')}</section>
 <section><h2>Hva du får tilsendt</h2>
-<p>Foretrukket kanal: ${esc(doc.consents.preferredChannel ? CHANNEL[doc.consents.preferredChannel] : 'ikke valgt')}.</p>
+<p>Foretrukket kanal: ${esc(doc.consents.preferredChannel ? nb('channel', doc.consents.preferredChannel) : 'ikke valgt')}.</p>
 ${table(['Kategori', 'Kanal', 'Status', 'Grunnlag'], doc.consents.current.map((c: any) => [
-    cat(c.category), esc(CHANNEL[c.channel] ?? c.channel),
+    cat(c.category), esc(nb('channel', c.channel)),
     esc(!c.declinable ? 'Del av medlemskapet (kan ikke velges bort)' : c.granted ? (c.isDefault ? 'Ja (standard)' : 'Ja (ditt valg)') : (c.isDefault ? 'Nei (standard)' : 'Nei (ditt valg)')),
     esc(doc.categories[c.category]?.legalBasis ?? ''),
   ]), 'Ingen kategorier.')}
 <h3>Historikk over valgene dine</h3>
 ${table(['Tidspunkt', 'Kategori', 'Kanal', 'Valg', 'Hvordan'], doc.consents.history.map((h: any) => [
-    when(h.at), cat(h.category), esc(h.channel ? CHANNEL[h.channel] : 'Alle'), h.granted ? 'Ja takk' : 'Nei takk', esc(SOURCE[h.source] ?? h.source),
+    when(h.at), cat(h.category), esc(h.channel ? nb('channel', h.channel) : 'Alle'), h.granted ? 'Ja takk' : 'Nei takk', esc(nb('consentSource', h.source)),
   ]), 'Du har ikke gjort noen valg; standardinnstillingene gjelder.')}</section>
 <section><h2>Sperrede adresser</h2>${table(['Kanal', 'Adresse', 'Årsak', 'Fra', 'Opphevet'], doc.suppressions.map((s) => [
-    esc(CHANNEL[s.channel] ?? s.channel), esc(s.address), esc(SUPPRESSION[s.reason] ?? s.reason), when(s.at), s.active ? '–' : when(s.liftedAt),
+    esc(nb('channel', s.channel)), esc(s.address), esc(nb('sendReason', s.reason)), when(s.at), s.active ? '–' : when(s.liftedAt),
   ]), 'Ingen av adressene dine er sperret.')}</section>
 <section><h2>Meldinger vi har sendt deg</h2>${table(['Sendt', 'Melding', 'Kategori', 'Kanal', 'Til', 'Utfall'], doc.messages.map((s) => [
-    when(s.sentAt ?? s.loggedAt), esc(s.campaign), cat(s.category), esc(CHANNEL[s.channel] ?? s.channel), esc(s.address ?? '–'),
-    esc(`${STATE[s.state] ?? s.state}${s.reason ? ` (${s.reason})` : ''}`),
+    when(s.sentAt ?? s.loggedAt), esc(s.campaign), cat(s.category), esc(nb('channel', s.channel)), esc(s.address ?? '–'),
+    esc(`${nb('sendState', s.state)}${s.reason ? ` (${reasonText(s.reason)})` : ''}`),
   ]), 'Vi har ikke sendt deg noe.')}</section>
 <section><h2>Uravstemninger (manntall)</h2>
 <p>Du sto i manntallet for disse uravstemningene. Forbundet ser aldri hvem som har stemt eller hva de stemte.</p>
 ${table(['Uravstemning', 'Åpnet', 'Stengt'], doc.ballotRolls.map((b) => [esc(b.title), when(b.opensAt), when(b.closesAt)]), 'Du står ikke i noe manntall vi har lagret.')}</section>
-${doc.staffAccount ? `<section><h2>Brukerkonto</h2>${dl([['Rolle', esc(STAFF_ROLE[doc.staffAccount.role] ?? doc.staffAccount.role)], ['E-post', esc(doc.staffAccount.email)], ['Opprettet', when(doc.staffAccount.createdAt)]])}</section>` : ''}
+${doc.staffAccount ? `<section><h2>Brukerkonto</h2>${dl([['Rolle', esc(nb('staffRole', doc.staffAccount.role))], ['E-post', esc(doc.staffAccount.email)], ['Opprettet', when(doc.staffAccount.createdAt)]])}</section>` : ''}
 <section><h2>Hvem har sett opplysningene dine</h2>${table(['Tidspunkt', 'Hvem', 'Hva'], doc.accessLog.map((a) => [
-    when(a.at), esc(a.actorName ? `${a.actorName} (${STAFF_ROLE[a.actorRole ?? ''] ?? a.actorRole})` : a.actor === 'system' ? 'Systemet' : a.actor),
-    esc(ACTION[a.action] ?? a.action),
+    when(a.at), esc(a.actorName ? `${a.actorName} (${nb('staffRole', a.actorRole)})` : a.actor === 'system' ? 'Systemet' : a.actor),
+    esc(ACTION[a.action] ?? nb('auditAction', a.action)),
   ]), 'Ingen har sett på opplysningene dine.')}</section>
 <section><h2>Sletting</h2>${retention}</section>`;
 

@@ -28,7 +28,7 @@ export const memberExportSchema = shape({
 export const memberExportHtml = { ...html, description: 'The access export as a Norwegian HTML page (an attachment with download=true)' };
 
 export const erasureSchema = shape({
-  members: count, sendLogAnonymised: count, sendLogCancelled: count, consentEventsAnonymised: count, suppressionsDeleted: count,
+  memberNumber: Joi.string(), members: count, sendLogAnonymised: count, sendLogCancelled: count, consentEventsAnonymised: count, suppressionsDeleted: count,
   suppressionsKept: count, auditRowsUnlinked: count, auditSearchesScrubbed: count, staffAccountsUnlinked: count, staffAccountsDisabled: count,
   campaignAudiencesScrubbed: count, related: countsBy,
 });

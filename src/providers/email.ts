@@ -1,6 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Client } from '@sendgrid/client';
+import type { ClientRequest } from '@sendgrid/client/src/request';
+import type { ClientResponse } from '@sendgrid/client/src/response';
 import type { Config } from '../config';
+import type { EmailMessage } from '../render';
 import { ProviderError, type ProviderErrorDetail, type FailureClass } from './errors';
 
 /** An address as SendGrid v3 takes it. */
@@ -22,7 +26,7 @@ export interface SendgridPersonalization {
   send_at?: number;
 }
 
-/** The SendGrid v3 `POST /v3/mail/send` JSON body, passed through unchanged. */
+/** The SendGrid v3 `POST /v3/mail/send` JSON body, built here from a provider-neutral message (`toSendgridBody`). */
 export interface SendgridMailBody {
   personalizations: SendgridPersonalization[];
   from: SendgridAddress;
@@ -50,8 +54,37 @@ export interface EmailSendResult {
 }
 
 export interface EmailProvider {
-  /** One v3 mail/send request (up to 1000 personalizations). Throws `ProviderError`. */
-  send(body: SendgridMailBody): Promise<EmailSendResult>;
+  /** One message (up to 1000 recipients) as one v3 mail/send request. Throws `ProviderError`. */
+  send(message: EmailMessage): Promise<EmailSendResult>;
+  /** The same for a body already in SendGrid's JSON (the adapter's own tests, fault modes). */
+  sendBody(body: SendgridMailBody): Promise<EmailSendResult>;
+}
+
+/**
+ * A provider-neutral message as SendGrid's JSON: one personalization per recipient (their To,
+ * subject, headers, substitutions = their values, custom_args.send_log_id = our reference, which
+ * every event carries back), the shared content, request-wide custom_args, tracking, sandbox.
+ */
+export function toSendgridBody(m: EmailMessage): SendgridMailBody {
+  return {
+    from: m.from,
+    ...(m.replyTo ? { reply_to: m.replyTo } : {}),
+    personalizations: m.recipients.map((r) => ({
+      to: [r.to],
+      subject: r.subject,
+      headers: r.headers,
+      ...(r.values ? { substitutions: r.values } : {}),
+      ...(r.ref !== undefined ? { custom_args: { send_log_id: r.ref } } : {}),
+    })),
+    content: [{ type: 'text/plain', value: m.text }, { type: 'text/html', value: m.html }],
+    categories: m.categories,
+    ...(Object.keys(m.metadata).length ? { custom_args: m.metadata } : {}),
+    ...(m.sandbox ? { mail_settings: { sandbox_mode: { enable: true } } } : {}),
+    tracking_settings: {
+      click_tracking: { enable: m.tracking.clicks, enable_text: m.tracking.clicks },
+      open_tracking: { enable: m.tracking.opens },
+    },
+  };
 }
 
 export interface EmailProviderOptions {
@@ -72,51 +105,60 @@ export interface EmailProviderOptions {
  * the same SDK client `mail.send()` ends in, rather than through `mail.send()` itself:
  * `send()` rebuilds the body via its `Mail` helper, which wraps every substitution key in
  * `{{…}}` (so a renderer's `-name-` keys would become `{{-name-}}`), camel/snake-converts keys,
- * and copies the top-level mail `headers` into HTTP request headers. The renderer hands us the
- * exact v3 JSON; passing it unchanged keeps what SendGrid merges identical to what we rendered.
+ * and copies the top-level mail `headers` into HTTP request headers. `toSendgridBody` builds the
+ * exact v3 JSON from the renderer's message; sending it unchanged keeps what SendGrid merges
+ * identical to what we rendered. The client is ours (a typed `@sendgrid/client` Client handed to
+ * the MailService), so nothing reaches into the MailService's private fields.
  */
 export function createEmailProvider(config: { sendgrid: Config['sendgrid'] }, opts: EmailProviderOptions = {}): EmailProvider {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { MailService } = require('@sendgrid/mail') as { MailService: new () => import('@sendgrid/mail').MailService };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Client: SendgridClient } = require('@sendgrid/client') as { Client: new () => Client };
+  const client = new SendgridClient();
   const mail = new MailService();
+  mail.setClient(client);
   mail.setApiKey(config.sendgrid.apiKey);
-  const client = (mail as any).client as import('@sendgrid/client').Client;
   // setApiKey resets the base URL, so this must come after it.
   if (config.sendgrid.baseUrl) client.setDefaultRequest('baseUrl', withSlash(config.sendgrid.baseUrl));
   const maxSockets = opts.maxSockets ?? 16;
-  client.setDefaultRequest({
+  client.setDefaultRequest('httpsAgent', new https.Agent({ keepAlive: true, maxSockets }));
+  // The client hands its default request to axios as it is; its type lists neither axios'
+  // `timeout` nor `httpAgent` (the loopback emulators are plain http), so they are added here.
+  const axiosDefaults: Partial<ClientRequest> & { timeout: number; httpAgent: http.Agent } = {
     timeout: opts.timeoutMs ?? 30_000,
     httpAgent: new http.Agent({ keepAlive: true, maxSockets }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets }),
-  } as any);
+  };
+  client.setDefaultRequest(axiosDefaults as ClientRequest);
   const now = opts.now ?? Date.now;
   const defaultRetry = opts.defaultRetryAfterMs ?? 1000;
 
-  return {
-    async send(body) {
-      let response: any;
-      try {
-        [response] = await client.request({ method: 'POST', url: '/v3/mail/send', body });
-      } catch (err) {
-        throw classifySendgridError(err, now(), defaultRetry);
-      }
-      const messageId = header(response.headers, 'x-message-id');
-      if (!messageId && response.statusCode !== 200) {
-        throw new ProviderError({ provider: 'sendgrid', kind: 'transient', status: response.statusCode,
-          message: `SendGrid answered ${response.statusCode} without X-Message-Id` });
-      }
-      return { messageId: messageId ?? '', statusCode: response.statusCode };
-    },
-  };
+  async function sendBody(body: SendgridMailBody): Promise<EmailSendResult> {
+    let response: ClientResponse;
+    try {
+      [response] = await client.request({ method: 'POST', url: '/v3/mail/send', body });
+    } catch (err) {
+      throw classifySendgridError(err, now(), defaultRetry);
+    }
+    const messageId = header(response.headers, 'x-message-id');
+    if (!messageId && response.statusCode !== 200) {
+      throw new ProviderError({ provider: 'sendgrid', kind: 'transient', status: response.statusCode,
+        message: `SendGrid answered ${response.statusCode} without X-Message-Id` });
+    }
+    return { messageId: messageId ?? '', statusCode: response.statusCode };
+  }
+  return { sendBody, send: (message) => sendBody(toSendgridBody(message)) };
 }
 
 function withSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-function header(headers: any, name: string): string | undefined {
-  if (!headers) return undefined;
-  const v = typeof headers.get === 'function' ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()];
+/** A response header from axios' headers (an AxiosHeaders with get(), or a plain object). */
+function header(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
+  const v = typeof h.get === 'function' ? h.get(name) : h[name] ?? h[name.toLowerCase()];
   if (v === undefined || v === null) return undefined;
   return Array.isArray(v) ? String(v[0]) : String(v);
 }

@@ -4,7 +4,7 @@
  */
 export { ProviderError, isProviderError, type ProviderErrorKind, type ProviderErrorDetail, type FailureClass, type SuppressionReason } from './errors';
 export {
-  createEmailProvider, classifySendgridError, SENDGRID_FAILURES,
+  createEmailProvider, classifySendgridError, toSendgridBody, SENDGRID_FAILURES,
   type EmailProvider, type EmailProviderOptions, type EmailSendResult, type SendgridMailBody, type SendgridPersonalization, type SendgridAddress,
 } from './email';
 export {

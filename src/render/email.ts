@@ -9,7 +9,7 @@ import { TEMPLATES_DIR } from '../paths';
 import {
   checkMergeTemplate, chooseLanguage, compileFast, hb, type Lang, type MergeFields, type MergeFn, type TemplateError,
 } from './fields';
-import { TemplateInvalid, type LanguageContent, type TemplateVersion } from './types';
+import { TemplateInvalid, type EmailAddress, type EmailMessage, type EmailRecipientPart, type LanguageContent, type TemplateVersion } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // Layout: templates/layouts/email.mjml with the header and the footer partials. The template's
@@ -281,32 +281,14 @@ export async function renderEmail(env: RenderEnv, version: TemplateVersion, lang
 }
 
 // ---------------------------------------------------------------------------------------------
-// The batch form: up to 1000 members → SendGrid v3 mail/send bodies, one per language present
-// (SendGrid takes ONE content per request), each member in a personalization of their own with
-// their subject, List-Unsubscribe headers, custom_args.send_log_id and substitutions for the
-// dynamic parts of html and text. A member whose substitutions would exceed SendGrid's 10,000
-// bytes gets a request of their own with the fully merged body.
+// The batch form: up to 1000 members → provider-neutral email messages (types.ts: EmailMessage),
+// one per language present (a provider takes ONE content per request), each member a recipient
+// of their own with their subject, List-Unsubscribe headers, our reference (the send-log id) and
+// the values for the dynamic parts of html and text. A member whose values would exceed
+// SUBSTITUTIONS_MAX_BYTES (SendGrid's 10,000-byte limit on substitutions) gets a message of
+// their own with the fully merged body. Only the provider adapter (src/providers/email.ts)
+// turns a message into the provider's JSON.
 // ---------------------------------------------------------------------------------------------
-
-export interface SendgridAddress { email: string; name?: string }
-export interface SendgridPersonalization {
-  to: SendgridAddress[];
-  subject: string;
-  headers: Record<string, string>;
-  substitutions?: Record<string, string>;
-  custom_args: Record<string, string>;
-}
-/** A SendGrid v3 `POST /v3/mail/send` body, snake_case, to be sent exactly as it is. */
-export interface SendgridMailBody {
-  personalizations: SendgridPersonalization[];
-  from: SendgridAddress;
-  reply_to?: SendgridAddress;
-  content: { type: 'text/plain' | 'text/html'; value: string }[];
-  categories?: string[];
-  custom_args?: Record<string, string>;
-  mail_settings?: { sandbox_mode?: { enable: boolean } };
-  tracking_settings: { click_tracking: { enable: boolean; enable_text: boolean }; open_tracking: { enable: boolean } };
-}
 
 export interface EmailRecipient {
   /** send_log.id: comes back in every webhook event as custom_args.send_log_id. */
@@ -326,11 +308,11 @@ export interface EmailBatchOptions {
   declinable?: boolean;
   /** Campaign links shared by all members (a member's fields.links win). */
   links?: Record<string, string>;
-  from?: SendgridAddress;
-  replyTo?: SendgridAddress;
+  from?: EmailAddress;
+  replyTo?: EmailAddress;
   categories?: string[];
-  /** Extra custom_args on the whole request (e.g. campaign_id). */
-  customArgs?: Record<string, string>;
+  /** Request-wide values every provider event carries back (e.g. campaign_id). */
+  metadata?: Record<string, string>;
   sandbox?: boolean;
 }
 
@@ -339,7 +321,7 @@ export interface EmailBatchRequest {
   /** false: a member alone with a fully merged body (substitutions over 10,000 bytes). */
   shared: boolean;
   sendLogIds: string[];
-  body: SendgridMailBody;
+  message: EmailMessage;
 }
 
 export const MAX_BATCH = 1000;
@@ -388,16 +370,13 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
     if (!g) groups.set(language, (g = []));
     g.push(r);
   }
-  const base = (): Omit<SendgridMailBody, 'personalizations' | 'content'> => ({
+  const base = (): Omit<EmailMessage, 'recipients' | 'text' | 'html'> => ({
     from: opts.from ?? { email: config.unionEmailFrom, name: config.unionName },
-    ...(opts.replyTo ? { reply_to: opts.replyTo } : {}),
-    ...(opts.categories?.length ? { categories: opts.categories } : { categories: [version.category] }),
-    ...(opts.customArgs ? { custom_args: opts.customArgs } : {}),
-    ...(opts.sandbox ? { mail_settings: { sandbox_mode: { enable: true } } } : {}),
-    tracking_settings: {
-      click_tracking: { enable: config.trackOpensAndClicks, enable_text: config.trackOpensAndClicks },
-      open_tracking: { enable: config.trackOpensAndClicks },
-    },
+    ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
+    categories: opts.categories?.length ? opts.categories : [version.category],
+    metadata: opts.metadata ?? {},
+    tracking: { clicks: config.trackOpensAndClicks, opens: config.trackOpensAndClicks },
+    sandbox: opts.sandbox ?? false,
   });
   const sharedLinks = opts.links ?? {};
 
@@ -413,7 +392,7 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
     const tagBytes = [...hTags, ...tTags].reduce((a, t) => a + t.length, 0);
     const hf = c.htmlSplit.fns;
     const tf = c.textSplit.fns;
-    const personalizations: SendgridPersonalization[] = [];
+    const parts: EmailRecipientPart[] = [];
     const ids: string[] = [];
     for (const r of members) {
       const own = r.fields.links;
@@ -427,38 +406,32 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
       const unsubscribe = r.listUnsubscribeUrl ?? (f.unsubscribeUrl || undefined);
       if (!unsubscribe) throw new Error(`recipient ${r.sendLogId}: no unsubscribe URL for the List-Unsubscribe header`);
       const headers = listUnsubscribeHeaders(unsubscribe);
-      const to: SendgridAddress[] = [{ email: r.email, name: fastOneLine(r.name ?? `${f.firstName} ${f.lastName}`) }];
+      const to: EmailAddress = { email: r.email, name: fastOneLine(r.name ?? `${f.firstName} ${f.lastName}`) };
       const subject = fastOneLine(c.subject(f, links));
-      const custom_args = { send_log_id: String(r.sendLogId) };
-      const substitutions: Record<string, string> = {};
+      const ref = String(r.sendLogId);
+      const values: Record<string, string> = {};
       let length = tagBytes;
-      for (let i = 0; i < hf.length; i++) { const v = hf[i](f, links); substitutions[hTags[i]] = v; length += v.length; }
-      for (let i = 0; i < tf.length; i++) { const v = tf[i](f, links); substitutions[tTags[i]] = v; length += v.length; }
+      for (let i = 0; i < hf.length; i++) { const v = hf[i](f, links); values[hTags[i]] = v; length += v.length; }
+      for (let i = 0; i < tf.length; i++) { const v = tf[i](f, links); values[tTags[i]] = v; length += v.length; }
       // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when it could matter.
-      if (length * 3 > SUBSTITUTIONS_MAX_BYTES && substitutionBytes(substitutions) > SUBSTITUTIONS_MAX_BYTES) {
+      if (length * 3 > SUBSTITUTIONS_MAX_BYTES && substitutionBytes(values) > SUBSTITUTIONS_MAX_BYTES) {
         out.push({
-          language, shared: false, sendLogIds: [custom_args.send_log_id],
-          body: {
-            ...base(),
-            personalizations: [{ to, subject, headers, custom_args }],
-            content: [{ type: 'text/plain', value: c.text(f, links) }, { type: 'text/html', value: c.html(f, links) }],
-          },
+          language, shared: false, sendLogIds: [ref],
+          message: { ...base(), text: c.text(f, links), html: c.html(f, links), recipients: [{ ref, to, subject, headers }] },
         });
         continue;
       }
-      personalizations.push({ to, subject, headers, substitutions, custom_args });
-      ids.push(custom_args.send_log_id);
+      parts.push({ ref, to, subject, headers, values });
+      ids.push(ref);
     }
-    if (personalizations.length) {
+    if (parts.length) {
       out.push({
         language, shared: true, sendLogIds: ids,
-        body: {
+        message: {
           ...base(),
-          personalizations,
-          content: [
-            { type: 'text/plain', value: taggedBody(c.textSplit, (i) => tTags[i]) },
-            { type: 'text/html', value: taggedBody(c.htmlSplit, (i) => hTags[i]) },
-          ],
+          text: taggedBody(c.textSplit, (i) => tTags[i]),
+          html: taggedBody(c.htmlSplit, (i) => hTags[i]),
+          recipients: parts,
         },
       });
     }
@@ -467,19 +440,17 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
 }
 
 /**
- * What SendGrid does with a request: each personalization's substitutions applied to the shared
- * content. For the emulator's ledger (what exactly a member received) and for tests.
+ * What a provider does with a message: recipient `i`'s values put in the shared html and text.
+ * For tests (what exactly a member receives); the emulator does the same to SendGrid's JSON.
  */
-export function applySubstitutions(body: SendgridMailBody, personalization: number): { subject: string; text: string; html: string } {
-  const p = body.personalizations[personalization];
-  const subs = p.substitutions ?? {};
+export function applySubstitutions(message: EmailMessage, i: number): { subject: string; text: string; html: string } {
+  const p = message.recipients[i];
+  const subs = p.values ?? {};
   const keys = Object.keys(subs);
   const apply = (s: string) => {
     if (!keys.length) return s;
     const re = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
     return s.replace(re, (m) => subs[m]);
   };
-  const text = body.content.find((c) => c.type === 'text/plain')?.value ?? '';
-  const html = body.content.find((c) => c.type === 'text/html')?.value ?? '';
-  return { subject: p.subject, text: apply(text), html: apply(html) };
+  return { subject: p.subject, text: apply(message.text), html: apply(message.html) };
 }

@@ -1,14 +1,14 @@
 /**
  * Rendering: templates (built-in from templates/, stored and versioned in PostgreSQL), email
- * (MJML compiled once per version and language, merged per member, batched for SendGrid), SMS
+ * (MJML compiled once per version and language, merged per member, batched into provider-neutral messages), SMS
  * (merge, GSM-7/UCS-2 segments) and letters (pdfkit, print runs with a vendor manifest).
  */
 export type { Lang, MergeFields, BallotFields, TemplateError } from './fields';
 export { LANGS, MEMBER_FIELDS, BALLOT_FIELDS, knownFieldNames, mergeFieldsFromMember, chooseLanguage, checkMergeTemplate } from './fields';
-export type { LanguageContent, TemplateLanguages, TemplateVersion, Channel } from './types';
+export type { LanguageContent, TemplateLanguages, TemplateVersion, Channel, EmailMessage, EmailRecipientPart, EmailAddress } from './types';
 export { TemplateInvalid } from './types';
 export type {
-  CompiledEmail, RenderedEmail, RenderEnv, EmailRecipient, EmailBatchOptions, EmailBatchRequest, SendgridMailBody, SendgridPersonalization, SendgridAddress,
+  CompiledEmail, RenderedEmail, RenderEnv, EmailRecipient, EmailBatchOptions, EmailBatchRequest,
 } from './email';
 export { renderEmail, renderEmailBatch, compileEmail, clearEmailCache, applySubstitutions, languageFor, MAX_BATCH, SUBSTITUTIONS_MAX_BYTES } from './email';
 export type { SmsInfo, SmsEncoding, RenderedSms, DraftSmsInfo, SmsSenderType } from './sms';

@@ -1,7 +1,7 @@
 import type { Hub } from '../hub';
 import type { Staff } from '../auth/staff';
 import { audit } from '../audit';
-import { memberScopeSql } from '../members/scope';
+import { memberScopeSql, refuseMember } from '../members/scope';
 import { Problem } from '../errors';
 import { checkMergeTemplate, LANGS, type Lang, type MergeFields, type TemplateError } from './fields';
 import { renderEmail, type RenderedEmail } from './email';
@@ -60,7 +60,7 @@ async function previewRecipient(hub: Hub, staff: Staff | null, templateId: numbe
   const params: unknown[] = [memberNumber];
   const row = await hub.db.one(`SELECT ${RECIPIENT_SELECT} FROM members m ${RECIPIENT_JOINS}
     WHERE m.member_number = $1 AND ${memberScopeSql(staff, 'm', params)}`, params);
-  if (!row) throw Problem.notFound(`No member ${memberNumber}.`);
+  if (!row) throw await refuseMember(hub.db, staff, memberNumber, 'template.preview');
   const r = recipientFromRow(row);
   await audit(hub.db, { staff, action: 'member.view', memberId: r.memberId, rowCount: 1, detail: { purpose: 'template.preview', templateId } });
   return { r, sample: false };

@@ -37,3 +37,41 @@ export class TemplateInvalid extends Error {
     super(`template has ${errors.length} error(s): ${errors.map((e) => `${e.field} line ${e.line}: ${e.message}`).join('; ')}`);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A rendered email, provider-neutral: what the renderer hands to an email provider. Only the
+// provider's adapter (src/providers/email.ts for SendGrid) turns it into the provider's JSON.
+// ---------------------------------------------------------------------------------------------
+
+export interface EmailAddress { email: string; name?: string }
+
+/** One recipient of an email message: their own To, subject, headers and the values of the shared body's placeholders. */
+export interface EmailRecipientPart {
+  /** Our reference for this recipient (the send-log id, or a test send's id); every provider event about them carries it. Absent: a message outside the send log (a member's one-time link). */
+  ref?: string;
+  to: EmailAddress;
+  subject: string;
+  /** List-Unsubscribe / List-Unsubscribe-Post. */
+  headers: Record<string, string>;
+  /** Placeholder → this recipient's value, for the placeholders in the message's html and text. Absent: html and text are already this recipient's own. */
+  values?: Record<string, string>;
+}
+
+/**
+ * One email message to up to 1000 recipients: a body shared by all of them (html and text, with
+ * placeholders where each recipient's own values go) and one part per recipient.
+ */
+export interface EmailMessage {
+  from: EmailAddress;
+  replyTo?: EmailAddress;
+  text: string;
+  html: string;
+  /** Labels for the provider's statistics (the category). */
+  categories: string[];
+  /** Request-wide values every provider event carries back (campaign id, test send). */
+  metadata: Record<string, string>;
+  tracking: { clicks: boolean; opens: boolean };
+  /** Validate only, deliver nothing (SendGrid's sandbox mode). */
+  sandbox: boolean;
+  recipients: EmailRecipientPart[];
+}

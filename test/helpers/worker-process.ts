@@ -18,7 +18,10 @@ export function workerProcess(rig: CampaignRig, env: Record<string, string> = {}
     EMULATORS: '0', DEMO_SEED: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error', SMS_QUIET_HOURS: '00:00-00:00', SMS_RATE_PER_SECOND: '0',
     ...env,
   };
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts', 'worker'], { cwd: ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tsx's loader in this very process, not tsx's CLI: the CLI runs the worker as a CHILD process,
+  // so a SIGKILL to the CLI would leave the worker running (and sending) as an orphan.
+  const child = spawn(process.execPath, ['--require', path.join(ROOT, 'node_modules/tsx/dist/preflight.cjs'),
+    '--import', `file://${path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')}`, 'src/main.ts', 'worker'], { cwd: ROOT, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [child.stdout!, child.stderr!]) s.on('data', (d) => { if (process.env.TEST_LOG_LEVEL) process.stderr.write(d); });
   return child;
 }

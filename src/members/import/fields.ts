@@ -3,6 +3,7 @@
  * which headers name a national identity number (dropped, never read further), and how the
  * Norwegian value words of membership registers map to the hub's enums.
  */
+import { VOCABULARY, type Label, type VocabularyName } from '../../vocabulary';
 
 export type ImportField =
   | 'member_number' | 'first_name' | 'last_name' | 'email' | 'phone' | 'street' | 'postcode'
@@ -66,6 +67,19 @@ function key(v: string): string {
   return v.toLowerCase().replace(/[\s_\-.]+/g, '');
 }
 
+/**
+ * An enumeration's own words, from the one vocabulary (src/vocabulary): each value and its
+ * bokmål, nynorsk and English label mean that value. The register's other spellings (below) are
+ * added on top, so a label the pages show is always accepted back in an import.
+ */
+function wordsOf<V extends string>(name: VocabularyName, extra: Record<string, V>): Record<string, V> {
+  const own: Record<string, V> = {};
+  for (const [value, label] of Object.entries(VOCABULARY[name] as Record<string, Label>)) {
+    for (const w of [value, label.nb, label.nn, label.en]) own[key(w)] = value as V;
+  }
+  return { ...own, ...extra };
+}
+
 const STATUS: Record<string, 'active' | 'resigned'> = {
   active: 'active', aktiv: 'active', a: 'active', medlem: 'active',
   resigned: 'resigned', utmeldt: 'resigned', utmeldet: 'resigned', inaktiv: 'resigned', inactive: 'resigned', u: 'resigned', sluttet: 'resigned',
@@ -107,10 +121,10 @@ function vocabulary<T>(words: Record<string, T>): (v: string) => T | undefined {
     return out;
   };
 }
-export const parseStatus = vocabulary(STATUS);
-export const parseCategory = vocabulary(CATEGORY);
-export const parseLanguage = vocabulary(LANGUAGE);
-export const parseReason = vocabulary(REASON);
+export const parseStatus = vocabulary(wordsOf('memberStatus', STATUS));
+export const parseCategory = vocabulary(wordsOf('membershipCategory', CATEGORY));
+export const parseLanguage = vocabulary(wordsOf('language', LANGUAGE));
+export const parseReason = vocabulary(wordsOf('resignationReason', REASON));
 export const parseBoolean = vocabulary(BOOLEAN);
 
 /** YYYY-MM-DD, DD.MM.YYYY (or D.M.YYYY, DD/MM/YYYY) → YYYY-MM-DD, or undefined if not a real date. */
