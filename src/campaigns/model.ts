@@ -38,8 +38,6 @@ export interface Campaign {
   completedAt: string | null;
   cancelledAt: string | null;
   audienceSize: number | null;
-  /** The key of the form that launched (or approved) it: a repeat with it is answered, not refused. */
-  launchKey: string | null;
 }
 
 function iso(d: Date | null): string | null {
@@ -78,7 +76,6 @@ export function campaignFromRow(r: Record<string, any>): Campaign {
     completedAt: iso(r.completed_at),
     cancelledAt: iso(r.cancelled_at),
     audienceSize: r.audience_size,
-    launchKey: r.launch_key ?? null,
   };
 }
 

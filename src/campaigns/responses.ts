@@ -30,7 +30,6 @@ export const campaignFields = {
   completedAt: nullableTimestamp,
   cancelledAt: nullableTimestamp,
   audienceSize: count.allow(null),
-  launchKey: nullableStr.description('the key of the form that launched or approved it'),
 };
 export const campaignRowSchema = shape(campaignFields).id('CampaignRow');
 

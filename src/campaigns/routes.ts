@@ -230,7 +230,8 @@ export function registerCampaignRoutes(api: Api): void {
           return { campaign: await withProgress(hub, c), approvalRequired: c.approval.required, repeated: true };
         };
         const before = await loadCampaign(hub.db, params.id);
-        if (key && before.launchKey === key) return answer(before);
+        // The form's key (launch_key) stays in the database: it names the staff user who launched, so it is not in the answers.
+        if (key && (await hub.db.one('SELECT 1 FROM campaigns WHERE id = $1 AND launch_key = $2', [params.id, key]))) return answer(before);
         if (before.state === 'draft' || before.state === 'scheduled') await assertLaunchable(hub, before);
         if (key) {
           // Claim the key first: a second submit at the same moment waits on the row, then sees it taken.
