@@ -244,14 +244,20 @@ describe('campaigns end to end (PostgreSQL, Redis, BullMQ workers, SendGrid and 
     const paused = await api(rig, comms, 'POST', `/campaigns/${id}/pause`, {});
     expect(paused.body.campaign.state).toBe('paused');
     // The snapshot goes on while paused; a batch that had passed its gate before the pause
-    // finishes. Once both are over, nothing more leaves.
+    // finishes, and every batch job after it finds the campaign paused and ends without sending.
+    // Once the email queue holds no job at all (none running, waiting or delayed), nothing can
+    // leave: the rows not queued then are all that was sent, and the rest waits for resume.
     const q = campaignQueues(rig.hub);
-    await until(async () => (await loadCampaign(rig.hub.db, id)).snapshot.state === 'done'
-      && (await q.email.getActiveCount()) === 0 && (await q.snapshot.getActiveCount()) === 0, 60_000, 'the snapshot and the batches in flight to end');
+    const drained = async () => {
+      const e = await q.email.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+      return (await loadCampaign(rig.hub.db, id)).snapshot.state === 'done' && (await q.snapshot.getActiveCount()) === 0
+        && e.active + e.waiting + e.delayed + e.prioritized === 0;
+    };
+    await until(drained, 60_000, 'the snapshot and every batch job of the paused campaign to end');
     const sentAtPause = (await rows(rig, id)).filter((r) => r.state !== 'queued').length;
-    await new Promise((r) => setTimeout(r, 1500));
-    expect((await rows(rig, id)).filter((r) => r.state !== 'queued').length).toBe(sentAtPause);
     expect(sentAtPause).toBeLessThan(n);
+    expect(await drained()).toBe(true);
+    expect((await loadCampaign(rig.hub.db, id)).state).toBe('paused');
     rig.em.sendgrid.faults.latency(0);
     const resumed = await api(rig, comms, 'POST', `/campaigns/${id}/resume`, {});
     expect(resumed.body.campaign.state).toBe('running');

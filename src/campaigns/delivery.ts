@@ -129,23 +129,24 @@ export class BatchBusy extends Error {
  * settle the rows it left. One connection per running batch job.
  */
 export async function withBatchLock<T>(hub: Hub, key: string, fn: () => Promise<T>): Promise<T> {
-  const client = await hub.db.pool.connect();
-  let broken: Error | undefined;
-  // Held for the whole job, mostly idle: a lost connection (PostgreSQL restarting) is reported as
-  // an 'error' event, which must not crash the worker. The lock went with the session; the job
-  // goes on (its writes retry through persist) and the client is destroyed on release.
-  const onError = (err: Error) => { broken = err; hub.log.warn({ key, err: err.message }, 'batch lock connection lost'); };
-  client.on('error', onError);
+  // Held for the whole job, mostly idle. A lost connection (PostgreSQL restarting) is caught by
+  // the db module's one pool-wide listener (the worker survives it) and the client is discarded
+  // on release; the lock went with the session, and the job goes on (its writes retry through
+  // persist).
+  const client = await hub.db.connect();
+  // An unlock that fails leaves the lock on the session: the client is then discarded, and its lock with it.
+  let unlockFailed: Error | undefined;
   try {
     const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
     if (!rows[0].ok) throw new BatchBusy(key);
     try {
       return await fn();
     } finally {
-      if (!broken) await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((err) => { broken = err; });
+      const lost = hub.db.connectionLost(client);
+      if (lost) hub.log.warn({ key, err: lost.message }, 'batch lock connection lost');
+      else await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch((err: Error) => { unlockFailed = err; });
     }
   } finally {
-    client.off('error', onError);
-    client.release(broken);
+    client.release(unlockFailed);
   }
 }

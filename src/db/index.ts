@@ -19,6 +19,13 @@ export interface Db {
   many<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]>;
   one<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
   tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * A client of its own (a session lock held for a job, a bounded query). Its `release()`
+   * discards it when its connection was lost while checked out (`connectionLost`).
+   */
+  connect(): Promise<pg.PoolClient>;
+  /** The error with which this client's connection was lost, if it was (pool-wide listener). */
+  connectionLost(client: pg.PoolClient): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -33,26 +40,32 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
     connectionString: url, max: opts.max ?? 10, application_name: opts.applicationName ?? 'budstikke',
     options: `-c jit=off${timeout ? ` -c statement_timeout=${timeout}` : ''}`,
   });
-  // An idle client that errors (server restart) must not crash the process.
+  // Lost connections (PostgreSQL restarting, failing over), in ONE place for every client of the
+  // pool. An idle client's error is the pool's 'error' event. A checked-out client (a
+  // transaction, an advisory lock held for a job) emits 'error' on itself, which pg-pool listens
+  // to only while the client is idle: unhandled, it would end the process. The listener below,
+  // on every client from its first connect, records the loss instead; the pending and next
+  // queries on that client reject anyway, and `connect()`'s release discards it so the pool never
+  // hands out a dead connection again.
   pool.on('error', () => undefined);
-  // A checked-out client held between queries (advisory locks, transactions awaiting other work)
-  // has no pool listener: its 'error' on a lost connection would be unhandled and end the
-  // process. The next query on it rejects anyway, so the event itself is only noted here.
-  pool.on('connect', (client) => { client.on('error', () => undefined); });
+  const lost = new WeakMap<pg.ClientBase, Error>();
+  pool.on('connect', (client) => { client.on('error', (err) => { if (!lost.has(client)) lost.set(client, err); }); });
+  async function connect(): Promise<pg.PoolClient> {
+    const client = await pool.connect();
+    const release = client.release;
+    client.release = (err?: Error | boolean) => release(err || lost.get(client));
+    return client;
+  }
   const db: Db = {
     pool,
     url,
     query: (sql, params) => pool.query(sql, params as unknown[]),
     many: async (sql, params) => (await pool.query(sql, params as unknown[])).rows,
     one: async (sql, params) => (await pool.query(sql, params as unknown[])).rows[0],
+    connect,
+    connectionLost: (client) => lost.get(client),
     async tx(fn) {
-      const client = await pool.connect();
-      // A connection lost mid-transaction (PostgreSQL restarting) rejects the pending query AND
-      // emits 'error' on the client, which pg-pool listens to only while the client is idle:
-      // without this listener it is an unhandled 'error' event and the process dies.
-      let lost: Error | undefined;
-      const onError = (err: Error) => { lost = err; };
-      client.on('error', onError);
+      const client = await connect();
       try {
         await client.query('BEGIN');
         const result = await fn(client);
@@ -62,8 +75,7 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.off('error', onError);
-        client.release(lost);
+        client.release();
       }
     },
     close: () => pool.end(),
@@ -81,7 +93,7 @@ export const QUERY_CANCELED = '57014';
  */
 export async function boundedQuery<T extends Row = Row>(db: Db, sql: string, params: unknown[], o: { timeoutMs: number; signal?: AbortSignal }): Promise<pg.QueryResult<T>> {
   if (o.signal?.aborted) throw Object.assign(new Error('the client went away before the query started'), { code: QUERY_CANCELED });
-  const client = await db.pool.connect();
+  const client = await db.connect();
   const pid = (client as unknown as { processID: number }).processID;
   let running = false;
   const cancel = () => { if (running) db.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined); };
