@@ -196,7 +196,8 @@ describe('notifications', () => {
 
     const spec = specs[1];
     expect(spec).toMatchObject({ kind: 'ballot', category: 'ballot', template: 'ballot_reminder', audience: { all: [{ ballotRoll: b.id }, { status: ['active'] }] } });
-    expect(spec.mergeData.ballot).toMatchObject({ title: 'Uravstemning om lønnsoppgjøret', votingUrl: 'https://valg.example/ntl', closesAt: '20. februar 2026 kl. 12:00' });
+    // The templates say "Uravstemningen om {{ballot.title}}": the title loses its own "Uravstemning om" (no "Uravstemningen om Uravstemning om …").
+    expect(spec.mergeData.ballot).toMatchObject({ title: 'lønnsoppgjøret', votingUrl: 'https://valg.example/ntl', closesAt: '20. februar 2026 kl. 12:00' });
     // The audience as campaigns compile it: roll AND active.
     const reached = await t.hub.db.many(`SELECT m.id FROM members m WHERE EXISTS (SELECT 1 FROM ballot_roll_entries r WHERE r.ballot_id = $1 AND r.member_id = m.id)
       AND m.status = 'active' ORDER BY m.id`, [b.id]);
@@ -237,7 +238,7 @@ describe('notifications', () => {
     expect(opened).toMatchObject({ channels: ['email', 'sms', 'letter'], audience: 4, byChannel: { email: 1, sms: 1, letter: 1 }, unreachable: { no_address: 1 } });
     const p3d = plan.find((n: any) => n.offsetBeforeClose === 'P3D');
     expect(p3d.channels).toEqual(['email', 'sms']);
-    expect(p3d.note).toMatch(/no letter.*arrive after closing.*5 days/);
+    expect(p3d.note).toMatch(/^Ikke brev: .*etter at avstemningen stenger \(postgang 5 dager\)$/);
     expect(p3d.byChannel).toEqual({ email: 1, sms: 1, letter: 0 });
     expect(plan.find((n: any) => n.kind === 'result').channels).toEqual(['email', 'sms', 'letter']);
 

@@ -122,19 +122,19 @@ describe('stored templates', () => {
     expect(res.status).toBe(422);
     const errors = res.body.errors.map((e: any) => [e.field, e.line, e.message]);
     expect(errors).toEqual(expect.arrayContaining([
-      ['languages.nb.subject', 1, expect.stringMatching(/unknown merge field "fornavn"/)],
-      ['languages.nb.mjml', 3, expect.stringMatching(/unescaped output/)],
-      ['languages.nb.mjml', 3, expect.stringMatching(/"ballot.title" is only available in templates of the ballot category/)],
-      ['languages.nb.mjml', 4, expect.stringMatching(/unknown block helper "each"/)],
-      ['languages.nb.sms', 2, expect.stringMatching(/unknown merge field "medlemsnummer"/)],
-      ['languages.nb.letter', 3, expect.stringMatching(/partial is not allowed/)],
+      ['languages.nb.subject', 1, expect.stringMatching(/ukjent flettefelt "fornavn"/)],
+      ['languages.nb.mjml', 3, expect.stringMatching(/utdata uten escaping/)],
+      ['languages.nb.mjml', 3, expect.stringMatching(/«ballot.title» finnes bare i maler i kategorien uravstemning/)],
+      ['languages.nb.mjml', 4, expect.stringMatching(/ukjent blokk «each»/)],
+      ['languages.nb.sms', 2, expect.stringMatching(/ukjent flettefelt "medlemsnummer"/)],
+      ['languages.nb.letter', 3, expect.stringMatching(/delmaler er ikke tillatt/)],
     ]));
   });
 
   test('a merge syntax error names its line', async () => {
     const res = await post('/api/templates', body({ languages: { nb: { subject: 'Hei', mjml: null, sms: 'linje 1\nlinje 2 {{#if firstName}} uten slutt', letter: null } } }));
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'languages.nb.sms', message: expect.stringMatching(/merge syntax error/) })]);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'languages.nb.sms', message: expect.stringMatching(/feil i flettefeltene/) })]);
   });
 });
 

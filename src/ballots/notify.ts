@@ -20,11 +20,21 @@ export function ballotAudience(ballotId: number): Record<string, unknown> {
   return { all: [{ ballotRoll: ballotId }, { status: ['active'] }] };
 }
 
+/**
+ * The ballot's subject as the templates use it: they say "Uravstemningen om {{ballot.title}}", so
+ * a title that itself begins "Uravstemning om …" (as staff often write it) loses that beginning
+ * rather than reading "Uravstemningen om Uravstemning om …".
+ */
+export function ballotSubject(title: string): string {
+  const rest = title.replace(/^\s*uravstemning(en)?\s+om\s+/i, '');
+  return rest.length > 0 && rest !== title ? rest : title;
+}
+
 /** Merge fields for the ballot templates (`ballot.title`, `ballot.votingUrl`, `ballot.closesAt`, `ballot.result`). */
 export function ballotMergeData(b: BallotRow): { ballot: Record<string, string | null> } {
   return {
     ballot: {
-      title: b.title,
+      title: ballotSubject(b.title),
       // A per-member template keeps its {memberNumber} placeholder: it is filled per recipient.
       votingUrl: b.voting_url ?? b.voting_url_template,
       closesAt: osloText(b.closes_at),

@@ -100,7 +100,8 @@ export function notificationChannels(ballot: Pick<BallotRow, 'channels' | 'close
   if (arrives.toMillis() <= ballot.closes_at.getTime()) return { channels: [...ballot.channels], note: null };
   return {
     channels: ballot.channels.filter((c) => c !== 'letter'),
-    note: `no letter: posted ${osloIso(dueAt)} it would arrive after closing (postal lead time ${postalLeadDays} days)`,
+    // Shown to staff on the ballots page: Norwegian, with the date as they read it.
+    note: `Ikke brev: sendt ${DateTime.fromJSDate(dueAt).setZone(OSLO).toFormat('dd.LL.yyyy HH:mm')} kommer det fram etter at avstemningen stenger (postgang ${postalLeadDays} dager)`,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { labelOf } from '../vocabulary';
 import { memberScopeSql, refuseMember } from '../members/scope';
 import { CHANNELS, unreachableReasonSql } from './decision';
 import { categoryFromRow, clearCategoryCache, listCategories } from './categories';
@@ -18,7 +19,7 @@ async function memberInScope(db: Queryable, staff: Staff, memberNumber: string):
   const params: unknown[] = [memberNumber];
   const scope = memberScopeSql(staff, 'm', params);
   const r = await db.query(`SELECT m.id, m.email, m.phone FROM members m WHERE m.member_number = $1 AND ${scope}`, params);
-  if (!r.rows[0]) throw await refuseMember(db, staff, memberNumber, 'member.consents', 'No such member (or not one of yours).');
+  if (!r.rows[0]) throw await refuseMember(db, staff, memberNumber, 'member.consents', 'Fant ikke medlemmet (eller det er ikke et medlem du har tilgang til).');
   return r.rows[0] as any;
 }
 
@@ -98,10 +99,10 @@ export function registerConsentRoutes(api: Api): void {
     const m = await memberInScope(hub.db, staff, params.memberNumber);
     if (body.category !== null) {
       const c = await hub.db.one('SELECT declinable, channels FROM message_categories WHERE code = $1', [body.category]);
-      if (!c) throw Problem.badRequest('invalid body', [{ field: 'body.category', message: `unknown category ${body.category}` }]);
-      if (!c.declinable) throw Problem.unprocessable('This category cannot be declined (membership agreement).', [{ field: 'body.category', message: `${body.category} cannot be declined` }]);
+      if (!c) throw Problem.badRequest('invalid body', [{ field: 'body.category', message: `ukjent kategori ${body.category}` }]);
+      if (!c.declinable) throw Problem.unprocessable('Denne kategorien kan ikke reserveres mot (en del av medlemskapet).', [{ field: 'body.category', message: `${body.category} kan ikke reserveres mot` }]);
       if (body.channel && !c.channels.includes(body.channel)) {
-        throw Problem.unprocessable('The category does not use that channel.', [{ field: 'body.channel', message: `${body.category} is not sent by ${body.channel}` }]);
+        throw Problem.unprocessable('Kategorien sendes ikke i den kanalen.', [{ field: 'body.channel', message: `${body.category} sendes ikke som ${labelOf('channel', body.channel)}` }]);
       }
     }
     const result = await hub.db.tx(async (client) => {
@@ -142,7 +143,7 @@ export function registerConsentRoutes(api: Api): void {
   }, async ({ hub, staff, params, body }) => {
     return hub.db.tx(async (client) => {
       const cur = (await client.query('SELECT * FROM message_categories WHERE code = $1 FOR UPDATE', [params.code])).rows[0];
-      if (!cur) throw Problem.notFound(`No category ${params.code}.`);
+      if (!cur) throw Problem.notFound(`Fant ingen kategori ${params.code}.`);
       const next = {
         name_nb: body.nameNb ?? cur.name_nb,
         legal_basis: body.legalBasis ?? cur.legal_basis,
@@ -151,7 +152,7 @@ export function registerConsentRoutes(api: Api): void {
         channels: body.channels ?? cur.channels,
       };
       if (!next.declinable && !next.default_on) {
-        throw Problem.unprocessable('A category that cannot be declined must be on by default.', [
+        throw Problem.unprocessable('En kategori som ikke kan reserveres mot, må være på som standard.', [
           { field: body.defaultOn === false ? 'body.defaultOn' : 'body.declinable', message: 'a non-declinable category must be on by default' }]);
       }
       const r = await client.query(
@@ -202,8 +203,8 @@ export function registerConsentRoutes(api: Api): void {
   }, async ({ hub, staff, params, body }) => {
     return hub.db.tx(async (client) => {
       const cur = (await client.query('SELECT * FROM suppressions WHERE id = $1 FOR UPDATE', [params.id])).rows[0];
-      if (!cur) throw Problem.notFound(`No suppression ${params.id}.`);
-      if (cur.lifted_at) throw Problem.conflict('This suppression is already lifted.', { liftedAt: cur.lifted_at });
+      if (!cur) throw Problem.notFound(`Fant ingen sperre ${params.id}.`);
+      if (cur.lifted_at) throw Problem.conflict('Sperren er allerede opphevet.', { liftedAt: cur.lifted_at });
       const r = await client.query(
         'UPDATE suppressions SET lifted_at = $2, lifted_by = $3, lift_reason = $4 WHERE id = $1 RETURNING *',
         [params.id, hub.clock.now(), staff.id, body.reason]);

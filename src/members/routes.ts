@@ -58,13 +58,13 @@ export function registerMemberRoutes(api: Api): void {
       const body = req.body as unknown;
       assertNoControlCharacters(body, 'body');
       const members = Array.isArray(body) ? body : (body && typeof body === 'object' && Array.isArray((body as any).members)) ? (body as any).members : null;
-      if (!members) throw Problem.badRequest('A JSON import is an array of member objects, or { "members": [...] }; nothing was imported.');
+      if (!members) throw Problem.badRequest('En JSON-import er en liste med medlemmer, eller { "members": [...] }; ingenting ble importert.');
       return importMembers(hub, { kind: 'records', records: members }, { staff, via: 'api' });
     }
     if (req.is(['text/csv', 'text/plain', 'application/csv', 'text/comma-separated-values', 'application/vnd.ms-excel', 'application/octet-stream'])) {
       return importMembers(hub, { kind: 'csv', data: req }, { staff, via: 'api' });
     }
-    throw new Problem(415, 'Unsupported Media Type', 'Send the register as text/csv or application/json.');
+    throw new Problem(415, 'Unsupported Media Type', 'Send registeret som text/csv eller application/json.');
   });
 
   api.put('/members/:memberNumber', {

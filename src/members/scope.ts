@@ -25,7 +25,7 @@ export function memberScopeSql(staff: Staff | null, alias: string, params: unkno
  * (nothing confirms that the member exists); when the member does exist it is a refused
  * out-of-scope attempt and is audited as such (issue 13). Callers: `throw await refuseMember(…)`.
  */
-export async function refuseMember(db: Queryable, staff: Staff | null, memberNumber: string, route: string, detail = `No member ${memberNumber}.`): Promise<Problem> {
+export async function refuseMember(db: Queryable, staff: Staff | null, memberNumber: string, route: string, detail = `Fant ikke medlem ${memberNumber}.`): Promise<Problem> {
   const m = await db.query('SELECT id FROM members WHERE member_number = $1', [memberNumber]);
   if (m.rows[0]) await audit(db, { staff, action: 'access.refused', memberId: m.rows[0].id, detail: { route } });
   return Problem.notFound(detail);

@@ -194,7 +194,7 @@ export async function eraseMember(hub: Hub, staff: Staff, memberNumber: string, 
   const at = hub.clock.now();
   const result = await hub.db.tx(async (client) => {
     const r = await eraseMembersTx(client, [memberId], at);
-    if (r.members === 0) throw Problem.notFound(`No member ${memberNumber}.`);
+    if (r.members === 0) throw Problem.notFound(`Fant ikke medlem ${memberNumber}.`);
     // The record that the request was carried out keeps the member number (the union must be able
     // to show when and by whom member N was erased) and nothing else about the person.
     await audit(client, { staff, action: 'member.erase', rowCount: 1, detail: { memberNumber, reason, via: 'request', ...counts(r) } });

@@ -168,30 +168,30 @@ export function checkMergeTemplate(source: string, field: string, category: stri
     const m = /line (\d+)/.exec(err.message ?? '');
     const line = err.lineNumber ?? (m ? Number(m[1]) : 1);
     const msg = String(err.message ?? err).split('\n').filter((l) => l && !/^-*\^$/.test(l.trim())).pop() ?? 'syntax error';
-    errors.push({ field, line, message: `merge syntax error: ${msg.replace(/^Parse error on line \d+:\s*/, '')}` });
+    errors.push({ field, line, message: `feil i flettefeltene: ${msg.replace(/^Parse error on line \d+:\s*/, '')}` });
     return { errors, links, fields };
   }
   const at = (node: hbs.AST.Node) => ({ line: node.loc?.start.line ?? 1, column: (node.loc?.start.column ?? 0) + 1 });
 
   const checkPath = (node: hbs.AST.Node, where: hbs.AST.Node): void => {
     if (node.type !== 'PathExpression') {
-      errors.push({ field, ...at(where), message: 'only merge field names may be used here (no literals or sub-expressions)' });
+      errors.push({ field, ...at(where), message: 'her kan bare navn på flettefelt brukes (ikke tekst eller uttrykk)' });
       return;
     }
     const p = node as hbs.AST.PathExpression;
     const name = p.original;
     if (p.data || p.depth > 0 || /^(this|\.)/.test(name) || name.includes('/') || name.includes('[')) {
-      errors.push({ field, ...at(where), message: `"${name}" is not a merge field` });
+      errors.push({ field, ...at(where), message: `«${name}» er ikke et flettefelt` });
       return;
     }
     if (PLAIN_FIELDS.has(name)) { fields.add(name); return; }
     if (LINK_NAME.test(name)) { links.add(name.slice(6)); fields.add(name); return; }
     if (BALLOT_SET.has(name)) {
       if (category === 'ballot') { fields.add(name); return; }
-      errors.push({ field, ...at(where), message: `"${name}" is only available in templates of the ballot category` });
+      errors.push({ field, ...at(where), message: `«${name}» finnes bare i maler i kategorien uravstemning` });
       return;
     }
-    errors.push({ field, ...at(where), message: `unknown merge field "${name}"; known fields: ${knownFieldNames(category).join(', ')}` });
+    errors.push({ field, ...at(where), message: `ukjent flettefelt "${name}"; kjente felt: ${knownFieldNames(category).join(', ')}` });
   };
 
   const walk = (prog: hbs.AST.Program | undefined): void => {
@@ -203,14 +203,14 @@ export function checkMergeTemplate(source: string, field: string, category: stri
           break;
         case 'MustacheStatement': {
           const s = st as hbs.AST.MustacheStatement;
-          if (!s.escaped) errors.push({ field, ...at(s), message: 'unescaped output ({{{…}}} or {{&…}}) is not allowed: member data must not become markup' });
+          if (!s.escaped) errors.push({ field, ...at(s), message: 'utdata uten escaping ({{{…}}} eller {{&…}}) er ikke tillatt: medlemsdata skal aldri bli markup' });
           if (s.params.length || (s.hash && s.hash.pairs.length)) {
-            errors.push({ field, ...at(s), message: `"${(s.path as any).original ?? '?'}" is not a helper that can be called here; only {{#if field}} and {{#unless field}} are available` });
+            errors.push({ field, ...at(s), message: `«${(s.path as any).original ?? '?'}» kan ikke brukes her; bare {{#if felt}} og {{#unless felt}} finnes` });
             break;
           }
           const name = (s.path as any).original;
           if (name === 'if' || name === 'unless' || name === 'else') {
-            errors.push({ field, ...at(s), message: `{{${name}}} must be written as a block: {{#${name} field}}…{{/${name}}}` });
+            errors.push({ field, ...at(s), message: `{{${name}}} må skrives som en blokk: {{#${name} felt}}…{{/${name}}}` });
             break;
           }
           checkPath(s.path, s);
@@ -220,11 +220,11 @@ export function checkMergeTemplate(source: string, field: string, category: stri
           const b = st as hbs.AST.BlockStatement;
           const name = (b.path as any).original;
           if (name !== 'if' && name !== 'unless') {
-            errors.push({ field, ...at(b), message: `unknown block helper "${name}"; only {{#if field}} and {{#unless field}} are available` });
+            errors.push({ field, ...at(b), message: `ukjent blokk «${name}»; bare {{#if felt}} og {{#unless felt}} finnes` });
             break;
           }
           if (b.params.length !== 1 || (b.hash && b.hash.pairs.length)) {
-            errors.push({ field, ...at(b), message: `{{#${name}}} takes exactly one merge field` });
+            errors.push({ field, ...at(b), message: `{{#${name}}} tar nøyaktig ett flettefelt` });
           } else {
             checkPath(b.params[0], b);
           }
@@ -233,7 +233,7 @@ export function checkMergeTemplate(source: string, field: string, category: stri
           break;
         }
         default:
-          errors.push({ field, ...at(st), message: `${st.type.replace('Statement', '').toLowerCase()} is not allowed in templates` });
+          errors.push({ field, ...at(st), message: `${({ partial: 'delmaler', comment: 'kommentarer', decorator: 'dekoratører' } as Record<string, string>)[st.type.replace('Statement', '').replace('Block', '').toLowerCase()] ?? st.type} er ikke tillatt i maler` });
       }
     }
   };

@@ -36,3 +36,11 @@ export function raw(s: string): Html {
 export function jsonAttr(v: unknown): string {
   return JSON.stringify(v);
 }
+
+/**
+ * A JSON data block for a page script (`<script type="application/json">`, never executed): `<`
+ * is written as \u003c so no value can end the script element.
+ */
+export function jsonScript(id: string, v: unknown): Html {
+  return html`<script type="application/json" id="${id}">${raw(JSON.stringify(v).replace(/</g, '\\u003c'))}</script>`;
+}

@@ -1,7 +1,7 @@
 import type { Hub } from '../hub';
 import type { Role, Staff } from '../auth';
 import { VOCABULARY, labelsIn, labelOf, type VocabularyName } from '../vocabulary';
-import { html, raw, type Html } from './html';
+import { html, jsonScript, type Html } from './html';
 
 export interface NavItem { href: string; label: string; roles: Role[] | 'all'; devOnly?: boolean }
 
@@ -11,10 +11,8 @@ export const roleLabel = (role: Role): string => labelOf('staffRole', role);
 /**
  * Every enumeration's bokmål labels, embedded in each staff page as a JSON data block that
  * app.js reads (B.label): the browser code names states, channels and categories as the server does.
- * `<` is escaped so no value can end the script element.
  */
-const VOCABULARY_JSON = raw(JSON.stringify(Object.fromEntries((Object.keys(VOCABULARY) as VocabularyName[]).map((n) => [n, labelsIn(n, 'nb')])))
-  .replace(/</g, '\\u003c'));
+const VOCABULARY_NB = Object.fromEntries((Object.keys(VOCABULARY) as VocabularyName[]).map((n) => [n, labelsIn(n, 'nb')]));
 
 export const NAV: NavItem[] = [
   { href: '/app', label: 'Oversikt', roles: 'all' },
@@ -70,7 +68,7 @@ export function page(hub: Hub, o: PageOpts): string {
 ${o.csrf ? html`<meta name="csrf-token" content="${o.csrf}">` : ''}
 <link rel="stylesheet" href="/static/app.css">
 <script src="/static/app.js" defer></script>
-${o.staff ? html`<script type="application/json" id="vocabulary">${VOCABULARY_JSON}</script>` : ''}
+${o.staff ? jsonScript('vocabulary', VOCABULARY_NB) : ''}
 ${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
 </head>
 <body${o.bodyClass ? html` class="${o.bodyClass}"` : ''}>

@@ -2,7 +2,7 @@ import type express from 'express';
 import type { Hub } from '../hub';
 import { requireStaff, sessionOf } from './auth-pages';
 import { devPagesEnabled, page } from './layout';
-import { html, raw, type Html } from './html';
+import { escapeHtml, html, raw, type Html } from './html';
 
 interface EmailMsg { to: string; toName: string | null; from: string; subject: string; html: string | null; text: string | null; headers: Record<string, string>; at: string; outcome?: string }
 interface SmsMsg { sid: string; to: string; from: string | null; body: string; encoding: string; numSegments: number; at: string; outcome?: string }
@@ -42,7 +42,7 @@ export function memberLinks(hub: Hub, m: { headers?: Record<string, string>; htm
 function emailFrame(m: EmailMsg): Html {
   const doc = m.html
     ? (/<head[^>]*>/i.test(m.html) ? m.html.replace(/<head([^>]*)>/i, '<head$1><base target="_blank">') : `<base target="_blank">${m.html}`)
-    : `<pre style="white-space:pre-wrap;font-family:sans-serif">${(m.text ?? '').replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' }[c]!))}</pre>`;
+    : `<pre style="white-space:pre-wrap;font-family:sans-serif">${escapeHtml(m.text ?? '')}</pre>`;
   return html`<iframe title="E-post til ${m.to}: ${m.subject}" sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${doc}" loading="lazy"></iframe>`;
 }
 

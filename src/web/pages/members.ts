@@ -6,13 +6,10 @@ import { Problem } from '../../errors';
 import { getMemberInScope, searchMembers } from '../../members/queries';
 import { EXPORT_ROLES } from '../../privacy';
 import { labelOf } from '../../vocabulary';
-import { html, raw } from '../html';
+import { html, jsonScript } from '../html';
 import { page } from '../layout';
 import { errorPage, requireStaff, sessionOf } from '../auth-pages';
 
-/** A JSON data block for the page script (`<` escaped so no value ends the script element). */
-const jsonBlock = (id: string, v: unknown) =>
-  html`<script type="application/json" id="${id}">${raw(JSON.stringify(v).replace(/</g, '\\u003c'))}</script>`;
 
 const PAGE_SIZE = 50;
 const searchQuery = Joi.object({ q: Joi.string().max(100).allow('').default(''), page: Joi.number().integer().min(1).max(10000).default(1) });
@@ -128,7 +125,7 @@ ${canErase ? html`<details class="erase" id="erase"><summary>Slett medlemmet</su
   <p id="erase-result" role="status"></p>
 </form></details>` : ''}
 </section>` : ''}
-${jsonBlock('category-names', Object.fromEntries(categories.map((c) => [c.code, c.name_nb])))}`,
+${jsonScript('category-names', Object.fromEntries(categories.map((c) => [c.code, c.name_nb])))}`,
     }));
   });
 }

@@ -1,3 +1,4 @@
+import { labelOf } from '../../vocabulary';
 import type express from 'express';
 import type { Hub } from '../../hub';
 import type { Role } from '../../auth';
@@ -192,8 +193,7 @@ ${html`<section class="card" aria-labelledby="h-new-ballot"><h2 id="h-new-ballot
   <div class="field"><label for="u-name">Navn</label><input id="u-name" name="name" required maxlength="200"></div>
   <div class="field"><label for="u-email">E-postadresse</label><input id="u-email" name="email" type="email" required></div>
   <div class="field"><label for="u-role">Rolle</label><select id="u-role" name="role">
-    <option value="communications">Kommunikasjon</option><option value="representative">Tillitsvalgt</option>
-    <option value="auditor">Revisor</option><option value="admin">Administrator</option></select></div>
+    ${(['communications', 'representative', 'auditor', 'admin'] as const).map((r) => html`<option value="${r}">${labelOf('staffRole', r)}</option>`)}</select></div>
   <div class="field"><label for="u-member">Medlemsnummer (for tillitsvalgte)</label><input id="u-member" name="memberNumber" maxlength="20"></div>
   </div>
   <button type="submit" class="primary">Opprett bruker</button>

@@ -414,8 +414,8 @@
   function pollChart() {
     var id = (chartEl && chartEl.dataset.campaign) || (chartSelect && chartSelect.value) || undefined;
     drawChart(id).then(function () {
-      var state = document.getElementById('campaign-state');
-      if (!state || ['Fullført', 'Avbrutt'].indexOf(state.textContent || '') < 0) setTimeout(pollChart, POLL_MS * 2);
+      // The campaign page stops once its campaign is done (by state, not by the badge's text); the dashboard keeps going.
+      if (!detailEl || !current || ['completed', 'cancelled'].indexOf(current.state) < 0) setTimeout(pollChart, POLL_MS * 2);
     });
   }
 })();
