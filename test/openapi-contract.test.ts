@@ -32,7 +32,9 @@ addFormats(ajv);
 const DOC_ID = 'https://budstikke.invalid/openapi.json';
 
 /** GETs that are not called, each with why. Everything else in the document is called. */
-const NOT_CALLED: Record<string, string> = {};
+const NOT_CALLED: Record<string, string> = {
+  'GET /api/campaigns/{id}/print-runs/{name}/{part}': 'a print run exists only after a letter batch is sent; downloaded in test/browser/print-runs.test.ts',
+};
 
 /** Real ids from the seed and the creates below, by path parameter, chosen by the path's resource. */
 const ids: Record<string, string | number> = {};

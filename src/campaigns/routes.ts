@@ -17,6 +17,7 @@ import { retryFailed, sendInDoubtAgain } from './retry';
 import { emailProvider, smsProvider } from './delivery';
 import { launchCampaign, approveCampaign, pauseCampaign, resumeCampaign, cancelCampaign } from './launch';
 import { sendSingleMessage } from './messages';
+import { registerPrintRunRoutes } from './print-runs';
 import { campaignAnswer, campaignList, campaignReviewResponse, campaignSchema, communications, createdCampaign, launchAnswer, requeuedAnswer, testSent } from './responses';
 
 const WRITE = ['admin', 'communications'] as const;
@@ -148,6 +149,7 @@ async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Prom
 }
 
 export function registerCampaignRoutes(api: Api): void {
+  registerPrintRunRoutes(api);
   api.get('/campaigns', {
     summary: 'Campaigns, newest first', roles: [...READ], tags: ['campaigns'], responses: { 200: campaignList },
     query: Joi.object({ state: Joi.string().valid('draft', 'scheduled', 'running', 'paused', 'completed', 'cancelled'), kind: Joi.string().max(20), limit: Joi.number().integer().min(1).max(200).default(50) }),

@@ -136,12 +136,15 @@ const SHELLS: Shell[] = [
 ${CONFIRM_DIALOG}`,
   },
   {
-    path: '/campaigns/:id', current: '/app', title: 'Kampanje', roles: 'all', valid: (req) => /^\d{1,12}$/.test(String(req.params.id)), scripts: ['dashboard.js'],
+    path: '/campaigns/:id', current: '/app', title: 'Kampanje', roles: 'all', valid: (req) => /^\d{1,12}$/.test(String(req.params.id)), scripts: ['dashboard.js', 'print-runs.js'],
     body: (req) => html`<p><a href="/app">← Oversikt</a></p>
 <div id="campaign-detail" data-campaign="${req.params.id}" data-staff="${String(sessionOf(req).staff.id)}" data-role="${sessionOf(req).staff.role}"><h1>Kampanje ${req.params.id}</h1><p class="muted">Henter …</p></div>
 <section id="campaign-review" class="card" aria-labelledby="h-review" hidden><h2 id="h-review">Innhold og mottakere</h2></section>
 <section aria-labelledby="h-chart" class="card"><h2 id="h-chart">Utfall over tid</h2>
 <div id="chart" data-campaign="${req.params.id}"></div></section>
+<section id="print-runs" class="card" aria-labelledby="h-print-runs" data-campaign="${req.params.id}" hidden><h2 id="h-print-runs">Trykkfiler for brev</h2>
+<p class="small muted">Hver trykkfil er en PDF med brevene og et manifest for trykkeriet. Nedlastinger logges. Marker filen når den er levert til trykkeriet.</p>
+<div id="print-run-error" hidden></div><div id="print-run-list"></div></section>
 ${CONFIRM_DIALOG}`,
   },
   {
