@@ -126,8 +126,11 @@ describe('representative scope', () => {
     const outside = await fetch(`${api.url}/api/members/${other.memberNumber}`, { headers: auth });
     expect(outside.status).toBe(404);
 
-    const audits = await t.hub.db.many(`SELECT action, row_count FROM audit_log WHERE actor_user_id = $1 ORDER BY id`, [repUser.id]);
-    expect(audits).toEqual([{ action: 'member.list', row_count: 2 }, { action: 'member.view', row_count: 1 }]);
+    // The refused attempt is audited too (issue 13), naming the member it was refused.
+    const audits = await t.hub.db.many(`SELECT action, row_count, member_id FROM audit_log WHERE actor_user_id = $1 ORDER BY id`, [repUser.id]);
+    expect(audits.map((a) => ({ action: a.action, row_count: a.row_count }))).toEqual([
+      { action: 'member.list', row_count: 2 }, { action: 'member.view', row_count: 1 }, { action: 'access.refused', row_count: null }]);
+    expect(Number(audits[2].member_id)).toBe(other.id);
   });
 
   test('the audit log is append-only', async () => {
