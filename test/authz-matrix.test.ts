@@ -8,8 +8,6 @@ import { ROLES, type Role } from '../src/auth';
  * anyone remembering to add it. Path parameters name things that do not exist (so an allowed
  * call changes nothing and ends in 400/404), bodies are empty objects.
  */
-jest.setTimeout(300_000);
-
 let t: TestHub;
 let api: Awaited<ReturnType<typeof startApi>>;
 const tokens = {} as Record<Role, string>;

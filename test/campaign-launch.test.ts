@@ -5,8 +5,6 @@ import { staffWithToken } from './helpers/hub';
 import { workerProcess, killHard } from './helpers/worker-process';
 import type { ChildProcess } from 'node:child_process';
 
-jest.setTimeout(300_000);
-
 const MEMBERS = 20_000;
 /** Small steps, so the snapshot of this audience takes many committed steps (a kill lands mid-way). */
 const STEP = '250';

@@ -5,8 +5,6 @@ import { campaignRig, type CampaignRig } from './helpers/campaign';
 import { staffWithToken } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
 
-jest.setTimeout(300_000);
-
 async function api(rig: CampaignRig, auth: Record<string, string>, method: string, path: string, body?: unknown) {
   const res = await fetch(`${rig.url}/api${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: await res.json().catch(() => null) as any };

@@ -6,8 +6,6 @@ import { createOrg, insertMember } from './helpers/fixtures';
  * Fornavn" too, accents ignored: "gronli" finds Grønli), email or phone; a representative finds
  * only their own members, however they search.
  */
-jest.setTimeout(60_000);
-
 describe('member search (API)', () => {
   let t: TestHub;
   let url: string;

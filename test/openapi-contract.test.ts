@@ -20,8 +20,6 @@ const openpgp: typeof OpenPGP = require('openpgp');
  * GET is called without anyone adding it here; one that cannot be called safely is listed in
  * NOT_CALLED with the reason.
  */
-jest.setTimeout(300_000);
-
 let t: TestHub;
 let api: Awaited<ReturnType<typeof startApi>>;
 let doc: any;

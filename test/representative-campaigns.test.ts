@@ -9,8 +9,6 @@ import { createOrg, insertMember } from './helpers/fixtures';
  * audience in SQL to their scope, only in the categories allowed for representatives, and every
  * launch waits for communications staff's approval, whatever its size.
  */
-jest.setTimeout(120_000);
-
 const LINKS = { action: 'https://forbund.example/a' };
 
 describe("representatives' campaigns (API, workers, emulators)", () => {

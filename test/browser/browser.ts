@@ -95,3 +95,12 @@ export async function axeViolations(page: Page): Promise<{ id: string; impact: s
     .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
     .map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5) }));
 }
+
+/** A JSON call to /api from inside the signed-in page (its session cookie and CSRF token), as the page's own scripts make it. */
+export async function apiAs(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  return page.evaluate(async ([m, p, bd]) => {
+    const csrf = document.querySelector('meta[name="csrf-token"]')!.getAttribute('content')!;
+    const res = await fetch(p as string, { method: m as string, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: bd === undefined ? undefined : JSON.stringify(bd) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, [method, path, body] as const);
+}

@@ -6,8 +6,6 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * Member search in Chromium (issue 12): the member list and the wizard's "preview for a member"
  * both find Grønli from "gronli", and "Etternavn, Fornavn" or a phone number work in the same box.
  */
-jest.setTimeout(240_000);
-
 describe('member search in the staff pages (Chromium)', () => {
   let rig: CampaignRig;
   let b: TestBrowser;

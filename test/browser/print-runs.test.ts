@@ -1,17 +1,14 @@
 import fs from 'node:fs';
-import type { Page } from 'playwright-core';
 import { campaignRig, until, type CampaignRig } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
 import { staffWithToken } from '../helpers/hub';
-import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
 
 /**
  * Letters' print runs on the campaign page (issue 12): each run (PDF + manifest) downloads from
  * the page, and the download is audited; it reads "Klar til trykk" until staff mark it handed to
  * the printer (audited), then "Levert til trykkeri". Representatives and auditors get no files.
  */
-jest.setTimeout(240_000);
-
 describe('print runs on the campaign page (Chromium)', () => {
   let rig: CampaignRig;
   let b: TestBrowser;
@@ -24,13 +21,6 @@ describe('print runs on the campaign page (Chromium)', () => {
   });
   afterAll(async () => { await b?.close(); await rig?.close(); });
 
-  async function apiAs(page: Page, method: string, path: string, body?: unknown) {
-    return page.evaluate(async ([m, p, bd]) => {
-      const csrf = document.querySelector('meta[name="csrf-token"]')!.getAttribute('content')!;
-      const res = await fetch(p as string, { method: m as string, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: bd === undefined ? undefined : JSON.stringify(bd) });
-      return { status: res.status, body: await res.json().catch(() => null) };
-    }, [method, path, body] as const);
-  }
 
   test('a letter campaign\'s print run downloads from the campaign page (audited) and is marked handed to the printer (audited)', async () => {
     const org = await createOrg(rig.hub.db);

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { campaignRig, until, type CampaignRig } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
 import { smsInfo, withOptOut } from '../../src/render';
-import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
 
 /**
  * The wizard's SMS editor (issue 12): segments and encoding follow the typing, counted by the
@@ -10,8 +10,6 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * gets; characters that force UCS-2 come with a Norwegian "Bytt ’ med '" button; a launch of an
  * SMS over 3 segments asks for an explicit yes first.
  */
-jest.setTimeout(240_000);
-
 describe('the SMS editor counts as staff type (Chromium)', () => {
   let rig: CampaignRig;
   let b: TestBrowser;
@@ -24,13 +22,6 @@ describe('the SMS editor counts as staff type (Chromium)', () => {
   });
   afterAll(async () => { await b?.close(); await rig?.close(); });
 
-  async function apiAs(page: Page, method: string, path: string, body?: unknown) {
-    return page.evaluate(async ([m, p, bd]) => {
-      const csrf = document.querySelector('meta[name="csrf-token"]')!.getAttribute('content')!;
-      const res = await fetch(p as string, { method: m as string, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: bd === undefined ? undefined : JSON.stringify(bd) });
-      return { status: res.status, body: await res.json().catch(() => null) };
-    }, [method, path, body] as const);
-  }
 
   /** What the member gets for this text (the sample member is Kari; campaign is declinable): the server's own count. */
   const expected = (text: string) => smsInfo(withOptOut(text.replace('{{firstName}}', 'Kari'), 'nb', true));

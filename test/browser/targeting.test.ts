@@ -7,8 +7,6 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * counts follow, the audience step says why members cannot be reached (by reason, with counts
  * from the preview API), and the campaign is saved with every chosen value.
  */
-jest.setTimeout(240_000);
-
 describe('multi-value targeting in the wizard (Chromium)', () => {
   let rig: CampaignRig;
   let b: TestBrowser;

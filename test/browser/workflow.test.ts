@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { campaignRig, until, type CampaignRig } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
-import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
 
 /**
  * The wizard staff can trust (issue 12), in Chromium against the real API: editing a shared
@@ -9,8 +9,6 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * a real member; a double click makes one campaign; an empty audience cannot be launched; a
  * reload keeps the wizard's state (server-side draft).
  */
-jest.setTimeout(240_000);
-
 const NB = { subject: 'Lønnsoppgjøret', mjml: '<mj-section><mj-column><mj-text><p>Hei {{firstName}}, bokmål.</p></mj-text></mj-column></mj-section>', sms: 'Hei {{firstName}}, bokmål.', letter: null };
 const NN = { subject: 'Lønsoppgjeret', mjml: '<mj-section><mj-column><mj-text><p>Hei {{firstName}}, nynorsk.</p></mj-text></mj-column></mj-section>', sms: 'Hei {{firstName}}, nynorsk.', letter: null };
 const EN = { subject: 'The pay settlement', mjml: '<mj-section><mj-column><mj-text><p>Hello {{firstName}}, English.</p></mj-text></mj-column></mj-section>', sms: 'Hello {{firstName}}, English.', letter: null };
@@ -27,13 +25,6 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
   });
   afterAll(async () => { await b?.close(); await rig?.close(); });
 
-  async function apiAs(page: Page, method: string, path: string, body?: unknown) {
-    return page.evaluate(async ([m, p, bd]) => {
-      const csrf = document.querySelector('meta[name="csrf-token"]')!.getAttribute('content')!;
-      const res = await fetch(p as string, { method: m as string, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: bd === undefined ? undefined : JSON.stringify(bd) });
-      return { status: res.status, body: await res.json().catch(() => null) };
-    }, [method, path, body] as const);
-  }
 
   async function step1(page: Page, name: string, workplaceId: number, channels = ['email']) {
     await page.goto(`${rig.url}/app/campaigns/new`);
