@@ -144,8 +144,9 @@ function letterRecipients(n: number, withCodes: boolean): LetterRecipient[] {
  * size, colours, lines and boxes); the QR code's position is recorded and its module matrix is
  * computed up front with `qrcode`. The floor then draws exactly those pages with bare pdfkit: the
  * same strings at the same positions in the same fonts, each QR code as one path of horizontal
- * runs with one fill, pages in order. What it leaves out is ours: merging, templates, layout
- * decisions and measuring, the page-number pass over buffered pages, the preference box's sizing.
+ * runs (in module units, one transform) with one fill, pages in order. What it leaves out is ours:
+ * merging, templates, layout decisions and measuring, the page-number pass over buffered pages,
+ * the preference box's sizing, generating the QR codes, the manifest.
  */
 type Op =
   | { op: 'font'; name: string } | { op: 'size'; size: number } | { op: 'fillColor'; color: string }
@@ -223,20 +224,26 @@ function drawRecordedPages(rec: Recording, qrByPage: Map<number, { size: number;
         case 'text': if (o.x === undefined && o.y === undefined) doc.text(o.s, o.opts as PDFKit.Mixins.TextOptions); else doc.text(o.s, o.x, o.y, o.opts as PDFKit.Mixins.TextOptions); break;
         case 'call': (doc as any)[o.name](...o.args); break;
         case 'qr': {
+          // the cheapest bare form (the same as the renderer's): the runs of dark modules of each
+          // row as one path in module units under one transform, one fill
           const m = qrByPage.get(p)!;
           const cell = o.size / (m.size + 8);
           doc.save();
           doc.rect(o.x, o.y, o.size, o.size).fill('#ffffff');
+          let d = '';
           for (let r = 0; r < m.size; r++) {
             for (let c = 0; c < m.size; c++) {
               if (!m.data[r * m.size + c]) continue;
-              let e = c;
-              while (e + 1 < m.size && m.data[r * m.size + e + 1]) e++;
-              doc.rect(o.x + (c + 4) * cell, o.y + (r + 4) * cell, (e - c + 1) * cell, cell);
+              let e = c + 1;
+              while (e < m.size && m.data[r * m.size + e]) e++;
+              d += `${c} ${r} ${e - c} 1 re\n`;
               c = e;
             }
           }
-          doc.fill('#000000');
+          doc.fillColor('#000000');
+          doc.transform(cell, 0, 0, cell, o.x + 4 * cell, o.y + 4 * cell);
+          doc.addContent(d.slice(0, -1));
+          doc.fill();
           doc.restore();
           break;
         }
