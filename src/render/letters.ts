@@ -88,10 +88,10 @@ export function checkLetter(source: string, field: string, category: string): Te
   if (errors.length) return errors;
   for (const b of parseBlocks(source)) {
     for (const t of b.texts) {
-      if (t.text.split('**').length % 2 === 0) errors.push({ field, line: t.line, message: 'unbalanced ** (bold must be opened and closed in the same paragraph)' });
+      if (t.text.split('**').length % 2 === 0) errors.push({ field, line: t.line, message: '** står alene (fet skrift må åpnes og lukkes i samme avsnitt)' });
       for (const r of splitBold(t.text)) {
         try { hb.parse(r.text); } catch {
-          errors.push({ field, line: t.line, message: 'a {{#if}}…{{/if}} block must open and close within one paragraph, heading or list item (and within one bold run)' });
+          errors.push({ field, line: t.line, message: 'en {{#if}}…{{/if}}-blokk må åpnes og lukkes i samme avsnitt, overskrift eller listepunkt (og innenfor samme fete tekst)' });
           break;
         }
       }
@@ -113,7 +113,7 @@ const letterCache = new Map<string, CompiledLetter>();
 
 function compiledLetterFor(version: TemplateVersion, language: string | null | undefined, unionName: string): { language: Lang; letter: CompiledLetter } {
   const chosen = languageFor(version, language, 'letter');
-  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.letter', line: 1, message: 'this template has no letter' }]);
+  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.letter', line: 1, message: 'malen har ikke noe brev' }]);
   const key = `${version.id}|${chosen.language}|${unionName}`;
   let letter = letterCache.get(key);
   if (!letter) {
