@@ -4,7 +4,8 @@
  *   npm run bench -- redis-loss            (or: scripts/redis-loss.sh, which keeps the full log)
  *   options: --runs 5 (Redis-loss runs) --members 100000 --api-kill 1 (runs of the API-killed case)
  *            --away-min-ms 500 --away-max-ms 5000 --limit-s 1200 (per run, waiting for completion)
- *            --keep (keep the databases) --log FILE (every process's output; default /tmp/redis-loss-<ts>.log)
+ *            --control 0 (runs with nothing killed: the same random point, then the time to completion,
+ *            the floor for back→completed) --keep (keep the databases) --log FILE (every process's output; default /tmp/redis-loss-<ts>.log)
  *
  * Per run, everything fresh and separate: a PRIVATE `redis-server --save "" --appendonly no` on a
  * free port (never the shared 6379), a database copied from a template built once (migrated,
@@ -33,7 +34,8 @@
  *    of addresses that were not in flight at the kill (must be 0);
  *  - back→done: seconds from Redis answering again (API run: from the API's death) to `completed`;
  *    back→rebuilt: to the first worker log line "queues rebuilt from PostgreSQL"; back→moving: to
- *    the first newly sent row;
+ *    the first newly sent row; rest at the pre-kill rate: what sending the rows left at the kill
+ *    takes at the launch→kill rate (so back→completed minus that is what the loss cost);
  *  - load average (1 min) at the kill and at the end; whether both workers are still alive.
  * One JSON line per run on stdout (`redis-loss run …`), then a table; every process's output goes
  * to the log file, prefixed with its name, so a failed run can be explained afterwards.
@@ -225,8 +227,10 @@ async function buildTemplate(url: string, members: number): Promise<{ token: str
 // ---------------------------------------------------------------- one run
 
 interface RunResult {
-  run: number; kind: 'redis-loss' | 'api-kill'; recipients: number; ok: boolean; problems: string[];
+  run: number; kind: 'redis-loss' | 'api-kill' | 'control'; recipients: number; ok: boolean; problems: string[];
   sent_at_kill: number; in_flight_at_kill: number; away_s: number;
+  /** Rows per second from the launch to the kill, and the time the rest would take at that rate (no loss at all). */
+  rate_before_kill_per_s: number; rest_at_that_rate_s: number | null;
   back_to_rebuilt_s: number | null; back_to_moving_s: number | null; back_to_done_s: number | null;
   lost: number; accepted_not_sent: number; duplicates: number; dup_outside: number; in_doubt: number; failed: number;
   states: Record<string, number>; workers_alive: number; api_alive: boolean;
@@ -295,23 +299,31 @@ async function oneRun(run: number, kind: RunResult['kind'], sh: Shared): Promise
     let back = 0;
     const inFlight = new Set<number>();
     let loadAtKill = 0;
-    if (kind === 'redis-loss') {
+    let rateBefore = 0;
+    if (kind === 'redis-loss' || kind === 'control') {
+      const launchedAt = Date.now();
       const launched = await fetch(`${base}/api/campaigns/${id}/launch`, { method: 'POST', headers, body: '{}' });
       if (!launched.ok) throw new Error(`launch: ${launched.status} ${await launched.text()}`);
       const at = Math.floor(N * (0.05 + Math.random() * 0.85));
-      note(`run ${run}: campaign ${id} launched; Redis goes at ${at} sent`);
+      note(`run ${run}: campaign ${id} launched; ${kind === 'control' ? 'the clock starts' : 'Redis goes'} at ${at} sent`);
       const end = Date.now() + sh.limitMs;
       while ((await sentNow()) < at) {
         if (Date.now() > end) throw new Error(`run ${run}: not ${at} sent after ${sh.limitMs} ms`);
         await sleep(50);
       }
       for (const m of await sendingIds()) inFlight.add(m);
-      await redis.kill();
-      note(`run ${run}: redis-server killed`);
+      if (kind === 'redis-loss') await redis.kill();
+      note(`run ${run}: ${kind === 'redis-loss' ? 'redis-server killed' : 'control: nothing killed'}`);
       loadAtKill = loadAverage()[0];
       sentAtKill = await sentNow();
+      rateBefore = sentAtKill / ((Date.now() - launchedAt) / 1000);
       for (const m of await sendingIds()) inFlight.add(m);
-      awayMs = 500 + Math.floor(Math.random() * (flag('away-max-ms', 5000) - flag('away-min-ms', 500)));
+    }
+    if (kind === 'control') {
+      back = Date.now();
+    } else if (kind === 'redis-loss') {
+      const lo = flag('away-min-ms', 500);
+      awayMs = lo + Math.floor(Math.random() * (flag('away-max-ms', 5000) - lo));
       await sleep(awayMs);
       await redis.start();
       back = Date.now();
@@ -391,6 +403,7 @@ async function oneRun(run: number, kind: RunResult['kind'], sh: Shared): Promise
     const res: RunResult = {
       run, kind, recipients: N, ok: problems.length === 0, problems,
       sent_at_kill: sentAtKill, in_flight_at_kill: inFlight.size, away_s: secs(awayMs),
+      rate_before_kill_per_s: Math.round(rateBefore), rest_at_that_rate_s: rateBefore > 0 ? secs(((N - sentAtKill) / rateBefore) * 1000) : null,
       back_to_rebuilt_s: rebuiltAt === null ? null : secs(rebuiltAt - back),
       back_to_moving_s: movingAt === null ? null : secs(movingAt - back),
       back_to_done_s: doneAt === null ? null : secs(doneAt - back),
@@ -424,14 +437,14 @@ async function main(): Promise<void> {
   const sh: Shared = { baseUrl, template, token, templateId, members, keep, limitMs: flag('limit-s', 1200) * 1000 };
   const results: RunResult[] = [];
   try {
-    const kinds: RunResult['kind'][] = [...Array(runs).fill('redis-loss'), ...Array(apiKills).fill('api-kill')];
+    const kinds: RunResult['kind'][] = [...Array(runs).fill('redis-loss'), ...Array(apiKills).fill('api-kill'), ...Array(flag('control', 0)).fill('control')];
     for (let i = 0; i < kinds.length; i++) {
       let res: RunResult;
       try {
         res = await oneRun(i + 1, kinds[i], sh);
       } catch (e: any) {
         note(`run ${i + 1} aborted: ${e?.stack ?? e}`);
-        res = { run: i + 1, kind: kinds[i], recipients: members, ok: false, problems: [`aborted: ${e?.message ?? e}`], sent_at_kill: 0, in_flight_at_kill: 0, away_s: 0,
+        res = { run: i + 1, kind: kinds[i], recipients: members, ok: false, problems: [`aborted: ${e?.message ?? e}`], sent_at_kill: 0, in_flight_at_kill: 0, away_s: 0, rate_before_kill_per_s: 0, rest_at_that_rate_s: null,
           back_to_rebuilt_s: null, back_to_moving_s: null, back_to_done_s: null, lost: 0, accepted_not_sent: 0, duplicates: 0, dup_outside: 0, in_doubt: 0, failed: 0,
           states: {}, workers_alive: 0, api_alive: false, load_at_kill: loadAverage()[0], load_at_end: loadAverage()[0], log: logPath };
       }
@@ -443,10 +456,10 @@ async function main(): Promise<void> {
   } finally {
     await dropDatabase(tu.toString()).catch(() => undefined);
   }
-  const head = '| run | case | sent at kill | in flight at kill | away (s) | back→rebuilt (s) | back→moving (s) | back→completed (s) | lost | duplicates | in doubt | load 1 min (kill → end) | ok |';
+  const head = '| run | case | sent at kill | in flight at kill | away (s) | back→rebuilt (s) | back→moving (s) | back→completed (s) | rest at the pre-kill rate (s) | lost | duplicates | in doubt | load 1 min (kill → end) | ok |';
   const out = [head, head.replace(/[^|]/g, '-').replace(/-+/g, '---')];
   for (const r of results) {
-    out.push(`| ${r.run} | ${r.kind} | ${r.sent_at_kill.toLocaleString('en')} | ${r.in_flight_at_kill} | ${r.kind === 'api-kill' ? '–' : r.away_s} | ${r.back_to_rebuilt_s ?? '–'} | ${r.back_to_moving_s ?? '–'} | ${r.back_to_done_s ?? '–'} | ${r.lost} | ${r.duplicates} | ${r.in_doubt} | ${r.load_at_kill} → ${r.load_at_end} | ${r.ok ? 'yes' : `NO: ${r.problems.join('; ')}`} |`);
+    out.push(`| ${r.run} | ${r.kind} | ${r.sent_at_kill.toLocaleString('en')} | ${r.in_flight_at_kill} | ${r.kind === 'redis-loss' ? r.away_s : '–'} | ${r.back_to_rebuilt_s ?? '–'} | ${r.back_to_moving_s ?? '–'} | ${r.back_to_done_s ?? '–'} | ${r.rest_at_that_rate_s ?? '–'} | ${r.lost} | ${r.duplicates} | ${r.in_doubt} | ${r.load_at_kill} → ${r.load_at_end} | ${r.ok ? 'yes' : `NO: ${r.problems.join('; ')}`} |`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
   logFile.write(`${out.join('\n')}\n`);
