@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { Problem } from '../errors';
+import { JOI_MESSAGES_NB, Problem } from '../errors';
 import { memberScopeSql } from '../members/scope';
 
 /**
@@ -147,7 +147,7 @@ const GROUP_KEYS = new Set(['all', 'any', 'not']);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function tooBig(where: string, path: string, limit: keyof typeof FILTER_LIMITS, message: string): Problem {
-  return new Problem(422, 'Unprocessable Content', `The audience filter is too large: ${message}.`, {
+  return new Problem(422, 'Unprocessable Content', `Målgruppefilteret er for stort: ${message}.`, {
     errors: [{ field: path, message }],
     extra: { limit, max: FILTER_LIMITS[limit], where },
   });
@@ -199,12 +199,12 @@ function checkShape(filter: unknown, where: string): void {
  */
 export function validateAudience(filter: unknown, where = 'audience'): AudienceFilter {
   if (filter === undefined || filter === null) {
-    throw Problem.badRequest(`invalid ${where.split('.').pop()}`, [{ field: where, message: 'an audience filter is required' }]);
+    throw Problem.badRequest('Målgruppefilteret mangler.', [{ field: where, message: 'et målgruppefilter må oppgis' }]);
   }
   checkShape(filter, where);
-  const { value, error } = audienceFilterSchema.validate(filter, { abortEarly: false, convert: true, errors: { wrap: { label: false } } });
+  const { value, error } = audienceFilterSchema.validate(filter, { abortEarly: false, convert: true, errors: { wrap: { label: false } }, messages: JOI_MESSAGES_NB });
   if (error) {
-    throw Problem.badRequest(`invalid ${where.split('.').pop()}`, error.details.map((d) => ({ field: [where, ...d.path].join('.'), message: d.message })));
+    throw Problem.badRequest('Målgruppefilteret har feil.', error.details.map((d) => ({ field: [where, ...d.path].join('.'), message: d.message })));
   }
   return value as AudienceFilter;
 }

@@ -10,8 +10,8 @@ import { boundedQuery, QUERY_CANCELED } from '../db';
 
 function previewCut(err: any, bounds: { timeoutMs?: number; signal?: AbortSignal }): never {
   if (err?.code !== QUERY_CANCELED) throw err;
-  if (bounds.signal?.aborted) throw new Problem(499, 'Client Closed Request', 'The client went away; the preview was cancelled.');
-  throw new Problem(503, 'Service Unavailable', `The preview took longer than its limit of ${bounds.timeoutMs} ms (PREVIEW_STATEMENT_TIMEOUT_MS) and was stopped; narrow the filter or try again.`,
+  if (bounds.signal?.aborted) throw new Problem(499, 'Client Closed Request', 'Forbindelsen ble brutt; forhåndsvisningen ble avbrutt.');
+  throw new Problem(503, 'Service Unavailable', `Forhåndsvisningen tok lengre tid enn grensen på ${bounds.timeoutMs} ms (PREVIEW_STATEMENT_TIMEOUT_MS) og ble stoppet; snevre inn filteret eller prøv igjen.`,
     { extra: { limit: 'PREVIEW_STATEMENT_TIMEOUT_MS', max: bounds.timeoutMs } });
 }
 
@@ -68,10 +68,10 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
   const channels = input.channels;
   if (!Array.isArray(channels) || channels.length < 1 || channels.length > 3 || new Set(channels).size !== channels.length
     || channels.some((c) => !CHANNELS.includes(c))) {
-    throw Problem.badRequest('invalid channels', [{ field: `${fieldPrefix}channels`, message: 'channels must be 1–3 distinct of email, sms, letter' }]);
+    throw Problem.badRequest('Ugyldige kanaler.', [{ field: `${fieldPrefix}channels`, message: 'Kanaler: velg 1–3 forskjellige av e-post, SMS og brev' }]);
   }
   const cat = await hub.db.one('SELECT code FROM message_categories WHERE code = $1', [input.category]);
-  if (!cat) throw Problem.badRequest('unknown category', [{ field: `${fieldPrefix}category`, message: `unknown message category ${JSON.stringify(input.category)}` }]);
+  if (!cat) throw Problem.badRequest('Ukjent meldingskategori.', [{ field: `${fieldPrefix}category`, message: `Meldingskategori: ukjent kategori ${JSON.stringify(input.category)}` }]);
 
   let filter: AudienceFilter;
   if (input.audienceId !== undefined && input.audienceId !== null) {
