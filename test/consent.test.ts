@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 import { createOrg, insertMember } from './helpers/fixtures';
 import {
@@ -28,6 +29,31 @@ describe('signed links', () => {
     const decoded = Buffer.from(token.split('.')[1], 'base64url').toString('latin1');
     for (const secret of ['LNK1', 'ola', 'lenke', 'newsletter', 'email']) expect(decoded.toLowerCase()).not.toContain(secret.toLowerCase());
     expect(preferencesUrl(t.config, claims)).toMatch(/^http:\/\/127\.0\.0\.1:3999\/p\/k2\./);
+  });
+
+  test('tokens are the documented construction byte for byte (links already sent keep working): HMAC-SHA256 tag, AES-256-CTR under it', () => {
+    const { kid, secret } = t.config.linkSigningKeys[0];
+    const mac = crypto.createHmac('sha256', secret).update('budstikke link mac v1').digest();
+    const enc = crypto.createHmac('sha256', secret).update('budstikke link enc v1').digest();
+    // Up to 64-byte categories: 5 counter blocks, so the counter's carries are exercised too.
+    for (const category of ['newsletter', 'x', 'c'.repeat(64)]) {
+      for (let memberId = 1; memberId <= 600; memberId++) {
+        for (const purpose of ['unsubscribe', 'preferences'] as const) {
+          const plain = Buffer.alloc(14 + Buffer.byteLength(category));
+          plain[0] = purpose === 'unsubscribe' ? 1 : 2;
+          plain.writeUIntBE(memberId, 1, 6);
+          plain.writeUIntBE(memberId * 7919, 7, 6);
+          plain[13] = 0;
+          plain.write(category, 14);
+          const tag = crypto.createHmac('sha256', mac).update(kid).update('\0').update(plain).digest().subarray(0, 16);
+          const c = crypto.createCipheriv('aes-256-ctr', enc, tag);
+          const want = `${kid}.${Buffer.concat([tag, c.update(plain), c.final()]).toString('base64url')}`;
+          const token = signLinkToken(t.config, purpose, { memberId, campaignId: memberId * 7919, channel: 'email', category });
+          if (token !== want) throw new Error(`member ${memberId} ${purpose} ${category}: ${token} ≠ ${want}`);
+          expect(verifyLinkToken(t.config, token)).toMatchObject({ ok: true, link: { memberId, purpose, category } });
+        }
+      }
+    }
   });
 
   test('tampered, truncated, unknown-key and old-key tokens', () => {

@@ -43,7 +43,7 @@ const TAG_LEN = 16;
 const FIXED_LEN = 1 + 6 + 6 + 1;
 const MAX_ID = 2 ** 48 - 1;
 
-interface Keys { mac: Buffer; enc: Buffer }
+interface Keys { mac: Buffer; enc: Buffer; ecb: crypto.Cipheriv }
 const derived = new Map<string, Keys>();
 
 function keysFor(secret: string): Keys {
@@ -52,19 +52,48 @@ function keysFor(secret: string): Keys {
     k = {
       mac: crypto.createHmac('sha256', secret).update('budstikke link mac v1').digest(),
       enc: crypto.createHmac('sha256', secret).update('budstikke link enc v1').digest(),
+      ecb: null as unknown as crypto.Cipheriv,
     };
+    // One AES-256 block cipher per key for the CTR keystream (see ctr): an ECB cipher without
+    // padding encrypts whole blocks independently, so one object serves every token.
+    k.ecb = crypto.createCipheriv('aes-256-ecb', k.enc, null).setAutoPadding(false);
     derived.set(secret, k);
   }
   return k;
 }
 
 function tagOf(keys: Keys, kid: string, plain: Buffer): Buffer {
-  return crypto.createHmac('sha256', keys.mac).update(kid).update('\0').update(plain).digest().subarray(0, TAG_LEN);
+  // One update of `kid \0 plain` (the same bytes as three updates, fewer calls into OpenSSL).
+  const kidLen = Buffer.byteLength(kid);
+  const msg = Buffer.allocUnsafe(kidLen + 1 + plain.length);
+  msg.write(kid, 0, 'utf8');
+  msg[kidLen] = 0;
+  plain.copy(msg, kidLen + 1);
+  return crypto.createHmac('sha256', keys.mac).update(msg).digest().subarray(0, TAG_LEN);
 }
 
-function ctr(key: Buffer, iv: Buffer, data: Buffer): Buffer {
-  const c = crypto.createCipheriv('aes-256-ctr', key, iv);
-  return Buffer.concat([c.update(data), c.final()]);
+/**
+ * AES-256-CTR with the 16-byte `iv` as the initial counter block (as OpenSSL's aes-256-ctr: the
+ * whole 128-bit block counts up, big-endian): the keystream is the key's block cipher applied to
+ * iv, iv+1, …, XORed with `data`. Computed with the key's one ECB cipher instead of a new CTR
+ * cipher per token (two links per recipient at a million recipients). Encrypts and decrypts.
+ */
+function ctr(keys: Keys, iv: Buffer, data: Buffer): Buffer {
+  const blocks = Math.ceil(data.length / 16);
+  const counters = Buffer.allocUnsafe(blocks * 16);
+  for (let b = 0; b < blocks; b++) {
+    const at = b * 16;
+    iv.copy(counters, at, 0, 16);
+    for (let j = at + 15, carry = b; carry && j >= at; j--) {
+      const v = counters[j] + (carry & 0xff);
+      counters[j] = v & 0xff;
+      carry = (carry >>> 8) + (v >>> 8);
+    }
+  }
+  const stream = keys.ecb.update(counters);
+  const out = Buffer.allocUnsafe(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] ^ stream[i];
+  return out;
 }
 
 export function signLinkToken(config: Pick<Config, 'linkSigningKeys'>, purpose: LinkPurpose, c: LinkClaims): string {
@@ -83,7 +112,7 @@ export function signLinkToken(config: Pick<Config, 'linkSigningKeys'>, purpose: 
   cat.copy(plain, FIXED_LEN);
   const keys = keysFor(secret);
   const tag = tagOf(keys, kid, plain);
-  return `${kid}.${Buffer.concat([tag, ctr(keys.enc, tag, plain)]).toString('base64url')}`;
+  return `${kid}.${Buffer.concat([tag, ctr(keys, tag, plain)]).toString('base64url')}`;
 }
 
 /** Verifies a token; never throws. */
@@ -101,7 +130,7 @@ export function verifyLinkToken(config: Pick<Config, 'linkSigningKeys'>, token: 
   if (raw.length < TAG_LEN + FIXED_LEN + 1) return { ok: false, error: 'malformed' };
   const keys = keysFor(key.secret);
   const tag = raw.subarray(0, TAG_LEN);
-  const plain = ctr(keys.enc, tag, raw.subarray(TAG_LEN));
+  const plain = ctr(keys, tag, raw.subarray(TAG_LEN));
   if (!crypto.timingSafeEqual(tag, tagOf(keys, kid, plain))) return { ok: false, error: 'bad_signature' };
   const purpose = plain[0] === 1 ? 'unsubscribe' : plain[0] === 2 ? 'preferences' : null;
   const channel = CHANNEL_OF[plain[13]];
