@@ -10,7 +10,9 @@ import { IN_FLIGHT_IDS } from './attempts';
 export async function campaignCounts(db: Queryable, campaignId: number): Promise<{ channel: string; state: string; n: number }[]> {
   const { rows } = await db.query(
     `WITH fl AS (
-       SELECT s.channel, count(*) AS n FROM send_log s WHERE s.id IN ${IN_FLIGHT_IDS('$1')} AND s.campaign_id = $1 AND s.state = 'queued' GROUP BY 1)
+       -- By primary key, the state tested above the fence (else the planner may read every pending row: index.ts, openAttempt).
+       SELECT x.channel, count(*) AS n FROM (SELECT s.channel, s.state FROM send_log s WHERE s.id IN ${IN_FLIGHT_IDS('$1')} OFFSET 0) x
+        WHERE x.state = 'queued' GROUP BY 1)
      SELECT channel, state, sum(n)::int AS n FROM (
        SELECT channel, state, count(*) AS n FROM send_log WHERE campaign_id = $1 GROUP BY 1, 2
        UNION ALL SELECT channel, state, n FROM send_log_counts WHERE campaign_id = $1

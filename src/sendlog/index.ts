@@ -222,7 +222,11 @@ export async function markSending(db: Queryable, attemptId: string, ids: number[
 export async function openAttempt(db: Queryable, attemptId: string, batch: { campaignId: number; channel: string; batchNo: number }, ids: number[]): Promise<number[] | null> {
   const { rows } = await db.query(
     `WITH c AS (SELECT 1 FROM campaigns WHERE id = $2 AND state IN ('running', 'completed')),
-     ok AS (SELECT s.id FROM send_log s WHERE s.id = ANY($1::bigint[]) AND s.campaign_id = $2 AND s.state = 'queued' AND EXISTS (SELECT 1 FROM c)),
+     -- By primary key only, the state tested above an OFFSET 0 fence: a state or campaign
+     -- condition next to the ids lets the planner AND in the partial index send_log_pending, i.e.
+     -- read every pending row of the campaign (up to a million) for each request of 250.
+     ok AS (SELECT x.id FROM (SELECT s.id, s.state FROM send_log s WHERE s.id = ANY($1::bigint[]) OFFSET 0) x
+             WHERE x.state = 'queued' AND EXISTS (SELECT 1 FROM c)),
      ins AS (INSERT INTO send_attempts (id, campaign_id, channel, batch_no, send_log_ids)
              SELECT $3, $2, $4, $5, array_agg(id) FROM ok HAVING count(*) > 0 RETURNING send_log_ids)
      SELECT EXISTS (SELECT 1 FROM c) AS open, (SELECT send_log_ids FROM ins) AS ids`,
@@ -261,7 +265,7 @@ export async function finishAttempt(db: Queryable, attemptId: string, outcome: '
 export async function rowsInFlight(db: Queryable, campaignId: number): Promise<number[]> {
   const { rows } = await db.query(
     `SELECT s.id FROM send_log s WHERE s.campaign_id = $1 AND s.state = 'sending'
-     UNION SELECT s.id FROM send_log s WHERE s.id IN ${IN_FLIGHT_IDS('$1')} AND s.campaign_id = $1 AND s.state = 'queued'`, [campaignId]);
+     UNION SELECT x.id FROM (SELECT s.id, s.state FROM send_log s WHERE s.id IN ${IN_FLIGHT_IDS('$1')} OFFSET 0) x WHERE x.state = 'queued'`, [campaignId]);
   return rows.map((r) => Number(r.id));
 }
 
