@@ -579,8 +579,15 @@ export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, 
       // the manifest is written 256 lines at a time (one CSV call each, not one per letter)
       if (manifestRows.length >= 256 && !csvOut.write(csvRows(manifestRows.splice(0)))) await once(csvOut, 'drain');
       if (opts.onLetter) await opts.onLetter(entry);
-      // Backpressure: pdfkit pushes regardless; wait for the file when it falls behind.
-      if (doc.readableLength > 8 * 1024 * 1024 && pdfOut.writableNeedDrain) await once(pdfOut, 'drain');
+      // Backpressure. pdfkit pushes regardless, and this loop only ever awaits microtasks, so the
+      // pipe to the file (which moves data on process.nextTick and I/O callbacks) does not run
+      // until we yield to the event loop. Yield every 256 KB: each compressed stream pdfkit
+      // pushes is a small slice of a 16 KB zlib output buffer and keeps all of it alive while it
+      // waits, so 8 MB waiting here held ~100 MB of memory. Then wait for the file if it is behind.
+      if (doc.readableLength > 256 * 1024) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (pdfOut.writableNeedDrain) await once(pdfOut, 'drain');
+      }
     }
   } catch (err) {
     doc.end();
