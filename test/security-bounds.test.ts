@@ -67,7 +67,7 @@ describe('filter size limits', () => {
 
   test('a list longer than the limit is refused; list values in all are bounded', () => {
     const long = { county: Array.from({ length: FILTER_LIMITS.valuesPerList + 1 }, () => '03') };
-    expect(() => validateAudience(long)).toThrow(/at most 1000 values/);
+    expect(() => validateAudience(long)).toThrow(/høyst 1000 verdier/);
     const many = { any: Array.from({ length: 3 }, () => ({ memberNumbers: Array.from({ length: 9000 }, (_, i) => `M${i}`) })) };
     try { validateAudience(many); throw new Error('accepted'); } catch (e) {
       expect((e as Problem).extra).toMatchObject({ limit: 'totalValues' });

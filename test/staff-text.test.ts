@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Joi from 'joi';
+import { JOI_MESSAGES_NB } from '../src/errors';
 import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 
 /**
@@ -24,6 +26,8 @@ const ENGLISH = /\b(the|is|are|not|must|cannot|can|has|have|had|was|were|only|al
  * read by whoever runs the integration, never shown on a staff page.
  */
 const NOT_STAFF_FACING = ['src/consent/webhooks/sendgrid.ts', 'src/consent/webhooks/twilio.ts'];
+/** The configuration's own messages are for whoever starts the hub (stderr at startup, like the logs): English. */
+const OPERATOR_FACING = ['src/config.ts'];
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
@@ -67,7 +71,8 @@ export function englishWords(text: string): string[] {
     .replace(/\b[\w-]+(\.[\w-]+)+\b/g, ' ') // body.memberNumber, languages.nb.sms, hub.example
     .replace(/\b\w*[a-z][A-Z]\w*\b/g, ' ') // camelCase names: publicKey, staffUserId
     .replace(/\b\w+_\w+\b/g, ' ') // snake_case names and constants: member_number, DB_STATEMENT_TIMEOUT_MS
-    .replace(/\([^()]*\)/g, (m) => (/^\((?:[A-Z0-9][\w-]*(?:[ ,/]+|$))+\)$/.test(m) ? ' ' : m)); // (X-CSRF-Token), (NUL)
+    // Names in parentheses: (X-CSRF-Token), (NUL), (from), (all, any, not).
+    .replace(/\([^()]*\)/g, (m) => (/^\((?:[A-Z0-9][\w-]*|[a-z][\w-]*)(?:, (?:[A-Z0-9][\w-]*|[a-z][\w-]*))*\)$/.test(m) ? ' ' : m));
   return [...prose.matchAll(new RegExp(ENGLISH.source, 'gi'))].map((m) => m[0]);
 }
 
@@ -85,6 +90,16 @@ function problemTexts(): { at: string; text: string }[] {
       if (m[0].startsWith('new')) texts = texts.slice(1);
       const line = src.slice(0, open).split('\n').length;
       for (const text of texts) out.push({ at: `${f}:${line}`, text });
+    }
+    // Joi messages of our own (.messages({…}), h.message({ custom })) and the audience filter's size limits.
+    if (!OPERATOR_FACING.includes(f)) {
+      for (const m of src.matchAll(/\.messages?\(\{|\btooBig\(/g)) {
+        const open = (m.index ?? 0) + m[0].length - (m[0].endsWith('{') ? 2 : 1);
+        const line = src.slice(0, open).split('\n').length;
+        let texts = literals(callArguments(src, open));
+        if (m[0].startsWith('tooBig')) texts = texts.slice(-1); // tooBig(where, path, limit, message)
+        for (const text of texts.filter((x) => !/^[a-z]+(\.[a-zA-Z]+)+$/.test(x) && x !== 'custom')) out.push({ at: `${f}:${line}`, text: text.replace(/\{\{#label\}\}/g, ' ') });
+      }
     }
     // The import's row errors and warnings (shown on the import page).
     for (const m of src.matchAll(/\b(?:c|this)\.err\(|\bwarnings\.push\(/g)) {
@@ -111,6 +126,7 @@ describe('staff text is bokmål', () => {
     expect(englishWords('Campaign 5 is running; it cannot be edited now.')).toEqual(['Campaign', 'is', 'cannot']);
     expect(englishWords('Fant ikke medlem 123.')).toEqual([]);
     expect(englishWords('publicKey må oppgis for format pgp; body.publicKey er for lang (X-CSRF-Token)')).toEqual([]);
+    expect(englishWords('feil i oppsettet (the layout) og (all, any, not)')).toEqual(['the']);
   });
 
   test('no Problem detail, field message or import row error in src/ is English (provider webhooks excepted)', () => {
@@ -119,6 +135,18 @@ describe('staff text is bokmål', () => {
     expect(texts.length).toBeGreaterThan(150);
     const english = texts.map((t) => ({ ...t, words: englishWords(t.text) })).filter((t) => t.words.length).map((t) => `${t.at}: «${t.text.trim()}» (${t.words.join(', ')})`);
     expect(english).toEqual([]);
+  });
+
+  test('every message joi has for the schema types src/ uses has a bokmål text (none falls back to joi\'s English)', () => {
+    const used = new Set<string>();
+    for (const f of sourceFiles('src')) {
+      for (const m of fs.readFileSync(path.join(ROOT, f), 'utf8').matchAll(/\bJoi\.([a-z]+)\(/g)) if (m[1] in Joi.types()) used.add(m[1]);
+    }
+    expect([...used]).toEqual(expect.arrayContaining(['string', 'number', 'object', 'array', 'boolean', 'date']));
+    const types = Joi.types() as unknown as Record<string, { _definition: { messages: Record<string, unknown> } }>;
+    const codes = new Set([...used, 'any'].flatMap((t) => Object.keys(types[t]._definition.messages)));
+    expect([...codes].filter((c) => !(c in JOI_MESSAGES_NB))).toEqual([]);
+    expect(Object.values(JOI_MESSAGES_NB).flatMap((m) => englishWords(String(m).replace(/\{\{[^}]*\}\}/g, ' ')))).toEqual([]);
   });
 
   describe('the API answers validation errors in bokmål, naming the field', () => {

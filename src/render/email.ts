@@ -144,13 +144,25 @@ export function languageFor(version: TemplateVersion, wanted: string | null | un
   return { language, content };
 }
 
+/** MJML's validator speaks English; its usual messages in bokmål for staff (anything else keeps MJML's own text). */
+export function mjmlMessageNb(message: string): string {
+  let m: RegExpExecArray | null;
+  if ((m = /^(\S+) cannot be used inside (\S+), only inside: (.*)$/.exec(message))) return `${m[1]} kan ikke brukes inne i ${m[2]}, bare inne i: ${m[3]}`;
+  if ((m = /^Element (\S+) doesn't exist or is not registered$/.exec(message))) return `elementet ${m[1]} finnes ikke i MJML`;
+  if ((m = /^Attributes? (.+) (?:is|are) illegal$/.exec(message))) return `${m[1].includes(',') ? 'attributtene' : 'attributtet'} ${m[1]} er ikke tillatt her`;
+  if ((m = /^Attribute (\S+) has invalid value: (.*?) for type (\w+)(?:, only accepts (.*?))?\s*$/.exec(message))) {
+    return `attributtet ${m[1]} har en ugyldig verdi: ${m[2]} (type ${m[3]}${m[4] ? `; tillatt: ${m[4]}` : ''})`;
+  }
+  return `MJML: ${message}`;
+}
+
 function mjmlErrors(err: any, field: string, bodyFirstLine: number, bodyLines: number): TemplateError[] {
   const list: any[] = Array.isArray(err?.errors) ? err.errors : [];
   if (!list.length) return [{ field, line: 1, message: `MJML: ${String(err?.message ?? err)}` }];
   return list.map((e) => {
     const bodyLine = Number(e.line) - bodyFirstLine + 1;
     const inBody = bodyLine >= 1 && bodyLine <= bodyLines;
-    return { field, line: inBody ? bodyLine : 1, message: `${e.tagName ? `<${e.tagName}>: ` : ''}${e.message}${inBody ? '' : ' (i oppsettet)'}` };
+    return { field, line: inBody ? bodyLine : 1, message: `${e.tagName ? `<${e.tagName}>: ` : ''}${mjmlMessageNb(String(e.message))}${inBody ? '' : ' (i oppsettet)'}` };
   });
 }
 
