@@ -10,9 +10,11 @@
 -- * members_email (lower(email)): members_email_prefix (lower(email) text_pattern_ops, migration
 --   180) answers the same equality lookups (`lower(email) = $1`, `= ANY`), as a pattern_ops index
 --   does for `=`. Dropped.
--- * members_phone, members_county, members_municipality: only equality (`phone = $1`,
---   `county_code = ANY($1::bpchar[])`…): rebuilt with the byte-wise operator class, which serves
---   `=` and `= ANY` the same way. members_postcode stays as it was (postcode ranges use BETWEEN).
+-- * members_phone, members_county, members_municipality, members_postcode: only equality
+--   (`phone = $1`, `county_code = ANY($1::bpchar[])`, the postcode foreign key's checks…): rebuilt
+--   with the byte-wise operator class, which serves `=` and `= ANY` the same way. (Postcode
+--   ranges are tested per member against the filter's ranges and use no index on members; no
+--   query orders members by postcode.)
 DROP INDEX members_name;
 DROP INDEX members_email;
 DROP INDEX members_phone;
@@ -21,3 +23,5 @@ DROP INDEX members_county;
 CREATE INDEX members_county ON members (county_code bpchar_pattern_ops);
 DROP INDEX members_municipality;
 CREATE INDEX members_municipality ON members (municipality_number bpchar_pattern_ops);
+DROP INDEX members_postcode;
+CREATE INDEX members_postcode ON members (postcode bpchar_pattern_ops);
