@@ -114,6 +114,25 @@ async function runChild(file: string, url: string): Promise<ChildResult> {
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
+/** A production import process (`node …args FILE`, DATABASE_URL=url): wall time and peak RSS (VmHWM from /proc, read every 50 ms). */
+async function runScript(args: string[], url: string, cwd: string): Promise<{ wall_s: number; peak_rss_mb: number }> {
+  const t0 = performance.now();
+  const p = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATABASE_URL: url } });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  let hwm = 0;
+  const poll = setInterval(() => {
+    try { hwm = Math.max(hwm, Number(/^VmHWM:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0)); } catch { /* ended */ }
+  }, 50);
+  const [code] = await once(p, 'exit');
+  clearInterval(poll);
+  const wall = performance.now() - t0;
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
+  const report = JSON.parse(out) as ImportReport;
+  if (!report.inserted) throw new Error(`production import inserted nothing: ${out.slice(0, 200)}`);
+  return { wall_s: secs(wall), peak_rss_mb: Math.round(hwm / 1024) };
+}
+
 const phaseTable = (r: ChildResult) => Object.entries(r.phases).filter(([k, v]) => v >= 0.01 || (r.pg_cpu[k] ?? 0) >= 0.01)
   .map(([k, v]) => `${k} ${v}/${r.node_cpu[k] ?? 0}/${r.pg_cpu[k] ?? 0}`).join(', ');
 
@@ -165,6 +184,20 @@ async function main(): Promise<void> {
     const second = await runChild(file, url);
     if (second.unchanged !== first.inserted || second.updated || second.inserted) throw new Error(`re-import was not all unchanged: ${JSON.stringify(second)}`);
 
+    // What production runs: `npm run import -- FILE` (scripts/import.ts under tsx's loader) and the
+    // compiled script with plain node (`npm run build` first; skipped without dist/), each a fresh
+    // first load of the same file (the register emptied first), whole process timed from outside.
+    const production: Record<string, { wall_s: number; peak_rss_mb: number }> = {};
+    const root = path.join(__dirname, '..');
+    const compiled = path.join(root, 'dist', 'scripts', 'import.js');
+    const commands: [string, string[]][] = [['tsx', ['--import', 'tsx', path.join(root, 'scripts', 'import.ts'), file]]];
+    if (fs.existsSync(compiled)) commands.push(['node_dist', [compiled, file]]);
+    for (const [name, args] of commands) {
+      await db.query('TRUNCATE members CASCADE');
+      await db.query('CHECKPOINT');
+      production[name] = await runScript(args, url, root);
+    }
+
     const sum = (r: Record<string, number>) => Number(Object.values(r).reduce((a, b) => a + b, 0).toFixed(2));
     const result = {
       bench: 'import',
@@ -190,6 +223,7 @@ async function main(): Promise<void> {
       reimport_phases_node_cpu_s: second.node_cpu,
       reimport_phases_postgres_cpu_s: second.pg_cpu,
       reimport_peak_rss_mb: second.peak_rss_mb,
+      production_import: production,
       loadavg_start: loadStart,
       loadavg_end: loadAverage(),
       file_mb: Math.round(bytes / 1048576),
@@ -208,6 +242,7 @@ async function main(): Promise<void> {
       ['phases: wall / node CPU / PG CPU (s)', phaseTable(first)],
       ['re-import phases (s)', phaseTable(second)],
       ['load average (1/5/15 min) start → end', `${loadStart.join(' ')} → ${result.loadavg_end.join(' ')} on ${result.cpus} CPUs`],
+      ['npm run import (tsx) / compiled (node dist)', Object.entries(production).map(([k, v]) => `${k} ${v.wall_s} s, ${v.peak_rss_mb} MB`).join('; ') || '—'],
       ['inserted / rejected', `${result.inserted} / ${result.rejected}`],
       ['CSV generation (not timed above)', `${result.generate_s} s`],
     ];

@@ -240,7 +240,7 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
     // Each of the merge's statements runs once over the whole file: JIT compilation (on by
     // default for plans this large) costs more than it saves here.
     await client.query('SET LOCAL jit = off');
-    await createStage(client);
+    const stage = await createStage(client);
     const ref: Reference = await loadReference(client);
     phase('prepare');
 
@@ -304,7 +304,7 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
       throw err;
     }
 
-    const merged = await mergeStage(client, importDate, maxListed, phase, opts.bulkMinRows);
+    const merged = await mergeStage(client, importDate, maxListed, phase, opts.bulkMinRows, stage);
     for (const d of merged.duplicates) {
       for (const row of d.rows) {
         if (errors.length < maxListed) {
