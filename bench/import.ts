@@ -8,8 +8,13 @@
  *
  * Floor, taken in the same run: PostgreSQL's own COPY of the same file into a plain table of
  * text columns. The import runs in a child process so its peak RSS is its own (max of
- * process.resourceUsage().maxRSS and an RSS sample every 100 ms). A second import of the same
- * file (all unchanged) is timed as well. Prints one JSON line, then a short table.
+ * process.resourceUsage().maxRSS and an RSS sample every 100 ms); per phase it reports wall
+ * seconds, the child's CPU seconds, its PostgreSQL backend's CPU seconds (with parallel workers,
+ * from /proc) and what the backend waited on (pg_stat_activity every 100 ms). A second import of
+ * the same file (all unchanged) is timed as well. Then the register is emptied and the file
+ * imported as production runs it, whole process timed from outside: `npm run import` (tsx's
+ * loader) and, when `npm run build` has made dist/, the compiled script under plain node.
+ * Prints one JSON line, then a short table, with the load average at start and end.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

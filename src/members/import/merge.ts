@@ -5,22 +5,15 @@ export const STAGE = 'member_import_stage';
 /** Below this many new members the ordinary index-maintaining insert is fast enough. */
 export const BULK_MIN_ROWS = 50_000;
 
-/**
- * A temporary staging table, private to the import's transaction and gone at its end. When the
- * register is empty (a first load), each staged row also takes its member id from the members
- * table's own sequence as it is copied in (PostgreSQL has a core to spare while the file is read),
- * so coverage rows are made from the staged rows without joining them to the members again.
- */
+/** A temporary staging table, private to the import's transaction and gone at its end. */
 export async function createStage(client: pg.PoolClient): Promise<{ empty: boolean }> {
-  const empty = (await client.query('SELECT NOT EXISTS (SELECT 1 FROM members) AS empty')).rows[0].empty === true;
   await client.query(`CREATE TEMP TABLE ${STAGE} (
     row_no integer NOT NULL, given integer NOT NULL, member_number text NOT NULL, first_name text NOT NULL, last_name text NOT NULL,
     email text, phone text, street text, postcode text, municipality_number text, county_code text,
     language text, status text, category text, workplace_id bigint, branch_id bigint, club_id bigint,
-    joined_at date, resigned_at date, resignation_reason text, dues_outstanding boolean, agreement_ids bigint[]${
-  empty ? ", member_id bigint NOT NULL DEFAULT nextval(pg_get_serial_sequence('members', 'id'))" : ''}
+    joined_at date, resigned_at date, resignation_reason text, dues_outstanding boolean, agreement_ids bigint[]
   ) ON COMMIT DROP`);
-  return { empty };
+  return { empty: (await client.query('SELECT NOT EXISTS (SELECT 1 FROM members) AS empty')).rows[0].empty === true };
 }
 
 export const COPY_SQL = `COPY ${STAGE} (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
@@ -123,15 +116,27 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
   const staged = Number((await client.query(`SELECT count(*)::int AS n FROM ${STAGE} s
      WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)`)).rows[0].n);
   const bulk = staged >= bulkMinRows && staged > existing;
-  // Still empty (nothing was added beside the import, which holds the import lock): every staged
-  // row is a new member, with the id it was given when staged.
-  const ownIds = stage.empty && existing === 0;
+  // A first load (the register empty): every staged row is a new member. Their ids are taken from
+  // the members sequence as one block (other writers of members wait on the table lock, so no
+  // one else draws from it meanwhile), a row's id being the block's start plus its row number;
+  // coverage rows are then made from the staged rows without joining a million members again.
+  let idBase: number | null = null;
+  if (stage.empty && existing === 0 && staged > 0) {
+    await client.query('LOCK TABLE members IN SHARE ROW EXCLUSIVE MODE');
+    if (Number((await client.query('SELECT count(*)::int AS n FROM members')).rows[0].n) === 0) {
+      const r = (await client.query(`SELECT min(row_no) AS lo, max(row_no) AS hi, nextval(pg_get_serial_sequence('members', 'id')) AS base FROM ${STAGE}`)).rows[0];
+      await client.query(`SELECT setval(pg_get_serial_sequence('members', 'id'), $1::bigint)`, [Number(r.base) + r.hi - r.lo]);
+      idBase = Number(r.base) - r.lo;
+    }
+  }
+  const ownIds = idBase !== null;
+  const idOf = `(${idBase}::bigint + s.row_no)`;
   const bulkLoad = <T>(table: string, fn: () => Promise<T>) => (bulk ? withBulkLoad(client, table, fn, phase) : fn());
 
   const inserted = await bulkLoad('members', () => client.query(
     `INSERT INTO members (${ownIds ? 'id, ' : ''}member_number, first_name, last_name, email, phone, street, postcode, municipality_number, county_code,
                           language, status, category, workplace_id, branch_id, club_id, joined_at, resigned_at, resignation_reason, dues_outstanding)
-     SELECT ${ownIds ? 's.member_id, ' : ''}s.member_number, s.first_name, s.last_name, s.email, s.phone, s.street, s.postcode, s.municipality_number, s.county_code,
+     SELECT ${ownIds ? `${idOf}, ` : ''}s.member_number, s.first_name, s.last_name, s.email, s.phone, s.street, s.postcode, s.municipality_number, s.county_code,
             COALESCE(s.language, 'nb'), COALESCE(s.status, 'active'), COALESCE(s.category, 'employee'), s.workplace_id, s.branch_id, s.club_id,
             COALESCE(s.joined_at, LEAST($1::date, COALESCE(s.resigned_at, $1::date))),
             CASE WHEN s.status = 'resigned' THEN COALESCE(s.resigned_at, $1::date) END,
@@ -149,7 +154,7 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
   phase('agreements_delete');
   await bulkLoad('member_agreements', () => client.query(
     `INSERT INTO member_agreements (member_id, agreement_id, covered_from)
-     SELECT ${ownIds ? 's.member_id' : 'm.id'}, a.id, $1::date
+     SELECT ${ownIds ? idOf : 'm.id'}, a.id, $1::date
        FROM ${STAGE} s ${ownIds ? '' : 'JOIN members m ON m.member_number = s.member_number'} CROSS JOIN LATERAL unnest(s.agreement_ids) AS a(id)
       WHERE ${g(GIVEN.agreements)} AND cardinality(s.agreement_ids) > 0
         ${bulk || ownIds ? '' : 'AND NOT EXISTS (SELECT 1 FROM member_agreements x WHERE x.member_id = m.id AND x.agreement_id = a.id)'}
