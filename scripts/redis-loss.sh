@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Redis killed (SIGKILL) and restarted empty at random points of an email campaign, RUNS times
-# (default 5), against a private redis-server the test starts on a free port (never the shared
-# one). Prints one JSON line per run: sent at the kill, batches in flight, seconds from Redis's
-# return to completion, lost, duplicates. Record the output in bench/RESULTS.md.
+# Redis killed (SIGKILL) and restarted empty at random points of a 100,000-email campaign, RUNS
+# times (default 5), plus API_KILLS (default 1) runs of the API killed between the launch's commit
+# and its enqueue: bench/redis-loss.ts (real worker and API processes, a private redis-server on a
+# free port, never the shared one; see its header). One JSON line per run and a table on stdout;
+# every process's full output in LOG (default /tmp/redis-loss-<time>.log), so a failed run can be
+# explained afterwards. Record the table in bench/RESULTS.md. Exits non-zero when a run failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REDIS_LOSS_RUNS="${RUNS:-5}" TEST_LOG_LEVEL=silent npx jest test/redis-loss.test.ts -t 'Redis killed' 2>&1 | tee /tmp/redis-loss-full.txt | grep -E 'redis-loss run|Tests:|Expected|Received'
+LOG="${LOG:-/tmp/redis-loss-$(date -u +%Y%m%dT%H%M%SZ).log}"
+echo "full output: $LOG" >&2
+exec npx tsx bench/redis-loss.ts --runs "${RUNS:-5}" --api-kill "${API_KILLS:-1}" --members "${MEMBERS:-100000}" --log "$LOG" "$@"

@@ -91,7 +91,7 @@ describe('HTTP basics', () => {
     expect((await fetch(`${api.url}/api/members`)).status).toBe(401);
     const bad = await fetch(`${api.url}/api/members`, { headers: { authorization: 'Bearer bst_nonsense' } });
     expect(bad.status).toBe(401);
-    expect((await bad.json()).detail).toMatch(/unknown or revoked/);
+    expect((await bad.json()).detail).toMatch(/ukjent eller trukket tilbake/);
     const { auth, staff } = await staffWithToken(t.hub, 'auditor');
     expect((await fetch(`${api.url}/api/members`, { headers: auth })).status).toBe(200);
     expect((await fetch(`${api.url}/api/users`, { headers: auth })).status).toBe(403);

@@ -124,7 +124,7 @@ describe('CSV import', () => {
     const bad = Buffer.concat([head, filler, Buffer.from('Z1;P'), Buffer.from([0xf8]), Buffer.from('l;Olsen\n')]);
     const { status, body } = await post(bad);
     expect(status).toBe(400);
-    expect(body.detail).toMatch(/not valid UTF-8/);
+    expect(body.detail).toMatch(/ikke gyldig UTF-8/);
     expect(await memberCount()).toBe(before);
   });
 
@@ -133,21 +133,21 @@ describe('CSV import', () => {
     const auditsBefore = (await t.hub.db.one(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'member.import'`))!.n;
     const empty = await post('');
     expect(empty.status).toBe(400);
-    expect(empty.body.detail).toMatch(/empty/);
+    expect(empty.body.detail).toMatch(/Filen er tom/);
     const blank = await post('\r\n\r\n');
     expect(blank.status).toBe(400);
     const png = await post(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]));
     expect(png.status).toBe(400);
-    expect(png.body.detail).toMatch(/not CSV/);
+    expect(png.body.detail).toMatch(/ikke CSV-tekst/);
     const prose = await post('Dear union,\nplease find our members attached.\n');
     expect(prose.status).toBe(400);
     expect(prose.body.detail).toMatch(/medlemsnummer/);
     const noNumber = await post(`fornavn;etternavn\nKari;Nordmann\n`);
     expect(noNumber.status).toBe(400);
-    expect(noNumber.body.errors).toEqual([{ field: 'member_number', message: 'no member_number column', row: 1 }]);
+    expect(noNumber.body.errors).toEqual([{ field: 'member_number', message: 'kolonnen member_number mangler', row: 1 }]);
     const unclosed = await post(`medlemsnummer;fornavn;etternavn\n${num()};"Kari;Nordmann\n${num()};Per;Olsen\n`);
     expect(unclosed.status).toBe(400);
-    expect(unclosed.body.detail).toMatch(/not valid CSV/);
+    expect(unclosed.body.detail).toMatch(/ikke gyldig CSV/);
     const wrongType = await post('<members/>', 'application/xml');
     expect(wrongType.status).toBe(415);
     expect(await memberCount()).toBe(before);
@@ -191,7 +191,7 @@ describe('CSV import', () => {
       [20, 'first_name'], [21, 'row'],
     ];
     for (const [row, field] of expected) expect({ row, fields: errorsFor(body, row) }).toEqual({ row, fields: [field] });
-    expect(body.errors.find((e: any) => e.row === 10).message).toMatch(/rows 10, 11/);
+    expect(body.errors.find((e: any) => e.row === 10).message).toMatch(/står i mer enn én rad \(rad 10, 11\)/);
     expect(body.errors.find((e: any) => e.row === 5).message).toMatch(/9999/);
     expect(errorsFor(body, 2)).toEqual([]);
     expect(errorsFor(body, 22)).toEqual([]);
@@ -260,7 +260,7 @@ describe('CSV import', () => {
     expect(status).toBe(200);
     expect(body.inserted).toBe(1);
     expect(body.warnings).toHaveLength(3);
-    for (const col of ['Fødselsnummer', 'D-nummer', 'personnr']) expect(body.warnings.some((w: string) => w.includes(`"${col}"`) && /national identity/.test(w))).toBe(true);
+    for (const col of ['Fødselsnummer', 'D-nummer', 'personnr']) expect(body.warnings.some((w: string) => w.includes(`«${col}»`) && /ser ut til å være fødselsnummer/.test(w))).toBe(true);
     expect(JSON.stringify(body)).not.toContain(fnr);
     expect(JSON.stringify(body)).not.toContain('70123');
     // A bad row in the same file must not echo it either.
@@ -270,7 +270,7 @@ describe('CSV import', () => {
     // JSON too.
     const json = await post(JSON.stringify([{ member_number: num(), first_name: 'Nina', last_name: 'Nes', fodselsnummer: fnr }]), 'application/json');
     expect(json.body.inserted).toBe(1);
-    expect(json.body.warnings[0]).toMatch(/national identity/);
+    expect(json.body.warnings[0]).toMatch(/ser ut til å være fødselsnummer/);
     // Nowhere in the database: every text-like column of every table.
     const cols = await t.hub.db.many(
       `SELECT table_name, column_name FROM information_schema.columns
@@ -380,7 +380,7 @@ describe('CLI', () => {
       fs.rmSync(empty, { force: true });
       expect(failed.code).not.toBe(0);
       expect(failed.stderr.trim().split('\n')).toHaveLength(1);
-      expect(failed.stderr).toMatch(/empty/);
+      expect(failed.stderr).toMatch(/Filen er tom/);
     } finally {
       await other.close();
     }

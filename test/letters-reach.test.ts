@@ -24,13 +24,13 @@ function pdfText(pdf: Buffer): string {
 }
 
 /**
- * Decodes the QR code drawn in the PDF: the small filled squares (`x y w h re`) of the page
- * content streams are rasterised onto a white image and handed to jsQR, a decoder that knows
- * nothing of how we drew them.
+ * Decodes the QR code drawn in the PDF: the small filled rectangles (`x y w h re`, one module high
+ * and one or more modules wide) of the page content streams are rasterised onto a white image and
+ * handed to jsQR, a decoder that knows nothing of how we drew them.
  */
 function decodeQr(pdf: Buffer): string | null {
   const raw = pdf.toString('latin1');
-  const squares: { x: number; y: number; s: number }[] = [];
+  const rects: { x: number; y: number; w: number; h: number }[] = [];
   for (const m of raw.matchAll(/stream\r?\n/g)) {
     const start = m.index! + m[0].length;
     const end = raw.indexOf('endstream', start);
@@ -38,25 +38,26 @@ function decodeQr(pdf: Buffer): string | null {
     try { content = zlib.inflateSync(Buffer.from(raw.slice(start, end), 'latin1')).toString('latin1'); } catch { continue; }
     for (const r of content.matchAll(/(-?[\d.]+) (-?[\d.]+) ([\d.]+) ([\d.]+) re/g)) {
       const [x, y, w, h] = r.slice(1, 5).map(Number);
-      if (Math.abs(w - h) < 0.01 && w < 5) squares.push({ x, y, s: w });
+      if (h < 5 && w >= h - 0.01) rects.push({ x, y, w, h });
     }
   }
-  if (squares.length < 50) return null;
-  const cell = squares[0].s;
-  const minX = Math.min(...squares.map((q) => q.x));
-  const minY = Math.min(...squares.map((q) => q.y));
-  const cols = Math.round((Math.max(...squares.map((q) => q.x)) - minX) / cell) + 1;
-  const rows = Math.round((Math.max(...squares.map((q) => q.y)) - minY) / cell) + 1;
+  if (rects.length < 50) return null;
+  const cell = Math.min(...rects.map((q) => q.h));
+  const minX = Math.min(...rects.map((q) => q.x));
+  const minY = Math.min(...rects.map((q) => q.y));
+  const cols = Math.round((Math.max(...rects.map((q) => q.x + q.w)) - minX) / cell);
+  const rows = Math.round((Math.max(...rects.map((q) => q.y)) - minY) / cell) + 1;
   const scale = 8;
   const quiet = 4;
   const w = (cols + 2 * quiet) * scale;
   const h = (rows + 2 * quiet) * scale;
   const img = new Uint8ClampedArray(w * h * 4).fill(255);
-  for (const q of squares) {
+  for (const q of rects) {
     const c0 = Math.round((q.x - minX) / cell) + quiet;
     const r0 = Math.round((q.y - minY) / cell) + quiet;
+    const span = Math.round(q.w / cell);
     for (let dy = 0; dy < scale; dy++) {
-      for (let dx = 0; dx < scale; dx++) {
+      for (let dx = 0; dx < span * scale; dx++) {
         const i = (((r0 * scale + dy) * w) + c0 * scale + dx) * 4;
         img[i] = img[i + 1] = img[i + 2] = 0;
       }

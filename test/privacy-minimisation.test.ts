@@ -58,7 +58,7 @@ test('an import with an fnr column, an export and an erasure log member ids only
   expect(imported.status).toBe(200);
   const report = await imported.json();
   expect(report.inserted).toBe(5);
-  expect(report.warnings.join(' ')).toMatch(/national identity number/);
+  expect(report.warnings.join(' ')).toMatch(/ser ut til å være fødselsnummer/);
 
   expect((await fetch(`${api.url}/api/members/${people[0].number}/export`, { headers: admin.auth })).status).toBe(200);
   expect((await fetch(`${api.url}/api/members/${people[0].number}/export.html`, { headers: admin.auth })).status).toBe(200);

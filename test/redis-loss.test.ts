@@ -30,7 +30,7 @@ describe('a lost Redis is rebuilt from PostgreSQL by the running workers', () =>
 
   const sentCount = async (id: number) => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND sent_at IS NOT NULL`, [id]))!.n as number;
 
-  /** Runs of the kill (REDIS_LOSS_RUNS, default 1; scripts/redis-loss.sh runs 5 and records the figures). */
+  /** Runs of the kill (REDIS_LOSS_RUNS, default 1). The figures come from scripts/redis-loss.sh (bench/redis-loss.ts: real processes, 100,000 emails). */
   const RUNS = Number(process.env.REDIS_LOSS_RUNS ?? 1);
 
   test('Redis killed mid-campaign and restarted empty: the campaign completes, nobody is missed, duplicates only from batches in flight', async () => {
@@ -44,7 +44,9 @@ describe('a lost Redis is rebuilt from PostgreSQL by the running workers', () =>
       rig.em.sendgrid.faults.latency(400);
       await launchCampaign(rig.hub, c.id, null);
       // A random point of the campaign (run 1: early, so the test always kills mid-way).
-      const at = run === 1 ? 1000 : Math.floor(N * (0.1 + Math.random() * 0.7));
+      // REDIS_LOSS_AT=0.84 kills while the last batches are in flight (the campaign then completes
+      // before the watchdog has rebuilt anything).
+      const at = process.env.REDIS_LOSS_AT ? Math.floor(N * Number(process.env.REDIS_LOSS_AT)) : run === 1 ? 1000 : Math.floor(N * (0.1 + Math.random() * 0.7));
       await until(async () => (await sentCount(c.id)) >= at, 120_000, 'the campaign to be sending');
       // What was in flight when Redis went: at most these batches may be sent twice.
       const inFlight = (await campaignQueues(rig.hub).email.getActive()).length;
@@ -70,8 +72,11 @@ describe('a lost Redis is rebuilt from PostgreSQL by the running workers', () =>
       expect(missing).toBe(0);
       expect(duplicates).toBeLessThanOrEqual((inFlight + 1) * 1000);
       expect(await rig.hub.db.many(`SELECT state FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [c.id])).toEqual([]);
-      // The sweep's scheduler is back in the new Redis.
-      expect(await campaignQueues(rig.hub).control.getJobScheduler('campaign-sweep')).toBeTruthy();
+      // The sweep's scheduler comes back in the new Redis. Waited for, not read at once: when the
+      // batches in flight at the kill were the campaign's last, it completes before the
+      // watchdog's next check has rebuilt anything: read at once, this failed with a kill after 84 %
+      // sent (the likely cause of the unexplained run 3 of an earlier 5-run attempt).
+      expect(await until(async () => campaignQueues(rig.hub).control.getJobScheduler('campaign-sweep'), 60_000, 'the sweep scheduler to be rebuilt')).toBeTruthy();
     }
   });
 

@@ -101,9 +101,9 @@ describe('stored templates', () => {
     expect(res.body.title).toBe('Unprocessable Content');
     const errors = res.body.errors.map((e: any) => [e.field, e.line, e.message]);
     expect(errors).toEqual(expect.arrayContaining([
-      ['languages.nb.mjml', 4, expect.stringMatching(/width has invalid value: stor/)],
-      ['languages.nb.mjml', 5, expect.stringMatching(/mj-knapp.*doesn't exist/)],
-      ['languages.nb.mjml', 8, expect.stringMatching(/mj-text cannot be used inside mj-body/)],
+      ['languages.nb.mjml', 4, expect.stringMatching(/attributtet width har en ugyldig verdi: stor/)],
+      ['languages.nb.mjml', 5, expect.stringMatching(/elementet mj-knapp finnes ikke i MJML/)],
+      ['languages.nb.mjml', 8, expect.stringMatching(/mj-text kan ikke brukes inne i mj-body, bare inne i: /)],
     ]));
     expect(await t.hub.db.one(`SELECT count(*)::int AS n FROM templates WHERE key = $1`, [res.body.key ?? 'none'])).toEqual({ n: 0 });
   });

@@ -6,8 +6,9 @@ import { parse } from 'csv-parse/sync';
 import { createTestHub, type TestHub } from './helpers/hub';
 import {
   ADDRESS_WINDOW_MM, MM, letterDate, loadLatestVersionByKey, mergeFieldsFromMember, renderLetter, renderLetterRun, syncBuiltInTemplates,
-  writeAddressList, type LetterRecipient, type TemplateVersion,
+  writeAddressList, qrSymbol, type LetterRecipient, type TemplateVersion,
 } from '../src/render';
+import QRCode from 'qrcode';
 
 /**
  * Text and positions of a PDF, read with pdfjs-dist in a child node process (its ESM build does
@@ -145,6 +146,25 @@ describe('letters', () => {
       for (let p = Number(m.first_page); p <= Number(m.last_page); p++) {
         const others = manifest.filter((o) => o.member_number !== m.member_number).map((o) => o.name);
         expect(pages[p - 1].some((it) => others.includes(it.str))).toBe(false);
+      }
+    }
+  });
+
+  test('the QR code printed for a preference URL is the symbol qrcode itself makes for it (same segments, version, mask, modules)', () => {
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648);
+    const codes = ['000000000000', '123456789012', 'ABCDEFGHJKMN', '12AB34CD56EF', 'AB1234567890', '9999ZZZZ9999'];
+    for (let i = 0; i < 3000; i++) codes.push(Array.from({ length: 12 }, () => alphabet[next() % 32]).join(''));
+    for (const base of ['https://medlem.budstikke.no', 'http://127.0.0.1:3999', 'https://x.example/Ærlig']) {
+      for (const code of codes) {
+        const url = `${base}/p/${code}`;
+        const ours = qrSymbol(url);
+        const theirs = QRCode.create(url, { errorCorrectionLevel: 'M' });
+        const same = ours.version === theirs.version && ours.maskPattern === theirs.maskPattern
+          && Buffer.compare(Buffer.from(ours.modules.data), Buffer.from(theirs.modules.data)) === 0;
+        if (!same) expect({ url, version: ours.version, mask: ours.maskPattern }).toEqual({ url, version: theirs.version, mask: theirs.maskPattern });
+        expect({ url, same }).toEqual({ url, same: true });
       }
     }
   });

@@ -73,8 +73,8 @@ test('a national id in the member number or the street is a row error naming the
   const report = await importMembers(t.hub, csv(`medlemsnummer;fornavn;etternavn;adresse\n${a};Kari;Nordmann;Storgata 1\nNID1;Ola;Nordmann;Bak ${b} gata\nNID2;Per;Hansen;Storgata 2\n`), opts());
   expect(report).toMatchObject({ inserted: 1, rejected: 2 });
   expect(report.errors).toEqual([
-    { row: 2, field: 'member_number', message: 'member_number looks like a national identity number; not stored' },
-    { row: 3, field: 'street', message: 'street looks like a national identity number; not stored' },
+    { row: 2, field: 'member_number', message: 'member_number ser ut som et fødselsnummer eller d-nummer; det lagres ikke' },
+    { row: 3, field: 'street', message: 'street ser ut som et fødselsnummer eller d-nummer; det lagres ikke' },
   ]);
   expect(JSON.stringify(report)).not.toContain(a);
   expect(JSON.stringify(report)).not.toContain(b);
@@ -84,7 +84,7 @@ test('more header spellings name a national id column: it is dropped and none of
   for (const h of ['Personal number', 'Birth no.', 'fødselsnr.', 'personnr.', 'SSN', 'Fødselsnummer (11 siffer)', 'D-nummer', 'National identity number']) {
     const id = nationalId();
     const report = await importMembers(t.hub, csv(`medlemsnummer,fornavn,etternavn,${h}\nH${h.length}x,Kari,Nordmann,${id}\n`), opts());
-    expect(report.warnings.join(' ')).toMatch(/looks like a national identity number; it was dropped/);
+    expect(report.warnings.join(' ')).toMatch(/ser ut til å være fødselsnummer; den ble fjernet/);
     expect(report.rejected).toBe(0);
   }
 });
@@ -94,7 +94,7 @@ test('CR-only line endings are read as lines, and the report repeats no row data
   const rows = ['medlemsnummer;fornavn;etternavn;adresse', 'CR1;Kari;Nordmann;Storgata 1', 'CR2;Ola;Nordmann;Storgata 2', `CR3;Per;Hansen;${id}`];
   const report = await importMembers(t.hub, csv(`${rows.join('\r')}\r`), opts());
   expect(report).toMatchObject({ inserted: 2, rejected: 1 });
-  expect(report.errors).toEqual([{ row: 4, field: 'street', message: 'street looks like a national identity number; not stored' }]);
+  expect(report.errors).toEqual([{ row: 4, field: 'street', message: 'street ser ut som et fødselsnummer eller d-nummer; det lagres ikke' }]);
   expect(JSON.stringify(report)).not.toContain(id);
   const stored = await t.hub.db.many(`SELECT member_number FROM members WHERE member_number LIKE 'CR%' ORDER BY 1`);
   expect(stored.map((r) => r.member_number)).toEqual(['CR1', 'CR2']);
@@ -105,7 +105,7 @@ test('the API refuses a national id in any field: upsert body, path, other route
   const put = await fetch(`${api.url}/api/members/UP1`, { method: 'PUT', headers: { ...admin.auth, 'content-type': 'application/json' }, body: JSON.stringify({ first_name: 'Kari', last_name: 'Nordmann', street: `Vei ${id}` }) });
   expect(put.status).toBe(400);
   const p = await put.text();
-  expect(JSON.parse(p).errors).toEqual([{ field: 'body.street', message: 'looks like a national identity number; not stored' }]);
+  expect(JSON.parse(p).errors).toEqual([{ field: 'body.street', message: 'ser ut som et fødselsnummer eller d-nummer; det lagres ikke' }]);
   expect(p).not.toContain(id);
   const path = await fetch(`${api.url}/api/members/${id}`, { method: 'PUT', headers: { ...admin.auth, 'content-type': 'application/json' }, body: JSON.stringify({ first_name: 'Kari', last_name: 'N' }) });
   expect(path.status).toBe(400);

@@ -53,7 +53,7 @@ describe('strike states', () => {
     const r = await call('POST', `/strikes/${id}/state`, { state: 'on_strike' });
     expect(r.status).toBe(409);
     expect(r.body).toMatchObject({ status: 409, state: 'notified', to: 'on_strike' });
-    expect(r.body.detail).toMatch(/notified/);
+    expect(r.body.detail).toMatch(/«Varslet».*«Streik»/);
     await call('POST', `/strikes/${id}/state`, { state: 'ended' });
     const again = await call('POST', `/strikes/${id}/state`, { state: 'ended' });
     expect(again.status).toBe(409);

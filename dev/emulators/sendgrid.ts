@@ -605,6 +605,17 @@ export async function startSendgridEmulator(opts: SendgridEmulatorOptions = {}):
       return;
     }
     if (url.pathname === '/__emulator/stats' && req.method === 'GET') { sendJson(res, 200, stats()); return; }
+    if (url.pathname === '/__emulator/recipients' && req.method === 'GET') {
+      // How many times each address was accepted (what each member received), for kill and
+      // outage measurements run against a separate emulator process. Compact and full ledgers only.
+      if (mode === 'count') { sendJson(res, 409, { error: 'the ledger is in count mode: no per-recipient records; start with --ledger compact' }); return; }
+      const min = Number(url.searchParams.get('min') ?? 1) || 1;
+      const counts: Record<string, number> = {};
+      let distinct = 0;
+      for (const [to, n] of ledger.countByRecipient()) { distinct++; if (n >= min) counts[to] = n; }
+      sendJson(res, 200, { recipients, distinct, counts });
+      return;
+    }
     if (url.pathname === '/__emulator/reset' && req.method === 'POST') { ledger.clear(); faults.reset(); sendJson(res, 200, { ok: true }); return; }
     if (url.pathname === '/__emulator/webhook' && req.method === 'POST') {
       const raw = await readBody(req, 64 * 1024);

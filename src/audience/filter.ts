@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { Problem } from '../errors';
+import { JOI_MESSAGES_NB, Problem } from '../errors';
 import { memberScopeSql } from '../members/scope';
 
 /**
@@ -90,21 +90,21 @@ export const LANGUAGES: Language[] = ['nb', 'nn', 'en'];
 
 const list = (item: Joi.Schema, max = MAX_VALUES) => Joi.array().items(item).min(1).max(max).unique();
 const id = Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER);
-const digits = (n: number) => Joi.string().pattern(new RegExp(`^[0-9]{${n}}$`)).messages({ 'string.pattern.base': `{{#label}} must be ${n} digits` });
+const digits = (n: number) => Joi.string().pattern(new RegExp(`^[0-9]{${n}}$`)).messages({ 'string.pattern.base': `{{#label}} må være ${n} sifre` });
 const isoDate = Joi.string().custom((v: string, h) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return h.message({ custom: '{{#label}} must be a date YYYY-MM-DD' });
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return h.message({ custom: '{{#label}} må være en dato ÅÅÅÅ-MM-DD' });
   const d = new Date(`${v}T00:00:00Z`);
-  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) return h.message({ custom: '{{#label}} is not a calendar date' });
+  if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) return h.message({ custom: '{{#label}} er ikke en dato som finnes' });
   return v;
 });
 const memberNumber = Joi.string().trim().min(1).max(40);
 const postcodeRange = Joi.object({ from: digits(4).required(), to: digits(4).required() }).custom((v: PostcodeRange, h) => {
-  if (v.from > v.to) return h.message({ custom: '{{#label}} must have from ≤ to' });
+  if (v.from > v.to) return h.message({ custom: '{{#label}}: fra (from) må være før eller lik til (to)' });
   return v;
 });
 
 const joinedBetween = Joi.object({ from: isoDate, to: isoDate }).or('from', 'to').custom((v: { from?: string; to?: string }, h) => {
-  if (v.from && v.to && v.from > v.to) return h.message({ custom: '{{#label}} must have from ≤ to' });
+  if (v.from && v.to && v.from > v.to) return h.message({ custom: '{{#label}}: fra (from) må være før eller lik til (to)' });
   return v;
 });
 
@@ -139,15 +139,15 @@ export const audienceFilterSchema: Joi.ObjectSchema = Joi.object({
   strikePhase: id,
   scopeOf: id,
 }).length(1).messages({
-  'object.length': '{{#label}} must have exactly one key: a group (all, any, not) or one condition',
-  'object.base': '{{#label}} must be a filter object',
+  'object.length': '{{#label}} må ha nøyaktig én nøkkel: en gruppe (all, any, not) eller én betingelse',
+  'object.base': '{{#label}} må være et filterobjekt',
 }).id('audienceFilter').description('audience filter: { all | any: [filter] } | { not: filter } | one condition');
 
 const GROUP_KEYS = new Set(['all', 'any', 'not']);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function tooBig(where: string, path: string, limit: keyof typeof FILTER_LIMITS, message: string): Problem {
-  return new Problem(422, 'Unprocessable Content', `The audience filter is too large: ${message}.`, {
+  return new Problem(422, 'Unprocessable Content', `Målgruppefilteret er for stort: ${message}.`, {
     errors: [{ field: path, message }],
     extra: { limit, max: FILTER_LIMITS[limit], where },
   });
@@ -162,23 +162,23 @@ function checkShape(filter: unknown, where: string): void {
   let values = 0;
   let ranges = 0;
   const walk = (node: unknown, path: string, depth: number): void => {
-    if (depth > MAX_DEPTH) throw tooBig(where, path, 'depth', `filter nesting is deeper than ${MAX_DEPTH} levels`);
+    if (depth > MAX_DEPTH) throw tooBig(where, path, 'depth', `filteret har flere enn ${MAX_DEPTH} nivåer`);
     if (!isPlainObject(node)) { leaves++; return; }
     const keys = Object.keys(node);
     const groupKey = keys.length === 1 && GROUP_KEYS.has(keys[0]) ? keys[0] : null;
     if (!groupKey) {
       leaves++;
-      if (leaves > MAX_LEAVES) throw tooBig(where, where, 'leaves', `a filter may have at most ${MAX_LEAVES} conditions`);
+      if (leaves > MAX_LEAVES) throw tooBig(where, where, 'leaves', `et filter kan ha høyst ${MAX_LEAVES} betingelser`);
       for (const k of keys) {
         const v = node[k];
         if (!Array.isArray(v)) continue;
         const max = k === 'memberNumbers' || k === 'excludeMemberNumbers' ? MAX_MEMBER_NUMBERS : MAX_VALUES;
-        if (v.length > max) throw tooBig(where, `${path}.${k}`, k.endsWith('emberNumbers') ? 'memberNumbersPerList' : 'valuesPerList', `a ${k} list may have at most ${max} values`);
+        if (v.length > max) throw tooBig(where, `${path}.${k}`, k.endsWith('emberNumbers') ? 'memberNumbersPerList' : 'valuesPerList', `en ${k}-liste kan ha høyst ${max} verdier`);
         values += v.length;
-        if (values > FILTER_LIMITS.totalValues) throw tooBig(where, `${path}.${k}`, 'totalValues', `a filter may have at most ${FILTER_LIMITS.totalValues} list values in all`);
+        if (values > FILTER_LIMITS.totalValues) throw tooBig(where, `${path}.${k}`, 'totalValues', `et filter kan ha høyst ${FILTER_LIMITS.totalValues} listeverdier i alt`);
         if (k === 'postcodeRange') {
           ranges += v.length;
-          if (ranges > FILTER_LIMITS.postcodeRanges) throw tooBig(where, `${path}.${k}`, 'postcodeRanges', `a filter may have at most ${FILTER_LIMITS.postcodeRanges} postcode ranges in all`);
+          if (ranges > FILTER_LIMITS.postcodeRanges) throw tooBig(where, `${path}.${k}`, 'postcodeRanges', `et filter kan ha høyst ${FILTER_LIMITS.postcodeRanges} postnummerintervaller i alt`);
         }
       }
       return;
@@ -186,7 +186,7 @@ function checkShape(filter: unknown, where: string): void {
     const v = node[groupKey];
     if (groupKey === 'not') { walk(v, `${path}.not`, depth + 1); return; }
     if (Array.isArray(v)) {
-      if (v.length > MAX_LEAVES) throw tooBig(where, `${path}.${groupKey}`, 'leaves', `a filter may have at most ${MAX_LEAVES} conditions`);
+      if (v.length > MAX_LEAVES) throw tooBig(where, `${path}.${groupKey}`, 'leaves', `et filter kan ha høyst ${MAX_LEAVES} betingelser`);
       v.forEach((child, i) => walk(child, `${path}.${groupKey}.${i}`, depth + 1));
     }
   };
@@ -199,12 +199,12 @@ function checkShape(filter: unknown, where: string): void {
  */
 export function validateAudience(filter: unknown, where = 'audience'): AudienceFilter {
   if (filter === undefined || filter === null) {
-    throw Problem.badRequest(`invalid ${where.split('.').pop()}`, [{ field: where, message: 'an audience filter is required' }]);
+    throw Problem.badRequest('Målgruppefilteret mangler.', [{ field: where, message: 'et målgruppefilter må oppgis' }]);
   }
   checkShape(filter, where);
-  const { value, error } = audienceFilterSchema.validate(filter, { abortEarly: false, convert: true, errors: { wrap: { label: false } } });
+  const { value, error } = audienceFilterSchema.validate(filter, { abortEarly: false, convert: true, errors: { wrap: { label: false } }, messages: JOI_MESSAGES_NB });
   if (error) {
-    throw Problem.badRequest(`invalid ${where.split('.').pop()}`, error.details.map((d) => ({ field: [where, ...d.path].join('.'), message: d.message })));
+    throw Problem.badRequest('Målgruppefilteret har feil.', error.details.map((d) => ({ field: [where, ...d.path].join('.'), message: d.message })));
   }
   return value as AudienceFilter;
 }

@@ -36,11 +36,11 @@ export function registerStaffRoutes(api: Api): void {
     let memberId: number | null = null;
     if (body.memberNumber) {
       const m = await hub.db.one('SELECT id FROM members WHERE member_number = $1', [body.memberNumber]);
-      if (!m) throw Problem.badRequest('unknown member', [{ field: 'body.memberNumber', message: `no member ${body.memberNumber}` }]);
+      if (!m) throw Problem.badRequest('Ukjent medlem.', [{ field: 'body.memberNumber', message: `Medlemsnummer: fant ikke medlem ${body.memberNumber}` }]);
       memberId = m.id;
     }
     const exists = await hub.db.one('SELECT 1 FROM staff_users WHERE email = lower($1)', [body.email]);
-    if (exists) throw Problem.conflict(`A staff user with email ${body.email} exists.`);
+    if (exists) throw Problem.conflict(`Det finnes allerede en bruker med e-postadressen ${body.email}.`);
     const user = await createStaffUser(hub.db, { ...body, memberId });
     await audit(hub.db, { staff, action: 'user.create', detail: { userId: user.id, role: user.role } });
     res.status(201);
@@ -61,19 +61,19 @@ export function registerStaffRoutes(api: Api): void {
   }, async ({ hub, staff, params, body }) => {
     return hub.db.tx(async (c) => {
       const u = (await c.query('SELECT id, role, member_id, disabled_at FROM staff_users WHERE id = $1 FOR UPDATE', [params.id])).rows[0];
-      if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+      if (!u) throw Problem.notFound(`Fant ingen bruker ${params.id}.`);
       if (u.id === staff.id && (body.disabled === true || (body.role && body.role !== u.role))) {
-        throw Problem.conflict('You cannot disable yourself or change your own role; ask another administrator.');
+        throw Problem.conflict('Du kan ikke deaktivere deg selv eller endre din egen rolle; be en annen administrator.');
       }
       let memberId: number | null = u.member_id;
       if (body.memberNumber) {
         const m = (await c.query('SELECT id FROM members WHERE member_number = $1', [body.memberNumber])).rows[0];
-        if (!m) throw Problem.badRequest('unknown member', [{ field: 'body.memberNumber', message: `no member ${body.memberNumber}` }]);
+        if (!m) throw Problem.badRequest('Ukjent medlem.', [{ field: 'body.memberNumber', message: `Medlemsnummer: fant ikke medlem ${body.memberNumber}` }]);
         memberId = m.id;
       }
       const role = body.role ?? u.role;
       if (role === 'representative' && memberId === null) {
-        throw Problem.badRequest('a representative is linked to a member', [{ field: 'body.memberNumber', message: 'required for the representative role' }]);
+        throw Problem.badRequest('En tillitsvalgt må være knyttet til et medlem.', [{ field: 'body.memberNumber', message: 'Medlemsnummer må oppgis for rollen tillitsvalgt' }]);
       }
       const disable = body.disabled === true && u.disabled_at === null;
       const enable = body.disabled === false && u.disabled_at !== null;
@@ -101,7 +101,7 @@ export function registerStaffRoutes(api: Api): void {
     responses: { 200: twoFactorReset },
   }, async ({ hub, staff, params }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
-    if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+    if (!u) throw Problem.notFound(`Fant ingen bruker ${params.id}.`);
     return hub.db.tx((c) => resetTwoFactor(c, staff, params.id));
   });
 
@@ -113,7 +113,7 @@ export function registerStaffRoutes(api: Api): void {
     responses: { 200: Joi.object({ items: Joi.array().items(tokenRow).required() }) },
   }, async ({ hub, params }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
-    if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+    if (!u) throw Problem.notFound(`Fant ingen bruker ${params.id}.`);
     return { items: await hub.db.many('SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE staff_user_id = $1 ORDER BY id', [params.id]) };
   });
 
@@ -126,7 +126,7 @@ export function registerStaffRoutes(api: Api): void {
     responses: { 201: newToken },
   }, async ({ hub, staff, params, body, res }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1 AND disabled_at IS NULL', [params.id]);
-    if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+    if (!u) throw Problem.notFound(`Fant ingen bruker ${params.id}.`);
     const t = await createApiToken(hub.db, params.id, body.name);
     await audit(hub.db, { staff, action: 'token.create', detail: { userId: params.id, tokenId: t.id } });
     res.status(201);
@@ -153,7 +153,7 @@ export function registerStaffRoutes(api: Api): void {
     responses: { 204: null },
   }, async ({ hub, staff, params }) => {
     const r = await hub.db.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING staff_user_id', [params.id]);
-    if (!r.rowCount) throw Problem.notFound(`No active token ${params.id}.`);
+    if (!r.rowCount) throw Problem.notFound(`Fant ingen aktiv API-nøkkel ${params.id}.`);
     await audit(hub.db, { staff, action: 'token.revoke', detail: { userId: r.rows[0].staff_user_id, tokenId: params.id } });
   });
 }

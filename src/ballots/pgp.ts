@@ -20,15 +20,15 @@ export async function readProviderKey(armored: string, field: string): Promise<P
   try {
     key = await openpgp.readKey({ armoredKey: armored });
   } catch {
-    throw Problem.badRequest(`invalid ${field}`, [{ field, message: `${field} is not an armored OpenPGP public key` }]);
+    throw Problem.badRequest('Ugyldig OpenPGP-nøkkel.', [{ field, message: `${field} er ikke en offentlig OpenPGP-nøkkel i tekstformat (armored)` }]);
   }
   if (key.isPrivate()) {
-    throw Problem.badRequest(`invalid ${field}`, [{ field, message: `${field} is a PRIVATE key; send only the provider's public key (and tell the provider to replace it)` }]);
+    throw Problem.badRequest('Ugyldig OpenPGP-nøkkel.', [{ field, message: `${field} er en PRIVAT nøkkel; send bare leverandørens offentlige nøkkel (og be leverandøren bytte nøkkelen)` }]);
   }
   try {
     await key.getEncryptionKey();
   } catch {
-    throw Problem.badRequest(`invalid ${field}`, [{ field, message: `${field} has no valid (unexpired, unrevoked) encryption key` }]);
+    throw Problem.badRequest('Ugyldig OpenPGP-nøkkel.', [{ field, message: `${field} har ingen gyldig krypteringsnøkkel (den er utløpt eller trukket tilbake)` }]);
   }
   return { key: key as OpenPGP.PublicKey, fingerprint: key.getFingerprint().toUpperCase() };
 }

@@ -43,7 +43,7 @@ export async function planRecipients(hub: Hub, ballotId: number, channels: Chann
 /** Counts per channel for each notification of a ballot, as things stand now (nothing is sent). */
 export async function planNotifications(hub: Hub, ballotId: number): Promise<NotificationPlan[]> {
   const b = await loadBallot(hub.db, ballotId);
-  if (!b.roll_frozen_at) throw Problem.conflict('Freeze the roll first: the notifications go to the frozen roll.');
+  if (!b.roll_frozen_at) throw Problem.conflict('Lås manntallet først: varslene går til det låste manntallet.');
   const items: { kind: NotificationKind; offset: string | null; due: Date }[] = [
     { kind: 'opened', offset: null, due: b.opens_at },
     ...b.reminder_offsets.map((o) => ({ kind: 'reminder' as const, offset: o, due: beforeClosing(b.closes_at, o) })),

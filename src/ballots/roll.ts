@@ -5,6 +5,7 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { labelOf } from '../vocabulary';
 import { memberScopeSql } from '../members/scope';
 import { eligibleSql } from './eligibility';
 import { loadBallot, type BallotRow } from './service';
@@ -37,13 +38,13 @@ export async function freezeRoll(hub: Hub, staff: Staff | null, id: number, cuto
   const now = hub.clock.now();
   const cutoff = cutoffAt ?? now;
   if (cutoff.getTime() > now.getTime()) {
-    throw Problem.badRequest('invalid cutoffAt', [{ field: 'body.cutoffAt', message: 'cutoffAt must not be in the future: the roll is frozen from the register as it was at the cut-off' }]);
+    throw Problem.badRequest('Ugyldig skjæringstidspunkt.', [{ field: 'body.cutoffAt', message: 'cutoffAt (skjæringstidspunkt) kan ikke være fram i tid: manntallet låses slik registeret var på skjæringstidspunktet' }]);
   }
   return hub.db.tx(async (c) => {
     const b = await loadBallot(c, id, { forUpdate: true });
-    if (b.state !== 'draft') throw Problem.conflict(`The roll can be frozen only before the ballot opens; it is ${b.state}.`, { state: b.state });
+    if (b.state !== 'draft') throw Problem.conflict(`Manntallet kan bare låses før uravstemningen åpner; nå er den ${labelOf('ballotState', b.state).toLowerCase()}.`, { state: b.state });
     const exported = await c.query('SELECT 1 FROM ballot_roll_exports WHERE ballot_id = $1 LIMIT 1', [id]);
-    if (exported.rowCount) throw Problem.conflict('The roll has already been exported to the provider; it cannot be frozen again.');
+    if (exported.rowCount) throw Problem.conflict('Manntallet er allerede eksportert til valgleverandøren; det kan ikke låses på nytt.');
     const size = await freezeRollIn(c, b, cutoff, now, staff);
     return { cutoffAt: osloIso(cutoff)!, size };
   });
@@ -77,7 +78,7 @@ export interface RollDifference {
  */
 export async function rollDifference(hub: Hub, staff: Staff, id: number): Promise<RollDifference> {
   const b = await loadBallot(hub.db, id);
-  if (!b.roll_frozen_at || !b.roll_cutoff_at) throw Problem.conflict('The roll has not been frozen yet.');
+  if (!b.roll_frozen_at || !b.roll_cutoff_at) throw Problem.conflict('Manntallet er ikke låst ennå.');
   const params: unknown[] = [id, b.roll_cutoff_at, hub.clock.now()];
   const eligibleNow = eligibleSql(b.eligibility, params, '$1', { mode: 'now', atParam: '$3' });
   const scope = memberScopeSql(staff, 'm', params);
@@ -129,13 +130,13 @@ export interface RollExport {
  */
 export async function exportRoll(hub: Hub, staff: Staff, id: number, opts: { fields: ContactField[]; publicKey?: string }): Promise<RollExport> {
   const b = await loadBallot(hub.db, id);
-  if (b.state === 'cancelled') throw Problem.conflict('The ballot is cancelled.', { state: b.state });
-  if (!b.roll_frozen_at) throw Problem.conflict('Freeze the roll before exporting it.');
-  if (b.roll_erased_at) throw Problem.conflict('The roll has been erased under the retention rules.');
+  if (b.state === 'cancelled') throw Problem.conflict('Uravstemningen er avlyst.', { state: b.state });
+  if (!b.roll_frozen_at) throw Problem.conflict('Lås manntallet før det eksporteres.');
+  if (b.roll_erased_at) throw Problem.conflict('Manntallet er slettet etter reglene for lagringstid.');
   const armoredKey = opts.publicKey ?? b.provider_public_key;
   if (!armoredKey) {
-    throw Problem.unprocessable('The roll leaves the hub only encrypted: give the provider\'s OpenPGP public key (publicKey) or store it on the ballot.',
-      [{ field: 'body.publicKey', message: 'publicKey is required when the ballot has no provider key' }]);
+    throw Problem.unprocessable('Manntallet sendes bare ut kryptert: oppgi valgleverandørens offentlige OpenPGP-nøkkel (publicKey), eller lagre den på uravstemningen.',
+      [{ field: 'body.publicKey', message: 'publicKey må oppgis når uravstemningen ikke har leverandørens nøkkel' }]);
   }
   const key = await readProviderKey(armoredKey, opts.publicKey ? 'body.publicKey' : 'ballot.providerPublicKey');
   const fields = [...new Set(opts.fields)];

@@ -10,15 +10,15 @@ import { planNotifications } from './plan';
 import { ballotList, ballotSchema, frozenRoll, plan, rollDifference as rollDifferenceResponse, rollExportFile, rollExports } from './responses';
 
 const CATEGORIES = ['employee', 'self_employed', 'apprentice', 'student', 'pupil', 'pensioner'];
-const orgNumber = Joi.string().pattern(/^\d{9}$/).messages({ 'string.pattern.base': '{{#label}} must be a 9-digit organisation number' });
+const orgNumber = Joi.string().pattern(/^\d{9}$/).messages({ 'string.pattern.base': '{{#label}} må være et organisasjonsnummer på 9 sifre' });
 const time = Joi.string().max(40).description('Europe/Oslo local time (2026-04-14T12:00) or ISO 8601 with offset');
-const reminders = Joi.array().items(Joi.string().pattern(DURATION).messages({ 'string.pattern.base': '{{#label}} must be an ISO 8601 duration such as P3D or PT12H' })).unique().max(10);
+const reminders = Joi.array().items(Joi.string().pattern(DURATION).messages({ 'string.pattern.base': '{{#label}} må være en varighet i ISO 8601-format, for eksempel P3D eller PT12H' })).unique().max(10);
 
 const votingUrlTemplate = Joi.string().max(2000).custom((v: string, helpers) => {
   const names = [...v.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
-  if (!names.includes('memberNumber')) return helpers.message({ custom: '{{#label}} must contain the placeholder {memberNumber}' });
-  if (names.some((n) => n !== 'memberNumber')) return helpers.message({ custom: '{{#label}} may contain only the placeholder {memberNumber} (the hub holds no personal voting codes)' });
-  if (Joi.string().uri({ scheme: ['https', 'http'] }).validate(v.split('{memberNumber}').join('X')).error) return helpers.message({ custom: '{{#label}} must be an http(s) URL' });
+  if (!names.includes('memberNumber')) return helpers.message({ custom: '{{#label}} må inneholde plassholderen {memberNumber}' });
+  if (names.some((n) => n !== 'memberNumber')) return helpers.message({ custom: '{{#label}} kan bare inneholde plassholderen {memberNumber} (Budstikke har ingen personlige stemmekoder)' });
+  if (Joi.string().uri({ scheme: ['https', 'http'] }).validate(v.split('{memberNumber}').join('X')).error) return helpers.message({ custom: '{{#label}} må være en nettadresse (http eller https)' });
   return v;
 });
 

@@ -3,6 +3,7 @@ import type { Hub } from '../hub';
 import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { Problem, type FieldError } from '../errors';
+import { labelOf } from '../vocabulary';
 import type { EligibilityRule } from './eligibility';
 import { beforeClosing, osloIso, OSLO } from './time';
 import { readProviderKey } from './pgp';
@@ -81,7 +82,7 @@ export interface BallotView {
 
 export async function loadBallot(db: Queryable, id: number, opts: { forUpdate?: boolean } = {}): Promise<BallotRow> {
   const r = await db.query<BallotRow>(`SELECT * FROM ballots WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
-  if (!r.rows[0]) throw Problem.notFound(`No ballot ${id}.`);
+  if (!r.rows[0]) throw Problem.notFound(`Fant ingen uravstemning ${id}.`);
   return r.rows[0];
 }
 
@@ -180,25 +181,25 @@ async function checkReferences(db: Queryable, agreements: string[] | undefined, 
   if (agreements) {
     const rows = (await db.query(`SELECT id, code FROM agreements WHERE code = ANY($1::text[])`, [agreements])).rows;
     const byCode = new Map(rows.map((r) => [r.code as string, r.id as number]));
-    agreements.forEach((code, i) => { if (!byCode.has(code)) errors.push({ field: `body.agreements.${i}`, message: `no agreement with code ${code}` }); });
+    agreements.forEach((code, i) => { if (!byCode.has(code)) errors.push({ field: `body.agreements.${i}`, message: `fant ingen tariffavtale med koden ${code}` }); });
     ids = agreements.map((c) => byCode.get(c)!).filter((x) => x !== undefined);
   }
   for (const [key, table] of [['employerOrgNumbers', 'employers'], ['workplaceOrgNumbers', 'workplaces']] as const) {
     const list = rule?.[key];
     if (!list?.length) continue;
     const found = new Set((await db.query(`SELECT org_number FROM ${table} WHERE org_number = ANY($1::text[])`, [list])).rows.map((r) => r.org_number as string));
-    list.forEach((o, i) => { if (!found.has(o)) errors.push({ field: `body.eligibility.${key}.${i}`, message: `no ${table.slice(0, -1)} with organisation number ${o}` }); });
+    list.forEach((o, i) => { if (!found.has(o)) errors.push({ field: `body.eligibility.${key}.${i}`, message: `fant ${table === 'employers' ? 'ingen arbeidsgiver' : 'ikke noe arbeidssted'} med organisasjonsnummer ${o}` }); });
   }
-  if (errors.length) throw Problem.badRequest('unknown references', errors);
+  if (errors.length) throw Problem.badRequest('Noe av det uravstemningen viser til, finnes ikke.', errors);
   return ids;
 }
 
 function checkTimes(now: Date, opensAt: Date, closesAt: Date, opts: { opensMustBeFuture: boolean }): void {
   const errors: FieldError[] = [];
-  if (opts.opensMustBeFuture && opensAt.getTime() <= now.getTime()) errors.push({ field: 'body.opensAt', message: 'opensAt must be in the future' });
-  if (closesAt.getTime() <= opensAt.getTime()) errors.push({ field: 'body.closesAt', message: 'closesAt must be after opensAt' });
-  else if (closesAt.getTime() <= now.getTime()) errors.push({ field: 'body.closesAt', message: 'closesAt must be in the future' });
-  if (errors.length) throw Problem.badRequest('invalid ballot times', errors);
+  if (opts.opensMustBeFuture && opensAt.getTime() <= now.getTime()) errors.push({ field: 'body.opensAt', message: 'opensAt (åpner) må være fram i tid' });
+  if (closesAt.getTime() <= opensAt.getTime()) errors.push({ field: 'body.closesAt', message: 'closesAt (stenger) må være etter opensAt (åpner)' });
+  else if (closesAt.getTime() <= now.getTime()) errors.push({ field: 'body.closesAt', message: 'closesAt (stenger) må være fram i tid' });
+  if (errors.length) throw Problem.badRequest('Tidspunktene for uravstemningen går ikke.', errors);
 }
 
 /** Inserts or re-times the opened and reminder rows of the plan to match the ballot's times. */
@@ -267,10 +268,10 @@ export async function updateBallot(hub: Hub, _staff: Staff | null, id: number, i
   if (input.providerPublicKey) await readProviderKey(input.providerPublicKey, 'body.providerPublicKey');
   await hub.db.tx(async (c) => {
     const b = await loadBallot(c, id, { forUpdate: true });
-    if (b.state === 'closed' || b.state === 'cancelled') throw Problem.conflict(`The ballot is ${b.state}; it can no longer be changed.`, { state: b.state });
+    if (b.state === 'closed' || b.state === 'cancelled') throw Problem.conflict(`Uravstemningen er ${labelOf('ballotState', b.state).toLowerCase()}; den kan ikke endres lenger.`, { state: b.state });
     const timesChange = input.opensAt !== undefined || input.closesAt !== undefined || input.reminders !== undefined;
     if (b.state === 'open' && input.opensAt !== undefined && input.opensAt.getTime() !== b.opens_at.getTime()) {
-      throw Problem.conflict('The ballot is already open; only the closing time can move.', { state: b.state });
+      throw Problem.conflict('Uravstemningen er allerede åpen; bare tidspunktet den stenger, kan flyttes.', { state: b.state });
     }
     const opensAt = input.opensAt ?? b.opens_at;
     const closesAt = input.closesAt ?? b.closes_at;
@@ -288,9 +289,9 @@ export async function addResult(hub: Hub, _staff: Staff | null, id: number, text
   const now = hub.clock.now();
   await hub.db.tx(async (c) => {
     const b = await loadBallot(c, id, { forUpdate: true });
-    if (b.state !== 'closed') throw Problem.conflict(`The result can be added only after closing; the ballot is ${b.state}.`, { state: b.state });
+    if (b.state !== 'closed') throw Problem.conflict(`Resultatet kan legges inn først når uravstemningen er stengt; nå er den ${labelOf('ballotState', b.state).toLowerCase()}.`, { state: b.state });
     const sent = await c.query(`SELECT 1 FROM ballot_notifications WHERE ballot_id = $1 AND kind = 'result' AND state IN ('launching', 'launched')`, [id]);
-    if (sent.rowCount) throw Problem.conflict('The result has already been sent to the members.');
+    if (sent.rowCount) throw Problem.conflict('Resultatet er allerede sendt til medlemmene.');
     await c.query(`UPDATE ballots SET result_text = $2, result_added_at = $3, updated_at = $3 WHERE id = $1`, [id, text, now]);
     await c.query(`INSERT INTO ballot_notifications (ballot_id, kind, due_at) VALUES ($1, 'result', $2)
       ON CONFLICT (ballot_id, kind, offset_before_close) DO UPDATE SET due_at = EXCLUDED.due_at, state = 'pending', reason = NULL, updated_at = now()`, [id, now]);
@@ -302,7 +303,7 @@ export async function cancelBallot(hub: Hub, _staff: Staff | null, id: number): 
   const now = hub.clock.now();
   return hub.db.tx(async (c) => {
     const b = await loadBallot(c, id, { forUpdate: true });
-    if (b.state !== 'draft' && b.state !== 'open') throw Problem.conflict(`A ${b.state} ballot cannot be cancelled.`, { state: b.state });
+    if (b.state !== 'draft' && b.state !== 'open') throw Problem.conflict(`En uravstemning som er ${labelOf('ballotState', b.state).toLowerCase()}, kan ikke avlyses.`, { state: b.state });
     await c.query(`UPDATE ballots SET state = 'cancelled', cancelled_at = $2, updated_at = $2 WHERE id = $1`, [id, now]);
     await c.query(`UPDATE ballot_notifications SET state = 'cancelled', reason = 'ballot cancelled', updated_at = now()
       WHERE ballot_id = $1 AND state = 'pending'`, [id]);

@@ -20,27 +20,27 @@ export function parseOsloTime(value: string, field: string): Date {
   if (!m) {
     const dt = DateTime.fromISO(value, { setZone: true });
     if (!dt.isValid || !/(Z|[+-]\d{2}:?\d{2})$/.test(value)) {
-      throw Problem.badRequest(`invalid ${field}`, [{ field, message: `${field} must be a Europe/Oslo local time like 2026-04-14T12:00, or an ISO 8601 time with an offset` }]);
+      throw Problem.badRequest('Ugyldig tidspunkt.', [{ field, message: `${field} må være norsk tid som 2026-04-14T12:00, eller et ISO 8601-tidspunkt med tidssone` }]);
     }
     return dt.toJSDate();
   }
   const [, y, mo, d, h, mi, s] = m.map(Number);
   const wall = { year: y, month: mo, day: d, hour: h, minute: mi, second: s || 0 };
   const dt = DateTime.fromObject(wall, { zone: OSLO });
-  if (!dt.isValid) throw Problem.badRequest(`invalid ${field}`, [{ field, message: `${field} is not a valid date and time` }]);
+  if (!dt.isValid) throw Problem.badRequest('Ugyldig tidspunkt.', [{ field, message: `${field} er ikke en gyldig dato og tid` }]);
   if (dt.hour !== h || dt.minute !== mi || dt.day !== d) {
-    throw Problem.badRequest(`invalid ${field}`, [{
+    throw Problem.badRequest('Ugyldig tidspunkt.', [{
       field,
-      message: `${field} ${value} does not exist in Europe/Oslo (the clocks skip that hour at the change to summer time); choose another time`,
+      message: `${field} ${value} finnes ikke i norsk tid (klokka hopper over den timen når sommertiden begynner); velg et annet tidspunkt`,
     }]);
   }
   // The same wall time one hour earlier or later in absolute time: the autumn change.
   const twins = [dt.minus({ hours: 1 }), dt.plus({ hours: 1 })].filter((o) => o.hour === h && o.minute === mi && o.day === d);
   if (twins.length) {
     const options = [dt, ...twins].sort((a, b) => a.toMillis() - b.toMillis()).map((o) => o.toISO({ suppressMilliseconds: true }));
-    throw Problem.badRequest(`invalid ${field}`, [{
+    throw Problem.badRequest('Ugyldig tidspunkt.', [{
       field,
-      message: `${field} ${value} happens twice in Europe/Oslo (the clocks go back); give the offset: ${options.join(' or ')}`,
+      message: `${field} ${value} finnes to ganger i norsk tid (klokka stilles tilbake); oppgi tidssonen: ${options.join(' eller ')}`,
     }]);
   }
   return dt.toJSDate();

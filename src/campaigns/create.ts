@@ -3,6 +3,7 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem, type FieldError } from '../errors';
+import { labelOf } from '../vocabulary';
 import type { Channel } from '../consent';
 import { validateAudience } from '../audience';
 import { loadTemplateVersionOf, loadTemplateVersion, templateLinks, type TemplateVersion } from '../render';
@@ -45,28 +46,28 @@ async function resolveVersion(db: Queryable, ref: TemplateRef): Promise<Template
 async function resolveContent(db: Queryable, input: CampaignInput): Promise<Partial<Record<Channel, number>>> {
   const errors: FieldError[] = [];
   const cat = await loadCategory(db, input.category);
-  if (!cat) throw Problem.badRequest('invalid body', [{ field: 'body.category', message: `unknown category ${input.category}` }]);
+  if (!cat) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.category', message: `Meldingskategori: ukjent kategori ${input.category}` }]);
   input.channels.forEach((ch, i) => {
-    if (!cat.channels.includes(ch)) errors.push({ field: `body.channels.${i}`, message: `category ${cat.code} may not use ${ch} (allowed: ${cat.channels.join(', ')})` });
+    if (!cat.channels.includes(ch)) errors.push({ field: `body.channels.${i}`, message: `Kategorien «${cat.nameNb}» kan ikke sendes som ${labelOf('channel', ch)} (tillatt: ${cat.channels.map((x: string) => labelOf('channel', x)).join(', ')})` });
   });
   const out: Partial<Record<Channel, number>> = {};
   for (const ch of input.channels) {
     const ref = input.templates[ch];
-    if (ref === undefined || ref === null) { errors.push({ field: `body.templates.${ch}`, message: `a template is needed for ${ch}` }); continue; }
+    if (ref === undefined || ref === null) { errors.push({ field: `body.templates.${ch}`, message: `Mal for ${labelOf('channel', ch)} mangler` }); continue; }
     let v: TemplateVersion;
     try {
       v = await resolveVersion(db, ref);
     } catch {
-      errors.push({ field: `body.templates.${ch}`, message: 'no such template or version' });
+      errors.push({ field: `body.templates.${ch}`, message: 'Fant ikke malen eller versjonen' });
       continue;
     }
-    if (v.category !== input.category) errors.push({ field: `body.templates.${ch}`, message: `template ${v.key} is for category ${v.category}, the campaign is ${input.category}` });
-    else if (!v.languages.nb[CONTENT_OF[ch]]) errors.push({ field: `body.templates.${ch}`, message: `template ${v.key} v${v.version} has no ${ch} content` });
+    if (v.category !== input.category) errors.push({ field: `body.templates.${ch}`, message: `Malen ${v.key} er for kategorien ${v.category}; kampanjen er i kategorien ${input.category}` });
+    else if (!v.languages.nb[CONTENT_OF[ch]]) errors.push({ field: `body.templates.${ch}`, message: `Malen ${v.key} versjon ${v.version} har ikke noe innhold for ${labelOf('channel', ch)}` });
     else {
       out[ch] = v.id;
       for (const l of templateLinks(v)) {
         if (!input.links?.[l] && !errors.some((e) => e.field === `body.links.${l}`)) {
-          errors.push({ field: `body.links.${l}`, message: `template ${v.key} uses {{links.${l}}}: give the campaign a link named ${l}` });
+          errors.push({ field: `body.links.${l}`, message: `Malen ${v.key} bruker {{links.${l}}}: gi kampanjen en lenke som heter ${l}` });
         }
       }
     }
@@ -77,7 +78,7 @@ async function resolveContent(db: Queryable, input: CampaignInput): Promise<Part
     if (!(err instanceof Problem)) throw err;
     errors.push(...(err.errors ?? [{ field: 'body.audience', message: err.message }]));
   }
-  if (errors.length) throw Problem.badRequest('invalid body', errors);
+  if (errors.length) throw Problem.badRequest('Kampanjen har feil.', errors);
   return out;
 }
 
@@ -113,7 +114,7 @@ export async function createCampaignOnce(hub: Hub, staff: Staff | null, input: C
   });
   if (made) return { campaign: made, created: true };
   const again = await existing();
-  if (!again) throw Problem.conflict('The idempotency key was used and its campaign is gone.');
+  if (!again) throw Problem.conflict('Skjemaets engangsnøkkel er brukt før, og kampanjen den laget, finnes ikke lenger. Last siden på nytt.');
   return again;
 }
 

@@ -55,11 +55,11 @@ export async function approveCampaign(hub: Hub, id: number, staff: Staff): Promi
   await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     assertTransition(c, 'approve');
-    if (!c.approval.requestedAt) throw Problem.conflict(`Campaign ${id} has not asked for approval.`);
-    if (c.approval.approvedAt) throw Problem.conflict(`Campaign ${id} is already approved.`);
+    if (!c.approval.requestedAt) throw Problem.conflict(`Kampanje ${id} har ikke bedt om godkjenning.`);
+    if (c.approval.approvedAt) throw Problem.conflict(`Kampanje ${id} er allerede godkjent.`);
     if (staff.role === 'representative') throw Problem.forbidden('En tillitsvalgt kan ikke godkjenne kampanjer.');
     if (c.approval.requestedBy === staff.id || c.createdBy === staff.id) {
-      throw Problem.conflict('A campaign must be approved by another staff user than the one who created it or asked for approval.');
+      throw Problem.conflict('En kampanje må godkjennes av en annen bruker enn den som laget den eller ba om godkjenning.');
     }
     await db.query(`UPDATE campaigns SET approved_by = $2, approved_at = $3, launched_by = COALESCE(launched_by, approval_requested_by), updated_at = now() WHERE id = $1`,
       [id, staff.id, hub.clock.now()]);

@@ -36,18 +36,18 @@ export async function sendSingleMessage(hub: Hub, staff: Staff, input: SingleMes
   const existing = await hub.db.one('SELECT * FROM campaigns WHERE idempotency_key = $1', [input.idempotencyKey]);
   if (existing) return { campaign: campaignFromRow(existing), created: false };
   const member = await hub.db.one('SELECT id FROM members WHERE member_number = $1', [input.memberNumber]);
-  if (!member) throw Problem.notFound(`No member ${input.memberNumber}.`);
+  if (!member) throw Problem.notFound(`Fant ikke medlem ${input.memberNumber}.`);
   let version: TemplateVersion;
   try {
     version = input.template ? await loadLatestVersionByKey(hub.db, input.template) : await loadTemplateVersionOf(hub.db, input.templateId!, input.version);
   } catch {
-    throw Problem.badRequest('invalid body', [{ field: input.template ? 'body.template' : 'body.templateId', message: 'no such template' }]);
+    throw Problem.badRequest('Fant ikke malen.', [{ field: input.template ? 'body.template' : 'body.templateId', message: 'Mal: fant ikke malen' }]);
   }
   const category = input.category ?? version.category;
   const cat = await loadCategory(hub.db, category);
-  if (!cat) throw Problem.badRequest('invalid body', [{ field: 'body.category', message: `unknown category ${category}` }]);
+  if (!cat) throw Problem.badRequest('Ukjent meldingskategori.', [{ field: 'body.category', message: `Meldingskategori: ukjent kategori ${category}` }]);
   const channels = channelsFor(version, cat.channels, input.channels);
-  if (!channels.length) throw Problem.badRequest('invalid body', [{ field: 'body.channels', message: `template ${version.key} has no content for a channel category ${category} may use` }]);
+  if (!channels.length) throw Problem.badRequest('Malen har ikke innhold for noen kanal kategorien kan bruke.', [{ field: 'body.channels', message: `Malen ${version.key} har ikke innhold for noen kanal kategorien ${category} kan bruke` }]);
   const spec: CampaignInput = {
     kind: 'single', name: `${version.name} – ${input.memberNumber}`, category, channels,
     templates: Object.fromEntries(channels.map((ch) => [ch, version.id])), audience: { memberNumbers: [input.memberNumber] },

@@ -3,6 +3,7 @@ import type { Queryable } from '../db';
 import type { Config } from '../config';
 import type { Channel } from '../consent';
 import { Problem } from '../errors';
+import { labelOf } from '../vocabulary';
 import { loadTemplateVersion, type TemplateVersion } from '../render';
 
 export type CampaignState = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
@@ -83,9 +84,13 @@ export async function loadCampaign(db: Queryable, id: number, opts: { forUpdate?
   // NO KEY UPDATE: a ballot notification that references the campaign (a key-share lock, held
   // while the ballot's transaction launches it) must not block the launch.
   const { rows } = await db.query(`SELECT * FROM campaigns WHERE id = $1${opts.forUpdate ? ' FOR NO KEY UPDATE' : ''}`, [id]);
-  if (!rows[0]) throw Problem.notFound(`No campaign ${id}.`);
+  if (!rows[0]) throw Problem.notFound(`Fant ingen kampanje ${id}.`);
   return campaignFromRow(rows[0]);
 }
+
+const ACTION_NB: Record<string, string> = {
+  schedule: 'planlegges', start: 'startes', pause: 'settes på pause', resume: 'gjenopptas', cancel: 'avbrytes', edit: 'endres', approve: 'godkjennes',
+};
 
 /** The legal moves; anything else is a 409 naming the state. */
 const TRANSITIONS: Record<string, CampaignState[]> = {
@@ -100,7 +105,7 @@ const TRANSITIONS: Record<string, CampaignState[]> = {
 
 export function assertTransition(c: Pick<Campaign, 'id' | 'state'>, action: keyof typeof TRANSITIONS): void {
   if (!TRANSITIONS[action].includes(c.state)) {
-    throw Problem.conflict(`Campaign ${c.id} is ${c.state}; it cannot ${action === 'edit' ? 'be edited' : action === 'start' ? 'be launched' : action} now.`,
+    throw Problem.conflict(`Kampanje ${c.id} har status «${labelOf('campaignState', c.state)}»; den kan ikke ${ACTION_NB[action] ?? action} nå.`,
       { state: c.state, action });
   }
 }
@@ -118,11 +123,11 @@ export function templateVersion(db: Queryable, id: number): Promise<TemplateVers
   return v;
 }
 
-export interface CategoryRow { code: string; declinable: boolean; defaultOn: boolean; channels: Channel[] }
+export interface CategoryRow { code: string; nameNb: string; declinable: boolean; defaultOn: boolean; channels: Channel[] }
 
 export async function loadCategory(db: Queryable, code: string): Promise<CategoryRow | null> {
-  const { rows } = await db.query('SELECT code, declinable, default_on, channels FROM message_categories WHERE code = $1', [code]);
-  return rows[0] ? { code: rows[0].code, declinable: rows[0].declinable, defaultOn: rows[0].default_on, channels: rows[0].channels } : null;
+  const { rows } = await db.query('SELECT code, name_nb, declinable, default_on, channels FROM message_categories WHERE code = $1', [code]);
+  return rows[0] ? { code: rows[0].code, nameNb: rows[0].name_nb, declinable: rows[0].declinable, defaultOn: rows[0].default_on, channels: rows[0].channels } : null;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Staff } from '../auth';
 import type { Channel } from '../consent';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { labelOf } from '../vocabulary';
 import { requeueRows } from '../sendlog';
 import { loadCampaign, type Campaign } from './model';
 import { enqueueBatches } from '../../queues/campaigns';
@@ -18,7 +19,7 @@ async function requeue(hub: Hub, id: number, staff: Staff, which: 'retryable' | 
   const out = await hub.db.tx(async (db) => {
     const c = await loadCampaign(db, id, { forUpdate: true });
     if (c.state === 'draft' || c.state === 'scheduled' || c.state === 'cancelled') {
-      throw Problem.conflict(`Campaign ${id} is ${c.state}; nothing of it can be sent again.`, { state: c.state });
+      throw Problem.conflict(`Kampanje ${id} har status «${labelOf('campaignState', c.state)}»; ingenting av den kan sendes på nytt.`, { state: c.state });
     }
     const r = await requeueRows(db, id, which, ids);
     if (r.rows && c.state === 'completed') {

@@ -83,7 +83,7 @@ async function confineForRepresentative(hub: Hub, staff: Staff, category: string
 /** A representative sees the campaigns they made; other roles see all. */
 async function visibleCampaign(hub: Hub, staff: Staff, id: number): Promise<Campaign> {
   const c = await loadCampaign(hub.db, id);
-  if (staff.role === 'representative' && c.createdBy !== staff.id) throw Problem.notFound(`No campaign ${id}.`);
+  if (staff.role === 'representative' && c.createdBy !== staff.id) throw Problem.notFound(`Fant ingen kampanje ${id}.`);
   return c;
 }
 
@@ -119,17 +119,17 @@ async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Prom
   if (emails.length) {
     const known = new Set((await hub.db.many(`SELECT lower(email) AS e FROM staff_users WHERE disabled_at IS NULL AND lower(email) = ANY($1::text[])`,
       [emails.map((e) => e.toLowerCase())])).map((r) => r.e));
-    emails.forEach((e) => { if (!known.has(e.toLowerCase())) bad.push({ field: `body.to.${to.indexOf(e)}`, message: `${e} is not a staff user's address` }); });
+    emails.forEach((e) => { if (!known.has(e.toLowerCase())) bad.push({ field: `body.to.${to.indexOf(e)}`, message: `${e} er ikke adressen til en bruker (test sendes bare til ansatte)` }); });
   }
   const e164 = phones.map((p) => normalisePhone(p));
-  phones.forEach((p, i) => { if (!e164[i]) bad.push({ field: `body.to.${to.indexOf(p)}`, message: `${p} is neither an email address nor a phone number` }); });
-  if (bad.length) throw Problem.badRequest('invalid body', bad);
+  phones.forEach((p, i) => { if (!e164[i]) bad.push({ field: `body.to.${to.indexOf(p)}`, message: `${p} er verken en e-postadresse eller et telefonnummer` }); });
+  if (bad.length) throw Problem.badRequest('Mottakerne av testen har feil.', bad);
   const cat = (await loadCategory(hub.db, c.category))!;
   const sample = sampleRecipient('nb');
   const fields: MergeFields = { ...sample.fields, links: c.links, unsubscribeUrl: `${hub.config.publicBaseUrl}/u/test`, preferencesUrl: `${hub.config.publicBaseUrl}/p/test` };
   const sent: { to: string; channel: Channel }[] = [];
   if (emails.length) {
-    if (!c.templates.email) throw Problem.badRequest('invalid body', [{ field: 'body.to', message: 'the campaign has no email' }]);
+    if (!c.templates.email) throw Problem.badRequest('Kampanjen har ingen e-post.', [{ field: 'body.to', message: 'kampanjen har ingen e-post å teste' }]);
     const version = await templateVersion(hub.db, c.templates.email);
     const reqs = await renderEmailBatch(hub, version, emails.map((e, i) => ({ sendLogId: `test-${c.id}-${i}`, email: e, language: 'nb', fields })),
       { declinable: cat.declinable, metadata: { campaign_id: String(c.id), test: '1' } });
@@ -139,7 +139,7 @@ async function testSend(hub: Hub, staff: Staff, c: Campaign, to: string[]): Prom
     emails.forEach((e) => sent.push({ to: e, channel: 'email' }));
   }
   if (phones.length) {
-    if (!c.templates.sms) throw Problem.badRequest('invalid body', [{ field: 'body.to', message: 'the campaign has no SMS' }]);
+    if (!c.templates.sms) throw Problem.badRequest('Kampanjen har ingen SMS.', [{ field: 'body.to', message: 'kampanjen har ingen SMS å teste' }]);
     const version = await templateVersion(hub.db, c.templates.sms);
     const sms = renderSms(hub, version, 'nb', fields, { declinable: cat.declinable });
     for (const p of e164) { await smsProvider(hub).send({ to: p!, body: `[TEST] ${sms.text}` }); sent.push({ to: p!, channel: 'sms' }); }
@@ -286,7 +286,7 @@ export function registerCampaignRoutes(api: Api): void {
     if (staff.role === 'representative') {
       // Only their own active members (a member outside the scope is simply not found), in an allowed category.
       await memberIdInScope(hub.db, staff, body.memberNumber);
-      if (!body.category) throw Problem.badRequest('invalid body', [{ field: 'body.category', message: 'en tillitsvalgt må oppgi kategorien' }]);
+      if (!body.category) throw Problem.badRequest('Meldingskategori mangler.', [{ field: 'body.category', message: 'en tillitsvalgt må oppgi kategorien' }]);
       await confineForRepresentative(hub, staff, body.category, undefined);
     }
     const r = await sendSingleMessage(hub, staff, body);

@@ -99,7 +99,7 @@ export function registerConsentRoutes(api: Api): void {
     const m = await memberInScope(hub.db, staff, params.memberNumber);
     if (body.category !== null) {
       const c = await hub.db.one('SELECT declinable, channels FROM message_categories WHERE code = $1', [body.category]);
-      if (!c) throw Problem.badRequest('invalid body', [{ field: 'body.category', message: `ukjent kategori ${body.category}` }]);
+      if (!c) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.category', message: `ukjent kategori ${body.category}` }]);
       if (!c.declinable) throw Problem.unprocessable('Denne kategorien kan ikke reserveres mot (en del av medlemskapet).', [{ field: 'body.category', message: `${body.category} kan ikke reserveres mot` }]);
       if (body.channel && !c.channels.includes(body.channel)) {
         throw Problem.unprocessable('Kategorien sendes ikke i den kanalen.', [{ field: 'body.channel', message: `${body.category} sendes ikke som ${labelOf('channel', body.channel)}` }]);
@@ -153,7 +153,7 @@ export function registerConsentRoutes(api: Api): void {
       };
       if (!next.declinable && !next.default_on) {
         throw Problem.unprocessable('En kategori som ikke kan reserveres mot, må være på som standard.', [
-          { field: body.defaultOn === false ? 'body.defaultOn' : 'body.declinable', message: 'a non-declinable category must be on by default' }]);
+          { field: body.defaultOn === false ? 'body.defaultOn' : 'body.declinable', message: 'en kategori som ikke kan reserveres mot, må være på som standard' }]);
       }
       const r = await client.query(
         `UPDATE message_categories SET name_nb = $2, legal_basis = $3, declinable = $4, default_on = $5, channels = $6, updated_at = $7

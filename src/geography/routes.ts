@@ -41,7 +41,7 @@ export function registerReferenceRoutes(api: Api): void {
     `SELECT p.postcode, p.place, p.municipality_number, m.name AS municipality, c.code AS county_code, c.name AS county
        FROM postal_codes p JOIN municipalities m ON m.number = p.municipality_number JOIN counties c ON c.code = m.county_code
       WHERE p.postcode = $1`, [params.postcode]);
-    if (!row) throw Problem.notFound(`No postcode ${params.postcode}.`);
+    if (!row) throw Problem.notFound(`Fant ikke postnummer ${params.postcode}.`);
     return row;
   });
 }

@@ -1,9 +1,10 @@
 import express, { type Request, type Response, type RequestHandler } from 'express';
 import Joi from 'joi';
 import type { Hub } from '../hub';
-import { Problem, type FieldError } from '../errors';
+import { JOI_MESSAGES_NB, Problem, type FieldError } from '../errors';
 import { resolveStaff, type Role, type Staff } from '../auth';
 import { findNationalId, NATIONAL_ID_MESSAGE } from '../members/national-id';
+import { labelOf } from '../vocabulary';
 
 export interface RouteSpec {
   summary: string;
@@ -52,8 +53,8 @@ const CONTROL_IN_URL = /[\u0000-\u001F\u007F-\u009F]/;
 /** Throws a 400 problem naming the first string (or key) holding a control character. */
 export function assertNoControlCharacters(value: unknown, where: string, strict = false): void {
   const re = strict ? CONTROL_IN_URL : CONTROL_IN_BODY;
-  const bad = (path: string) => Problem.badRequest('The request contains a control character (such as NUL); nothing was done.',
-    [{ field: path, message: 'must not contain control characters' }]);
+  const bad = (path: string) => Problem.badRequest('Forespørselen inneholder et kontrolltegn (for eksempel NUL); ingenting ble gjort.',
+    [{ field: path, message: `${path} kan ikke inneholde kontrolltegn` }]);
   const walk = (v: unknown, path: string, depth: number): void => {
     if (typeof v === 'string') { if (re.test(v)) throw bad(path); return; }
     if (!v || typeof v !== 'object' || depth > 64) return;
@@ -73,7 +74,7 @@ export function assertNoControlCharacters(value: unknown, where: string, strict 
  */
 export function assertNoNationalId(value: unknown, where: string): void {
   const path = findNationalId(value, where);
-  if (path) throw Problem.badRequest(`${path} ${NATIONAL_ID_MESSAGE}; nothing was done.`, [{ field: path, message: NATIONAL_ID_MESSAGE }]);
+  if (path) throw Problem.badRequest(`${path} ${NATIONAL_ID_MESSAGE}; ingenting ble gjort.`, [{ field: path, message: NATIONAL_ID_MESSAGE }]);
 }
 
 /** An AbortSignal that fires when the client goes away before the response is finished. */
@@ -103,9 +104,12 @@ function joiErrors(err: Joi.ValidationError, where: string): FieldError[] {
   return err.details.map((d) => ({ field: [where, ...d.path].join('.'), message: d.message.replace(/"/g, '') }));
 }
 
+const WHERE_NB: Record<string, string> = { body: 'innhold i forespørselen', query: 'søkeparametre', params: 'adresse' };
+
+
 export function validatePart<T>(schema: Joi.Schema, value: unknown, where: string): T {
-  const { value: v, error } = schema.validate(value ?? {}, { abortEarly: false, stripUnknown: false, convert: true });
-  if (error) throw Problem.badRequest(`invalid ${where}`, joiErrors(error, where));
+  const { value: v, error } = schema.validate(value ?? {}, { abortEarly: false, stripUnknown: false, convert: true, messages: JOI_MESSAGES_NB });
+  if (error) throw Problem.badRequest(`Ugyldig ${WHERE_NB[where] ?? where}`, joiErrors(error, where));
   return v as T;
 }
 
@@ -133,15 +137,15 @@ export class Api {
       const signal = clientGone(res);
       const bytes = (req as unknown as Record<symbol, number | undefined>)[BODY_BYTES];
       if (spec.maxBodyBytes !== undefined && bytes !== undefined && bytes > spec.maxBodyBytes) {
-        throw new Problem(413, 'Content Too Large', `The request body is ${bytes} bytes; this route takes at most ${spec.maxBodyBytes}.`,
+        throw new Problem(413, 'Content Too Large', `Innholdet i forespørselen er ${bytes} byte; her tas det imot høyst ${spec.maxBodyBytes}.`,
           { extra: { limit: 'body', max: spec.maxBodyBytes } });
       }
       let staff: Staff | null = null;
       if (spec.roles !== 'public') {
         const s = await resolveStaff(hub, req);
-        if (s === 'invalid') throw Problem.unauthorized('The bearer token is unknown or revoked.');
+        if (s === 'invalid') throw Problem.unauthorized('API-nøkkelen (bearer token) er ukjent eller trukket tilbake.');
         if (!s) throw Problem.unauthorized();
-        if (!spec.roles.includes(s.role)) throw Problem.forbidden(`This needs one of the roles: ${spec.roles.join(', ')}.`);
+        if (!spec.roles.includes(s.role)) throw Problem.forbidden(`Dette krever en av rollene: ${spec.roles.map((x) => labelOf('staffRole', x)).join(', ')}.`);
         staff = s;
       }
       assertNoControlCharacters(req.params, 'params', true);

@@ -143,20 +143,20 @@ export function buildApp(hub: Hub, opts: AppOptions = {}): express.Express {
   app.use('/api', api.router);
 
   app.use(methodNotAllowed(() => (app as unknown as { router: { stack: unknown[] } }).router.stack));
-  app.use((req, _res, next) => next(Problem.notFound(`No route for ${req.method} ${req.path}.`)));
+  app.use((req, _res, next) => next(Problem.notFound(`Finnes ikke: ${req.method} ${req.path}.`)));
   app.use((err: any, req: Request, res: Response, _next: NextFunction) => {
     let p: Problem;
     if (err instanceof Problem) p = err;
-    else if (err?.type === 'entity.parse.failed') p = Problem.badRequest('The request body is not valid JSON.');
+    else if (err?.type === 'entity.parse.failed') p = Problem.badRequest('Innholdet i forespørselen er ikke gyldig JSON.');
     else if (err?.type === 'entity.too.large') {
-      p = new Problem(413, 'Content Too Large', `The request body is larger than ${err.limit} bytes, the most this route takes.`, { extra: { limit: 'body', max: err.limit } });
+      p = new Problem(413, 'Content Too Large', `Innholdet i forespørselen er større enn ${err.limit} byte, det meste som tas imot her.`, { extra: { limit: 'body', max: err.limit } });
     } else if (err?.code === QUERY_CANCELED) {
-      p = new Problem(503, 'Service Unavailable', 'The request took longer than the database statement timeout (DB_STATEMENT_TIMEOUT_MS) and was stopped.');
+      p = new Problem(503, 'Service Unavailable', 'Forespørselen tok lengre tid enn databasens tidsgrense (DB_STATEMENT_TIMEOUT_MS) og ble stoppet.');
     }
     else if (err?.status && err.status >= 400 && err.status < 500) p = new Problem(err.status, err.message || 'Bad Request');
     else {
       hub.log.error({ err: { message: err?.message, stack: err?.stack }, path: req.path }, 'unhandled error');
-      p = new Problem(500, 'Internal Server Error', 'Something went wrong; it has been logged.');
+      p = new Problem(500, 'Internal Server Error', 'Noe gikk galt; feilen er logget.');
     }
     if (res.headersSent) return;
     res.status(p.status).type('application/problem+json').send(JSON.stringify(p.toJSON(req.originalUrl)));

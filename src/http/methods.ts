@@ -42,6 +42,6 @@ export function methodNotAllowed(stack: () => unknown[]) {
     const allow = allowedMethods(stack(), req.path);
     if (!allow.length || allow.includes(req.method)) return next();
     res.set('Allow', allow.join(', '));
-    next(new Problem(405, 'Method Not Allowed', `${req.method} is not allowed here; allowed: ${allow.join(', ')}.`));
+    next(new Problem(405, 'Method Not Allowed', `${req.method} er ikke tillatt her; tillatt: ${allow.join(', ')}.`));
   };
 }

@@ -43,7 +43,7 @@ export function containsNationalId(text: string): boolean {
   return false;
 }
 
-export const NATIONAL_ID_MESSAGE = 'looks like a national identity number; not stored';
+export const NATIONAL_ID_MESSAGE = 'ser ut som et fødselsnummer eller d-nummer; det lagres ikke';
 const BLANK = '[fødselsnummer fjernet]';
 
 /** The text with every national identity number in it replaced by a marker (for reports and messages). */

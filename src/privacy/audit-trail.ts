@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Db } from '../db';
 import { csvRows, type CsvValue } from '../csv';
-import { labelOf } from '../vocabulary';
+import { labelOf, type VocabularyName } from '../vocabulary';
 
 export interface AuditQuery {
   memberNumber?: string;
@@ -77,30 +77,61 @@ const CSV_CHUNK = 1000;
  */
 export async function writeAuditCsv(db: Db, q: Omit<AuditQuery, 'limit' | 'before'>, write: (chunk: string) => void | Promise<void>): Promise<number> {
   await write(csvRows([AUDIT_CSV_HEADER], { recordDelimiter: 'windows', bom: true }));
+  const names = { categories: await categoryNames(db) };
   let before: number | undefined;
   let n = 0;
   for (;;) {
     const page = await queryAudit(db, { ...q, before, limit: CSV_CHUNK });
-    if (page.entries.length) await write(csvRows(page.entries.map(auditCsvRow), { recordDelimiter: 'windows' }));
+    if (page.entries.length) await write(csvRows(page.entries.map((e) => auditCsvRow(e, names)), { recordDelimiter: 'windows' }));
     n += page.entries.length;
     if (page.nextBefore === null) return n;
     before = page.nextBefore;
   }
 }
 
-function auditCsvRow(e: AuditEntry): CsvValue[] {
+function auditCsvRow(e: AuditEntry, names: DetailNames): CsvValue[] {
   return [
     DateTime.fromISO(e.at).setZone('Europe/Oslo').toISO({ suppressMilliseconds: true }),
     e.actorName ?? e.actor, e.actorRole ? labelOf('staffRole', e.actorRole) : '', labelOf('auditAction', e.action), e.action,
-    e.memberNumber ?? (typeof e.detail?.memberNumber === 'string' ? e.detail.memberNumber : ''), e.rowCount, detailText(e.detail),
+    e.memberNumber ?? (typeof e.detail?.memberNumber === 'string' ? e.detail.memberNumber : ''), e.rowCount, detailText(e.detail, e.action, names),
   ];
 }
 
-/** An entry's detail as one line of `key: value` pairs (what the page and the CSV show). */
-export function detailText(detail: Record<string, unknown> | null | undefined): string {
+/** Names the audit detail's codes are shown by: the message categories' names (from the database). */
+export interface DetailNames { categories?: Record<string, string> }
+
+/** The message categories' bokmål names, for `detailText`. */
+export async function categoryNames(db: Db): Promise<Record<string, string>> {
+  return Object.fromEntries((await db.many('SELECT code, name_nb FROM message_categories')).map((r) => [r.code, r.name_nb]));
+}
+
+/** Which enumeration a state-like value (state, from, to) belongs to, by the action's area. */
+const STATE_BY_AREA: Record<string, VocabularyName> = { campaign: 'campaignState', strike: 'strikeState', ballot: 'ballotState', print_run: 'printRunState' };
+const VALUE_VOCAB: Record<string, VocabularyName> = { channel: 'channel', role: 'staffRole', purpose: 'strikePurpose', kind: 'campaignKind', status: 'memberStatus' };
+
+function valueText(action: string | undefined, key: string, v: unknown, names: DetailNames): string {
+  if (typeof v === 'string') {
+    if (key === 'category') return names.categories?.[v] ?? v;
+    if (key === 'action') return labelOf('auditAction', v);
+    const area = action?.split('.')[0];
+    const vocab = VALUE_VOCAB[key] ?? ((key === 'state' || key === 'from' || key === 'to') && area ? STATE_BY_AREA[area] : undefined);
+    return vocab ? labelOf(vocab, v) : v;
+  }
+  if (Array.isArray(v) && (key === 'channels' || key === 'categories') && v.every((x) => typeof x === 'string')) {
+    return v.map((x) => valueText(action, key === 'channels' ? 'channel' : 'category', x, names)).join(', ');
+  }
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/**
+ * An entry's detail as one line of `key: value` pairs (what the page and the CSV show). The keys
+ * are the recorded field names; a value that is a code (a category, channel, state, role) is shown
+ * by its name, so the auditor reads «kind: Kampanje · category: Nyhetsbrev», not the codes.
+ */
+export function detailText(detail: Record<string, unknown> | null | undefined, action?: string, names: DetailNames = {}): string {
   if (!detail) return '';
   return Object.entries(detail)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}: ${valueText(action, k, v, names)}`)
     .join(' · ');
 }

@@ -12,5 +12,5 @@ export {
   runRetentionSweep, retentionCutoffs, reduceSendLog, eraseCampaignRecipients, markStrikeEnded, campaignCounts,
   RETENTION_BATCH, MEMBER_BATCH, type SweepReport, type RetentionCutoffs,
 } from './retention';
-export { queryAudit, writeAuditCsv, detailText, type AuditQuery, type AuditEntry } from './audit-trail';
+export { queryAudit, writeAuditCsv, detailText, categoryNames, type AuditQuery, type AuditEntry, type DetailNames } from './audit-trail';
 export { trackingSettings, sendgridTrackingSettings } from './tracking';

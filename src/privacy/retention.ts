@@ -4,6 +4,7 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { labelOf } from '../vocabulary';
 import { eraseBallotRoll } from '../ballots';
 import { reduceSendLogRows } from '../sendlog';
 import { counts, eraseMembersTx, type ErasureResult } from './erase';
@@ -183,8 +184,8 @@ async function campaignRecipientTables(db: Queryable): Promise<string[]> {
 export async function eraseCampaignRecipients(hub: Hub, campaignId: number): Promise<{ sendLogRows: number; otherRows: number }> {
   const now = hub.clock.now();
   const c = await hub.db.one('SELECT state FROM campaigns WHERE id = $1', [campaignId]);
-  if (!c) throw Problem.notFound(`No campaign ${campaignId}.`);
-  if (ACTIVE_CAMPAIGN_STATES.includes(c.state)) throw Problem.conflict(`Campaign ${campaignId} is ${c.state}; its recipients are erased once it is completed or cancelled.`);
+  if (!c) throw Problem.notFound(`Fant ingen kampanje ${campaignId}.`);
+  if (ACTIVE_CAMPAIGN_STATES.includes(c.state)) throw Problem.conflict(`Kampanje ${campaignId} har status «${labelOf('campaignState', c.state)}»; mottakerne slettes først når den er fullført eller avbrutt.`);
   const sendLogRows = await reduceSendLog(hub.db, { campaignId }, now);
   let otherRows = 0;
   for (const table of await campaignRecipientTables(hub.db)) {
@@ -224,8 +225,8 @@ export async function markStrikeEnded(hub: Hub, staff: Staff, campaignId: number
       WHERE id = $1 AND category = 'strike' RETURNING id, state, strike_ended_at, recipients_erased_at`, [campaignId, now]);
   if (!c) {
     const exists = await hub.db.one('SELECT category FROM campaigns WHERE id = $1', [campaignId]);
-    if (!exists) throw Problem.notFound(`No campaign ${campaignId}.`);
-    throw Problem.unprocessable('Only a strike campaign can be marked as ended.', [{ field: 'params.id', message: `campaign ${campaignId} is in category ${exists.category}, not strike` }]);
+    if (!exists) throw Problem.notFound(`Fant ingen kampanje ${campaignId}.`);
+    throw Problem.unprocessable('Bare en streikekampanje kan markeres som avsluttet.', [{ field: 'params.id', message: `kampanje ${campaignId} er ikke en streikekampanje` }]);
   }
   await audit(hub.db, { staff, action: 'campaign.strike_ended', detail: { campaignId, strikeEndedAt: c.strike_ended_at } });
   const out = { campaignId, strikeEndedAt: new Date(c.strike_ended_at).toISOString(), recipientsErased: c.recipients_erased_at !== null, sendLogRows: 0, otherRows: 0 };

@@ -144,13 +144,25 @@ export function languageFor(version: TemplateVersion, wanted: string | null | un
   return { language, content };
 }
 
+/** MJML's validator speaks English; its usual messages in bokmål for staff (anything else keeps MJML's own text). */
+export function mjmlMessageNb(message: string): string {
+  let m: RegExpExecArray | null;
+  if ((m = /^(\S+) cannot be used inside (\S+), only inside: (.*)$/.exec(message))) return `${m[1]} kan ikke brukes inne i ${m[2]}, bare inne i: ${m[3]}`;
+  if ((m = /^Element (\S+) doesn't exist or is not registered$/.exec(message))) return `elementet ${m[1]} finnes ikke i MJML`;
+  if ((m = /^Attributes? (.+) (?:is|are) illegal$/.exec(message))) return `${m[1].includes(',') ? 'attributtene' : 'attributtet'} ${m[1]} er ikke tillatt her`;
+  if ((m = /^Attribute (\S+) has invalid value: (.*?) for type (\w+)(?:, only accepts (.*?))?\s*$/.exec(message))) {
+    return `attributtet ${m[1]} har en ugyldig verdi: ${m[2]} (type ${m[3]}${m[4] ? `; tillatt: ${m[4]}` : ''})`;
+  }
+  return `MJML: ${message}`;
+}
+
 function mjmlErrors(err: any, field: string, bodyFirstLine: number, bodyLines: number): TemplateError[] {
   const list: any[] = Array.isArray(err?.errors) ? err.errors : [];
   if (!list.length) return [{ field, line: 1, message: `MJML: ${String(err?.message ?? err)}` }];
   return list.map((e) => {
     const bodyLine = Number(e.line) - bodyFirstLine + 1;
     const inBody = bodyLine >= 1 && bodyLine <= bodyLines;
-    return { field, line: inBody ? bodyLine : 1, message: `${e.tagName ? `<${e.tagName}>: ` : ''}${e.message}${inBody ? '' : ' (in the layout)'}` };
+    return { field, line: inBody ? bodyLine : 1, message: `${e.tagName ? `<${e.tagName}>: ` : ''}${mjmlMessageNb(String(e.message))}${inBody ? '' : ' (i oppsettet)'}` };
   });
 }
 
@@ -158,11 +170,11 @@ function mjmlErrors(err: any, field: string, bodyFirstLine: number, bodyLines: n
 export async function checkEmail(content: LanguageContent, lang: Lang, prefix: string, category: string, unionName: string): Promise<TemplateError[]> {
   const errors: TemplateError[] = [];
   if (content.mjml == null) return errors;
-  if (!content.subject?.trim()) errors.push({ field: `${prefix}.subject`, line: 1, message: 'an email needs a subject' });
+  if (!content.subject?.trim()) errors.push({ field: `${prefix}.subject`, line: 1, message: 'en e-post trenger et emne' });
   else errors.push(...checkMergeTemplate(content.subject, `${prefix}.subject`, category).errors);
   if (/<mjml[\s>]|<mj-body[\s>]|<mj-head[\s>]/.test(content.mjml)) {
     const line = content.mjml.slice(0, content.mjml.search(/<mj(ml|-body|-head)[\s>]/)).split('\n').length;
-    errors.push({ field: `${prefix}.mjml`, line, message: 'write only the content of mj-body (mj-section, mj-wrapper…); the layout adds <mjml>, the header and the footer' });
+    errors.push({ field: `${prefix}.mjml`, line, message: 'skriv bare innholdet i mj-body (mj-section, mj-wrapper …); oppsettet legger til <mjml>, toppen og bunnen' });
     return errors;
   }
   const merge = checkMergeTemplate(content.mjml, `${prefix}.mjml`, category);
@@ -203,7 +215,7 @@ export function clearEmailCache(): void {
 
 async function doCompile(version: TemplateVersion, language: Lang, opts: { declinable: boolean; unionName: string }): Promise<CompiledEmail> {
   const content = version.languages[language] ?? version.languages.nb;
-  if (!content.mjml || !content.subject) throw new TemplateInvalid([{ field: `languages.${language}.mjml`, line: 1, message: 'this template has no email' }]);
+  if (!content.mjml || !content.subject) throw new TemplateInvalid([{ field: `languages.${language}.mjml`, line: 1, message: 'malen har ingen e-post' }]);
   const prefix = `languages.${language}`;
   const subjectCheck = checkMergeTemplate(content.subject, `${prefix}.subject`, version.category);
   const bodyCheck = checkMergeTemplate(content.mjml, `${prefix}.mjml`, version.category);
@@ -266,10 +278,10 @@ function missingLinks(c: CompiledEmail, links: Record<string, string> | undefine
 export async function renderEmail(env: RenderEnv, version: TemplateVersion, language: string | null | undefined, fields: MergeFields,
   opts: { declinable?: boolean; listUnsubscribeUrl?: string } = {}): Promise<RenderedEmail> {
   const chosen = languageFor(version, language, 'mjml');
-  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.mjml', line: 1, message: 'this template has no email' }]);
+  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.mjml', line: 1, message: 'malen har ingen e-post' }]);
   const c = await compileEmail(version, chosen.language, { declinable: opts.declinable ?? version.declinable, unionName: env.config.unionName });
   const missing = missingLinks(c, fields.links);
-  if (missing.length) throw new TemplateInvalid(missing.map((l) => ({ field: `links.${l}`, line: 1, message: `the template uses {{links.${l}}} but no link "${l}" was given` })));
+  if (missing.length) throw new TemplateInvalid(missing.map((l) => ({ field: `links.${l}`, line: 1, message: `malen bruker {{links.${l}}}, men ingen lenke «${l}» er oppgitt` })));
   const links = fields.links ?? {};
   return {
     language: chosen.language,
@@ -365,7 +377,7 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
   const groups = new Map<Lang, EmailRecipient[]>();
   for (const r of recipients) {
     const language = resolveEmailLanguage(version, r.language);
-    if (!language) throw new TemplateInvalid([{ field: 'languages.nb.mjml', line: 1, message: 'this template has no email' }]);
+    if (!language) throw new TemplateInvalid([{ field: 'languages.nb.mjml', line: 1, message: 'malen har ingen e-post' }]);
     let g = groups.get(language);
     if (!g) groups.set(language, (g = []));
     g.push(r);
@@ -400,7 +412,7 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
       if (own && own !== sharedLinks) { for (const _k in own) { links = { ...sharedLinks, ...own }; break; } }
       if (sharedMissing.length) {
         const missing = missingLinks(c, links);
-        if (missing.length) throw new TemplateInvalid(missing.map((l) => ({ field: `links.${l}`, line: 1, message: `the template uses {{links.${l}}} but no link "${l}" was given` })));
+        if (missing.length) throw new TemplateInvalid(missing.map((l) => ({ field: `links.${l}`, line: 1, message: `malen bruker {{links.${l}}}, men ingen lenke «${l}» er oppgitt` })));
       }
       const f = r.fields;
       const unsubscribe = r.listUnsubscribeUrl ?? (f.unsubscribeUrl || undefined);

@@ -17,7 +17,7 @@ export {
 } from './sms';
 export type { LetterRecipient, LetterEnv, LetterRunResult, ManifestEntry, AddressListEntry } from './letters';
 export {
-  renderLetter, renderLetterRun, writeAddressList, letterDate, byPostcode, LETTER_FONTS, ADDRESS_WINDOW_MM, ADDRESS_WINDOW_PADDING_MM, MM, A4,
+  renderLetter, renderLetterRun, writeAddressList, preferenceCodeUrl, qrSymbol, letterDate, byPostcode, LETTER_FONTS, ADDRESS_WINDOW_MM, ADDRESS_WINDOW_PADDING_MM, MM, A4,
 } from './letters';
 export type { TemplateSummary, NewTemplate, BuiltInTemplate, LanguagesPatch } from './templates';
 export {

@@ -88,10 +88,10 @@ export function checkLetter(source: string, field: string, category: string): Te
   if (errors.length) return errors;
   for (const b of parseBlocks(source)) {
     for (const t of b.texts) {
-      if (t.text.split('**').length % 2 === 0) errors.push({ field, line: t.line, message: 'unbalanced ** (bold must be opened and closed in the same paragraph)' });
+      if (t.text.split('**').length % 2 === 0) errors.push({ field, line: t.line, message: '** står alene (fet skrift må åpnes og lukkes i samme avsnitt)' });
       for (const r of splitBold(t.text)) {
         try { hb.parse(r.text); } catch {
-          errors.push({ field, line: t.line, message: 'a {{#if}}…{{/if}} block must open and close within one paragraph, heading or list item (and within one bold run)' });
+          errors.push({ field, line: t.line, message: 'en {{#if}}…{{/if}}-blokk må åpnes og lukkes i samme avsnitt, overskrift eller listepunkt (og innenfor samme fete tekst)' });
           break;
         }
       }
@@ -113,7 +113,7 @@ const letterCache = new Map<string, CompiledLetter>();
 
 function compiledLetterFor(version: TemplateVersion, language: string | null | undefined, unionName: string): { language: Lang; letter: CompiledLetter } {
   const chosen = languageFor(version, language, 'letter');
-  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.letter', line: 1, message: 'this template has no letter' }]);
+  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.letter', line: 1, message: 'malen har ikke noe brev' }]);
   const key = `${version.id}|${chosen.language}|${unionName}`;
   let letter = letterCache.get(key);
   if (!letter) {
@@ -202,21 +202,80 @@ export function preferenceCodeUrl(publicBaseUrl: string, code: string): string {
   return `${publicBaseUrl}/p/${code}`;
 }
 
-/** Draws a QR code as vector squares (crisp at any print resolution), top-left at (x, y), `size` points wide including the quiet zone. */
+/**
+ * The QR symbol of a letter's preference URL, exactly as `QRCode.create(text)` makes it (same
+ * segments, version and mask), without running qrcode's segment optimiser (a shortest path over
+ * every split into numeric / alphanumeric / byte segments) for each letter: its choice depends
+ * only on which class each character is in, so it is computed once per pattern of classes (our
+ * URLs differ only in the 12-character code: at most 2^12 patterns) and replayed as explicit
+ * segments. Text outside ASCII goes straight to `QRCode.create`.
+ */
+const qrSegmentsByPattern = new Map<string, { mode: 'numeric' | 'alphanumeric' | 'byte'; length: number }[]>();
+const QR_ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]$/;
+
+export function qrSymbol(text: string): QRCode.QRCode {
+  // eslint-disable-next-line no-control-regex
+  if (!/^[\x00-\x7f]*$/.test(text)) return QRCode.create(text, { errorCorrectionLevel: 'M' });
+  let pattern = '';
+  for (const ch of text) pattern += ch >= '0' && ch <= '9' ? 'N' : QR_ALPHANUMERIC.test(ch) ? 'A' : 'B';
+  const known = qrSegmentsByPattern.get(pattern);
+  if (!known) {
+    const q = QRCode.create(text, { errorCorrectionLevel: 'M' });
+    if (qrSegmentsByPattern.size > 10_000) qrSegmentsByPattern.clear();
+    qrSegmentsByPattern.set(pattern, q.segments.map((seg) => ({ mode: seg.mode.id.toLowerCase() as 'numeric' | 'alphanumeric' | 'byte', length: seg.getLength() })));
+    return q;
+  }
+  let at = 0;
+  const segments = known.map(({ mode, length }) => ({ mode, data: text.slice(at, (at += length)) }));
+  return QRCode.create(segments as QRCode.QRCodeSegment[], { errorCorrectionLevel: 'M' });
+}
+
+/**
+ * Draws a QR code as vector shapes (crisp at any print resolution), top-left at (x, y), `size`
+ * points wide including the quiet zone: the dark modules as ONE path (each row's runs of adjacent
+ * dark modules one rectangle, in module units under one transform) with one fill.
+ */
 function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number): void {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const { modules } = qrSymbol(text);
   const n = modules.size;
   const quiet = 4;
   const cell = size / (n + 2 * quiet);
   doc.save();
   doc.rect(x, y, size, size).fill('#ffffff');
+  let path = '';
   for (let r = 0; r < n; r++) {
+    const row = r * n;
     for (let c = 0; c < n; c++) {
-      if (modules.data[r * n + c]) doc.rect(x + (c + quiet) * cell, y + (r + quiet) * cell, cell, cell);
+      if (!modules.data[row + c]) continue;
+      let end = c + 1;
+      while (end < n && modules.data[row + end]) end++;
+      path += `${c} ${r} ${end - c} 1 re\n`;
+      c = end;
     }
   }
-  doc.fill('#000000');
+  doc.fillColor('#000000');
+  doc.transform(cell, 0, 0, cell, x + quiet * cell, y + quiet * cell);
+  doc.addContent(path.slice(0, -1));
+  doc.fill();
   doc.restore();
+}
+
+/**
+ * Heights of the box's fixed texts (the same for every letter of a run in one language), measured
+ * with pdfkit's line wrapper once instead of twice per letter. Keyed by everything that decides
+ * the height: font, size, width, line gap, text.
+ */
+const heightCache = new Map<string, number>();
+function heightOf(doc: PDFKit.PDFDocument, font: string, size: number, text: string, opts: { width: number; lineGap?: number }): number {
+  const key = `${font}|${size}|${opts.width}|${opts.lineGap ?? ''}|${text}`;
+  let h = heightCache.get(key);
+  if (h === undefined) {
+    doc.font(font).fontSize(size);
+    h = doc.heightOfString(text, opts);
+    if (heightCache.size > 1000) heightCache.clear();
+    heightCache.set(key, h);
+  }
+  return h;
 }
 
 function writeReach(doc: PDFKit.PDFDocument, env: LetterEnv, language: Lang, r: LetterRecipient, declinable: boolean): void {
@@ -227,9 +286,9 @@ function writeReach(doc: PDFKit.PDFDocument, env: LetterEnv, language: Lang, r: 
   const phone = env.config.unionPhone;
   const bottom = () => doc.page.height - doc.page.margins.bottom;
   if (!declinable) {
-    doc.font('R').fontSize(9);
     const text = t.mandatory(url, phone);
-    if (doc.y + doc.heightOfString(text, { width }) + 8 * MM > bottom()) doc.addPage(PAGE_OPTS as any);
+    if (doc.y + heightOf(doc, 'R', 9, text, { width }) + 8 * MM > bottom()) doc.addPage(PAGE_OPTS as any);
+    doc.font('R').fontSize(9);
     doc.y += 4 * MM;
     doc.moveTo(x, doc.y).lineTo(x + width, doc.y).lineWidth(0.5).stroke('#999999');
     doc.y += 2.5 * MM;
@@ -240,10 +299,9 @@ function writeReach(doc: PDFKit.PDFDocument, env: LetterEnv, language: Lang, r: 
   const qr = 30 * MM;
   const pad = 4 * MM;
   const textWidth = width - 2 * pad - (code ? qr + pad : 0);
-  doc.font('R').fontSize(9);
   const lead = code ? t.lead(url) : t.noCode(url);
   const post = t.post(env.config.unionReturnAddress.join(', '), phone);
-  const textHeight = 16 + doc.heightOfString(lead, { width: textWidth, lineGap: 1.5 }) + (code ? 36 : 0) + 6 + doc.heightOfString(post, { width: textWidth, lineGap: 1.5 });
+  const textHeight = 16 + heightOf(doc, 'R', 9, lead, { width: textWidth, lineGap: 1.5 }) + (code ? 36 : 0) + 6 + heightOf(doc, 'R', 9, post, { width: textWidth, lineGap: 1.5 });
   const height = Math.max(textHeight, code ? qr : 0) + 2 * pad;
   if (doc.y + 6 * MM + height > bottom()) doc.addPage(PAGE_OPTS as any);
   doc.y += 6 * MM;
@@ -497,6 +555,7 @@ export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, 
   let seq = 0;
   let prev: LetterRecipient | null = null;
   const compiled = new Map<string, { language: Lang; letter: CompiledLetter }>();
+  const manifestRows: (string | number)[][] = [];
   try {
     for await (const r of iterate(source)) {
       if (prev && byPostcode(prev, r) > 0 && !Array.isArray(recipients)) {
@@ -516,9 +575,9 @@ export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, 
         postcode: r.postcode, place: r.place, firstPage: page + 1, lastPage: page + pages, pages,
       };
       page += pages;
-      if (!csvOut.write(csvRows([[entry.sequence, entry.memberNumber, entry.name, entry.postcode, entry.place, entry.firstPage, entry.lastPage, entry.pages]]))) {
-        await once(csvOut, 'drain');
-      }
+      manifestRows.push([entry.sequence, entry.memberNumber, entry.name, entry.postcode, entry.place, entry.firstPage, entry.lastPage, entry.pages]);
+      // the manifest is written 256 lines at a time (one CSV call each, not one per letter)
+      if (manifestRows.length >= 256 && !csvOut.write(csvRows(manifestRows.splice(0)))) await once(csvOut, 'drain');
       if (opts.onLetter) await opts.onLetter(entry);
       // Backpressure: pdfkit pushes regardless; wait for the file when it falls behind.
       if (doc.readableLength > 8 * 1024 * 1024 && pdfOut.writableNeedDrain) await once(pdfOut, 'drain');
@@ -530,6 +589,7 @@ export async function renderLetterRun(env: LetterEnv, version: TemplateVersion, 
     throw err;
   }
   doc.end();
+  if (manifestRows.length) csvOut.write(csvRows(manifestRows));
   csvOut.end();
   await Promise.all([pdfDone, once(csvOut, 'finish')]);
   const bytes = (await fs.promises.stat(pdfPath)).size;

@@ -119,7 +119,7 @@ export async function previewTemplate(hub: Hub, staff: Staff | null, templateId:
 /** The letter of a preview as a PDF. */
 export async function previewLetterPdf(hub: Hub, staff: Staff | null, templateId: number, input: PreviewInput): Promise<Buffer> {
   const version = await loadTemplateVersionOf(hub.db, templateId, input.version);
-  if (!LANGS.some((l) => version.languages[l]?.letter)) throw Problem.notFound('This template has no letter.');
+  if (!LANGS.some((l) => version.languages[l]?.letter)) throw Problem.notFound('Malen har ikke noe brev.');
   const { r } = await previewRecipient(hub, staff, templateId, input.memberNumber, input.language);
   const language: Lang = input.language ?? r.language ?? 'nb';
   const fields = previewFields(hub, version, r, input.links);

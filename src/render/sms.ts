@@ -121,10 +121,10 @@ export function withOptOut(text: string, language: Lang, declinable: boolean, se
 /** Merge-field and length check of an SMS template (at save). */
 export function checkSms(source: string, field: string, category: string, language: Lang, declinable: boolean): TemplateError[] {
   const errors = checkMergeTemplate(source, field, category).errors;
-  if (!source.trim()) errors.push({ field, line: 1, message: 'the SMS text is empty' });
+  if (!source.trim()) errors.push({ field, line: 1, message: 'SMS-teksten er tom' });
   const staticLength = withOptOut(source.replace(/\{\{[^}]*\}\}/g, ''), language, declinable).length;
   if (staticLength > SMS_MAX_CHARACTERS) {
-    errors.push({ field, line: 1, message: `the SMS is ${staticLength} characters before merging; at most ${SMS_MAX_CHARACTERS} are allowed` });
+    errors.push({ field, line: 1, message: `SMS-en er ${staticLength} tegn før flettefeltene fylles inn; høyst ${SMS_MAX_CHARACTERS} er tillatt` });
   }
   return errors;
 }
@@ -142,7 +142,7 @@ const smsCache = new Map<string, MergeFn>();
 export function renderSms(env: { config: Pick<Config, 'unionName' | 'smsSenderType' | 'publicBaseUrl'> }, version: TemplateVersion, language: string | null | undefined,
   fields: MergeFields, opts: { declinable?: boolean; links?: Record<string, string> } = {}): RenderedSms {
   const chosen = languageFor(version, language, 'sms');
-  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.sms', line: 1, message: 'this template has no SMS' }]);
+  if (!chosen) throw new TemplateInvalid([{ field: 'languages.nb.sms', line: 1, message: 'malen har ingen SMS' }]);
   const key = `${version.id}|${chosen.language}|${env.config.unionName}`;
   let fn = smsCache.get(key);
   if (!fn) {
@@ -157,7 +157,7 @@ export function renderSms(env: { config: Pick<Config, 'unionName' | 'smsSenderTy
     { type: env.config.smsSenderType, publicBaseUrl: env.config.publicBaseUrl });
   const info = smsInfo(text);
   if (!info.ok) {
-    throw new TemplateInvalid([{ field: `languages.${chosen.language}.sms`, line: 1, message: `the merged SMS is ${info.limitCharacters} characters; at most ${SMS_MAX_CHARACTERS} are allowed` }]);
+    throw new TemplateInvalid([{ field: `languages.${chosen.language}.sms`, line: 1, message: `SMS-en er ${info.limitCharacters} tegn med flettefeltene fylt inn; høyst ${SMS_MAX_CHARACTERS} er tillatt` }]);
   }
   return { language: chosen.language, text, info };
 }

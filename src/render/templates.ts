@@ -20,18 +20,18 @@ import { TemplateInvalid, type LanguageContent, type TemplateLanguages, type Tem
 export async function validateTemplateContent(category: string, declinable: boolean, languages: TemplateLanguages, unionName: string): Promise<TemplateError[]> {
   const errors: TemplateError[] = [];
   const nb = languages.nb;
-  if (!nb) return [{ field: 'languages.nb', line: 1, message: 'bokmål is required: it is the fallback for every member' }];
-  if (!nb.mjml && !nb.sms && !nb.letter) errors.push({ field: 'languages.nb', line: 1, message: 'a template needs at least one of mjml (email), sms or letter' });
+  if (!nb) return [{ field: 'languages.nb', line: 1, message: 'bokmål må være med: det er reservespråket for alle medlemmer' }];
+  if (!nb.mjml && !nb.sms && !nb.letter) errors.push({ field: 'languages.nb', line: 1, message: 'en mal trenger minst én av e-post (mjml), SMS eller brev' });
   for (const lang of LANGS) {
     const c = languages[lang];
     if (!c) continue;
     const prefix = `languages.${lang}`;
     if (c.mjml != null) errors.push(...await checkEmail(c, lang, prefix, category, unionName));
-    else if (c.subject != null && lang !== 'nb' && nb.mjml == null) errors.push({ field: `${prefix}.subject`, line: 1, message: 'a subject without an email (mjml)' });
+    else if (c.subject != null && lang !== 'nb' && nb.mjml == null) errors.push({ field: `${prefix}.subject`, line: 1, message: 'et emne uten e-post (mjml)' });
     if (c.sms != null) errors.push(...checkSms(c.sms, `${prefix}.sms`, category, lang, declinable));
     if (c.letter != null) {
       errors.push(...checkLetter(c.letter, `${prefix}.letter`, category));
-      if (!c.letter.trim()) errors.push({ field: `${prefix}.letter`, line: 1, message: 'the letter is empty' });
+      if (!c.letter.trim()) errors.push({ field: `${prefix}.letter`, line: 1, message: 'brevet er tomt' });
     }
   }
   return errors;
@@ -40,7 +40,7 @@ export async function validateTemplateContent(category: string, declinable: bool
 /** The 422 problem listing each error with its field, line and message. */
 export function templateProblem(errors: TemplateError[]): Problem {
   const list = errors.map((e) => ({ field: e.field, line: e.line, ...(e.column ? { column: e.column } : {}), message: e.message }));
-  return Problem.unprocessable(`The template has ${errors.length} error${errors.length === 1 ? '' : 's'}.`, list as unknown as FieldError[]);
+  return Problem.unprocessable(`Malen har ${errors.length} ${errors.length === 1 ? 'feil' : 'feil'}.`, list as unknown as FieldError[]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ export async function listTemplates(db: Queryable, filter: { category?: string }
 
 export async function getTemplate(db: Queryable, id: number): Promise<TemplateSummary> {
   const r = (await db.query(`${SUMMARY_SQL} WHERE t.id = $1`, [id])).rows[0];
-  if (!r) throw Problem.notFound(`No template ${id}.`);
+  if (!r) throw Problem.notFound(`Fant ingen mal ${id}.`);
   return summary(r);
 }
 
@@ -129,7 +129,7 @@ function versionFromRow(r: Record<string, any>): TemplateVersion {
 /** A version by its id (what a campaign stores): the renderers' input. */
 export async function loadTemplateVersion(db: Queryable, versionId: number): Promise<TemplateVersion> {
   const r = (await db.query(`${VERSION_SQL} WHERE v.id = $1`, [versionId])).rows[0];
-  if (!r) throw Problem.notFound(`No template version ${versionId}.`);
+  if (!r) throw Problem.notFound(`Fant ingen malversjon ${versionId}.`);
   return versionFromRow(r);
 }
 
@@ -138,20 +138,20 @@ export async function loadTemplateVersionOf(db: Queryable, templateId: number, v
   const r = version === undefined
     ? (await db.query(`${VERSION_SQL} WHERE v.template_id = $1 ORDER BY v.version DESC LIMIT 1`, [templateId])).rows[0]
     : (await db.query(`${VERSION_SQL} WHERE v.template_id = $1 AND v.version = $2`, [templateId, version])).rows[0];
-  if (!r) throw Problem.notFound(version === undefined ? `Template ${templateId} has no version.` : `Template ${templateId} has no version ${version}.`);
+  if (!r) throw Problem.notFound(version === undefined ? `Mal ${templateId} har ingen versjon.` : `Mal ${templateId} har ingen versjon ${version}.`);
   return versionFromRow(r);
 }
 
 /** The latest version of a template by key (built-ins: 'dues_reminder', 'ballot_opened'…). */
 export async function loadLatestVersionByKey(db: Queryable, key: string): Promise<TemplateVersion> {
   const r = (await db.query(`${VERSION_SQL} WHERE t.key = $1 ORDER BY v.version DESC LIMIT 1`, [key])).rows[0];
-  if (!r) throw Problem.notFound(`No template "${key}".`);
+  if (!r) throw Problem.notFound(`Fant ingen mal «${key}».`);
   return versionFromRow(r);
 }
 
 async function categoryDeclinable(db: Queryable, category: string): Promise<boolean> {
   const r = (await db.query('SELECT declinable FROM message_categories WHERE code = $1', [category])).rows[0];
-  if (!r) throw Problem.unprocessable('Unknown category.', [{ field: 'category', message: `no message category "${category}"` }]);
+  if (!r) throw Problem.unprocessable('Ukjent meldingskategori.', [{ field: 'category', message: `Meldingskategori: ingen kategori «${category}»` }]);
   return r.declinable;
 }
 
@@ -237,7 +237,7 @@ export function mergeLanguages(base: TemplateLanguages | null, patch: LanguagesP
     if (lang !== 'nb' && !next.mjml && !next.sms && !next.letter) { if (before) removed.push(lang); continue; }
     out[lang] = next;
   }
-  if (!out.nb) throw Problem.unprocessable('Bokmål kan ikke fjernes: det er reservespråket for alle medlemmer.', [{ field: 'languages.nb', message: 'bokmål is required: it is the fallback for every member' }]);
+  if (!out.nb) throw Problem.unprocessable('Bokmål kan ikke fjernes: det er reservespråket for alle medlemmer.', [{ field: 'languages.nb', message: 'bokmål må være med: det er reservespråket for alle medlemmer' }]);
   return { languages: out as TemplateLanguages, kept, removed };
 }
 

@@ -4,6 +4,7 @@ import type { Staff } from '../auth';
 import { createStaffUser } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { labelOf } from '../vocabulary';
 import { normalisePhone } from '../members';
 import { loadStrike } from './model';
 
@@ -30,7 +31,7 @@ const isLead = (s: Staff) => LEAD_ROLES.has(s.role);
 
 async function strikeOpen(db: Queryable, strikeId: number): Promise<void> {
   const s = await loadStrike(db, strikeId);
-  if (s.state === 'ended') throw Problem.conflict(`Strike ${strikeId} is ended; its committees are erased.`, { state: s.state });
+  if (s.state === 'ended') throw Problem.conflict(`Streik ${strikeId} er avsluttet; komiteene er slettet.`, { state: s.state });
 }
 
 /**
@@ -43,12 +44,12 @@ export async function reachCommittee(db: Queryable, staff: Staff, committeeId: n
             EXISTS (SELECT 1 FROM strike_committee_members cm WHERE cm.committee_id = c.id AND cm.staff_user_id = $2) AS inside
        FROM strike_committees c WHERE c.id = $1`, [committeeId, staff.id]);
   const c = rows[0];
-  if (!c || (!isLead(staff) && !c.inside)) throw Problem.notFound(`No committee ${committeeId}.`);
+  if (!c || (!isLead(staff) && !c.inside)) throw Problem.notFound(`Fant ingen streikekomité ${committeeId}.`);
   return { id: Number(c.id), strikeId: Number(c.strike_id), name: c.name, location: c.location, inside: c.inside };
 }
 
 function requireInside(c: { id: number; inside: boolean }): void {
-  if (!c.inside) throw Problem.forbidden('Only the committee\'s own members keep its guard list.');
+  if (!c.inside) throw Problem.forbidden('Bare komiteens egne medlemmer fører vaktlisten.');
 }
 
 export async function createCommittee(hub: Hub, staff: Staff, strikeId: number, input: { name: string; location: string }): Promise<Committee> {
@@ -56,7 +57,7 @@ export async function createCommittee(hub: Hub, staff: Staff, strikeId: number, 
   const id = await hub.db.tx(async (db) => {
     const r = await db.query(`INSERT INTO strike_committees (strike_id, name, location) VALUES ($1, $2, $3) ON CONFLICT (strike_id, location) DO NOTHING RETURNING id`,
       [strikeId, input.name, input.location]);
-    if (!r.rows[0]) throw Problem.conflict(`Strike ${strikeId} already has a committee for ${input.location}.`);
+    if (!r.rows[0]) throw Problem.conflict(`Streik ${strikeId} har allerede en komité for ${input.location}.`);
     await audit(db, { staff, action: 'strike.committee', detail: { strikeId, committeeId: Number(r.rows[0].id), change: 'create' } });
     return Number(r.rows[0].id);
   });
@@ -103,11 +104,11 @@ export async function addCommitteeMember(hub: Hub, staff: Staff, committeeId: nu
     let userId = input.staffUserId;
     if (userId) {
       const u = (await db.query('SELECT role, disabled_at FROM staff_users WHERE id = $1', [userId])).rows[0];
-      if (!u || u.disabled_at) throw Problem.badRequest('invalid body', [{ field: 'body.staffUserId', message: `no active staff user ${userId}` }]);
-      if (u.role !== 'strike_committee') throw Problem.badRequest('invalid body', [{ field: 'body.staffUserId', message: `staff user ${userId} has the role ${u.role}; committee members have the role strike_committee` }]);
+      if (!u || u.disabled_at) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.staffUserId', message: `Bruker: fant ingen aktiv bruker ${userId}` }]);
+      if (u.role !== 'strike_committee') throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.staffUserId', message: `Bruker ${userId} har rollen ${labelOf('staffRole', u.role)}; komitémedlemmer har rollen ${labelOf('staffRole', 'strike_committee')}` }]);
     } else {
       const exists = (await db.query('SELECT 1 FROM staff_users WHERE lower(email) = lower($1)', [input.email])).rowCount;
-      if (exists) throw Problem.conflict(`A staff user with ${input.email} exists already: add them by staffUserId.`);
+      if (exists) throw Problem.conflict(`Det finnes allerede en bruker med ${input.email}: legg brukeren til med staffUserId.`);
       userId = (await createStaffUser(db, { email: input.email!, name: input.name!, role: 'strike_committee' })).id;
     }
     await db.query('INSERT INTO strike_committee_members (committee_id, staff_user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [committeeId, userId]);
@@ -138,12 +139,12 @@ export async function addGuard(hub: Hub, staff: Staff, committeeId: number, inpu
   let phone: string | null = null;
   if (input.phone) {
     phone = normalisePhone(input.phone) ?? null;
-    if (!phone) throw Problem.badRequest('invalid body', [{ field: 'body.phone', message: `${input.phone} is not a phone number` }]);
+    if (!phone) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.phone', message: `Telefon: ${input.phone} er ikke et telefonnummer` }]);
   }
   let memberId: number | null = null;
   if (input.memberNumber) {
     const m = await hub.db.one(`SELECT id FROM members WHERE member_number = $1 AND status = 'active'`, [input.memberNumber]);
-    if (!m) throw Problem.badRequest('invalid body', [{ field: 'body.memberNumber', message: `no active member ${input.memberNumber}` }]);
+    if (!m) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.memberNumber', message: `Medlemsnummer: fant ikke noe aktivt medlem ${input.memberNumber}` }]);
     memberId = Number(m.id);
   }
   const now = hub.clock.now();
@@ -184,7 +185,7 @@ export async function listGuards(hub: Hub, staff: Staff, committeeId: number): P
 
 async function ownGuard(db: Queryable, committeeId: number, guardId: number): Promise<{ id: number; shareConsentAt: Date | null }> {
   const g = (await db.query('SELECT id, share_consent_at, member_id FROM strike_guards WHERE id = $1 AND committee_id = $2', [guardId, committeeId])).rows[0];
-  if (!g) throw Problem.notFound(`No guard ${guardId} in committee ${committeeId}.`);
+  if (!g) throw Problem.notFound(`Fant ikke streikevakt ${guardId} i komité ${committeeId}.`);
   return { id: Number(g.id), shareConsentAt: g.share_consent_at };
 }
 
@@ -210,8 +211,8 @@ export async function shareGuard(hub: Hub, staff: Staff, committeeId: number, gu
   return hub.db.tx(async (db) => {
     const g = await ownGuard(db, committeeId, guardId);
     const to = (await db.query('SELECT id FROM strike_committees WHERE id = $1 AND strike_id = $2', [toCommitteeId, c.strikeId])).rows[0];
-    if (!to || toCommitteeId === committeeId) throw Problem.badRequest('invalid body', [{ field: 'body.committeeId', message: `no other committee ${toCommitteeId} in this strike` }]);
-    if (!g.shareConsentAt) throw Problem.conflict(`Guard ${guardId} has not consented to their contact details being shared with other committees; record their consent first.`, { consent: false });
+    if (!to || toCommitteeId === committeeId) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.committeeId', message: `Komité: fant ingen annen komité ${toCommitteeId} i denne streiken` }]);
+    if (!g.shareConsentAt) throw Problem.conflict(`Streikevakt ${guardId} har ikke samtykket til at kontaktopplysningene deles med andre komiteer; registrer samtykket først.`, { consent: false });
     await db.query('INSERT INTO strike_guard_shares (guard_id, committee_id, shared_by, shared_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
       [guardId, toCommitteeId, staff.id, hub.clock.now()]);
     await audit(db, { staff, action: 'strike.guard_share', detail: { strikeId: c.strikeId, committeeId, guardId, toCommitteeId } });
@@ -235,7 +236,7 @@ export async function addShift(hub: Hub, staff: Staff, committeeId: number, inpu
   const c = await reachCommittee(hub.db, staff, committeeId);
   requireInside(c);
   await strikeOpen(hub.db, c.strikeId);
-  if (input.endsAt.getTime() <= input.startsAt.getTime()) throw Problem.badRequest('invalid body', [{ field: 'body.endsAt', message: 'endsAt must be after startsAt' }]);
+  if (input.endsAt.getTime() <= input.startsAt.getTime()) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.endsAt', message: 'endsAt (slutter) må være etter startsAt (begynner)' }]);
   const r = await hub.db.one('INSERT INTO strike_shifts (committee_id, place, starts_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id', [committeeId, input.place, input.startsAt, input.endsAt]);
   await audit(hub.db, { staff, action: 'strike.guard_change', detail: { strikeId: c.strikeId, committeeId, shiftId: Number(r!.id), change: 'add_shift' } });
   return (await listShifts(hub, staff, committeeId)).find((s) => s.id === Number(r!.id))!;
@@ -254,8 +255,8 @@ export async function assignGuard(hub: Hub, staff: Staff, committeeId: number, s
   const c = await reachCommittee(hub.db, staff, committeeId);
   requireInside(c);
   const shift = await hub.db.one('SELECT id FROM strike_shifts WHERE id = $1 AND committee_id = $2', [shiftId, committeeId]);
-  if (!shift) throw Problem.notFound(`No shift ${shiftId} in committee ${committeeId}.`);
-  if (!(await guardRows(hub.db, committeeId, false, guardId)).length) throw Problem.notFound(`No guard ${guardId} in committee ${committeeId}.`);
+  if (!shift) throw Problem.notFound(`Fant ikke vakt ${shiftId} i komité ${committeeId}.`);
+  if (!(await guardRows(hub.db, committeeId, false, guardId)).length) throw Problem.notFound(`Fant ikke streikevakt ${guardId} i komité ${committeeId}.`);
   await hub.db.query('INSERT INTO strike_shift_guards (shift_id, guard_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [shiftId, guardId]);
   await audit(hub.db, { staff, action: 'strike.guard_change', detail: { strikeId: c.strikeId, committeeId, shiftId, guardId, change: 'assign' } });
   return (await listShifts(hub, staff, committeeId)).find((s) => s.id === shiftId)!;

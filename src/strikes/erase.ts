@@ -3,6 +3,7 @@ import type { Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
+import { labelOf } from '../vocabulary';
 import { markStrikeEnded } from '../privacy';
 import { assertMove, loadStrike, type Strike } from './model';
 
@@ -102,14 +103,14 @@ export async function endStrike(hub: Hub, staff: Staff | null, strikeId: number,
   const now = hub.clock.now();
   const when = at ?? now;
   if (when.getTime() > now.getTime() + 1000) {
-    throw Problem.badRequest('invalid body', [{ field: 'body.at', message: 'at must not be in the future: a move is recorded when it happens' }]);
+    throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.at', message: 'at (tidspunkt) kan ikke være fram i tid: en endring registreres når den skjer' }]);
   }
   const result = await hub.db.tx(async (db) => {
     const s = await loadStrike(db, strikeId, { forUpdate: true });
     assertMove(s, 'ended');
     const waiting = await campaignsInFlight(db, strikeId);
     if (waiting.length) {
-      throw Problem.conflict(`Strike ${strikeId} has messages that have not taken their recipients yet (${waiting.map((c) => `${c.id}: ${c.state}`).join(', ')}); send or cancel them before ending the strike.`,
+      throw Problem.conflict(`Streik ${strikeId} har meldinger som ikke har tatt ut mottakerne ennå (${waiting.map((c) => `${c.id}: ${labelOf('campaignState', c.state)}`).join(', ')}); send eller avbryt dem før streiken avsluttes.`,
         { state: s.state, campaigns: waiting });
     }
     await db.query(`SET LOCAL budstikke.erasure = 'on'`);

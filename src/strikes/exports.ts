@@ -41,10 +41,10 @@ export interface NoticeExport {
 
 export async function exportNoticeList(hub: Hub, staff: Staff, strikeId: number, phaseId: number, opts: { employerId: number; format: ExportFormat; publicKey?: string }): Promise<NoticeExport> {
   const s = await loadStrike(hub.db, strikeId);
-  if (s.state === 'ended') throw Problem.conflict(`Strike ${strikeId} is ended; its lists are erased.`, { state: s.state });
+  if (s.state === 'ended') throw Problem.conflict(`Streik ${strikeId} er avsluttet; listene er slettet.`, { state: s.state });
   const phase = await loadPhase(hub.db, strikeId, phaseId);
   const employer = await hub.db.one('SELECT id, name, org_number FROM employers WHERE id = $1', [opts.employerId]);
-  if (!employer) throw Problem.badRequest('invalid body', [{ field: 'body.employerId', message: `no employer ${opts.employerId}` }]);
+  if (!employer) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.employerId', message: `Arbeidsgiver: fant ingen arbeidsgiver ${opts.employerId}` }]);
   const key = opts.format === 'pgp'
     ? await (opts.publicKey ? readProviderKey(opts.publicKey, 'body.publicKey')
       : Promise.reject(Problem.unprocessable('En kryptert liste trenger arbeidsgiverens offentlige OpenPGP-nøkkel.', [{ field: 'body.publicKey', message: 'publicKey må oppgis for format pgp' }])))

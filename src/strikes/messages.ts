@@ -44,7 +44,7 @@ async function representativeScope(hub: Hub, staff: Staff): Promise<AudienceFilt
   if (ids('branch_id').length) any.push({ branch: ids('branch_id') });
   if (ids('club_id').length) any.push({ club: ids('club_id') });
   if (ids('workplace_id').length) any.push({ workplace: ids('workplace_id') });
-  if (!any.length) throw Problem.forbidden('You hold no current tillitsverv, so no strike members are in your scope.');
+  if (!any.length) throw Problem.forbidden('Du har ikke noe gjeldende tillitsverv, så ingen streikende medlemmer er blant dine medlemmer.');
   return { any };
 }
 
@@ -56,9 +56,9 @@ async function representativeScope(hub: Hub, staff: Staff): Promise<AudienceFilt
  */
 export async function createStrikeMessage(hub: Hub, staff: Staff, strikeId: number, input: StrikeMessageInput): Promise<StrikeMessage> {
   const s = await loadStrike(hub.db, strikeId);
-  if (s.state === 'ended') throw Problem.conflict(`Strike ${strikeId} is ended; it sends no more messages.`, { state: s.state });
+  if (s.state === 'ended') throw Problem.conflict(`Streik ${strikeId} er avsluttet; den sender ingen flere meldinger.`, { state: s.state });
   if (input.purpose === 'announcement' && !input.phaseId) {
-    throw Problem.badRequest('invalid body', [{ field: 'body.phaseId', message: 'a phase announcement needs the phase (phaseId)' }]);
+    throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.phaseId', message: 'Uttak (phaseId) må oppgis for en kunngjøring av uttak' }]);
   }
   if (input.phaseId) await loadPhase(hub.db, strikeId, input.phaseId);
   let audience: AudienceFilter = input.phaseId ? { strikePhase: input.phaseId } : { strike: strikeId };
@@ -79,7 +79,7 @@ export async function createStrikeMessage(hub: Hub, staff: Staff, strikeId: numb
 
 async function linked(hub: Hub, strikeId: number, campaignId: number): Promise<{ purpose: StrikePurpose; phaseId: number | null }> {
   const r = await hub.db.one('SELECT strike_purpose, strike_phase_id FROM campaigns WHERE id = $1 AND strike_id = $2', [campaignId, strikeId]);
-  if (!r) throw Problem.notFound(`No message ${campaignId} in strike ${strikeId}.`);
+  if (!r) throw Problem.notFound(`Fant ikke melding ${campaignId} i streik ${strikeId}.`);
   return { purpose: r.strike_purpose, phaseId: r.strike_phase_id === null ? null : Number(r.strike_phase_id) };
 }
 
@@ -89,10 +89,10 @@ async function linked(hub: Hub, strikeId: number, campaignId: number): Promise<{
  */
 export async function approveStrikeMessage(hub: Hub, staff: Staff, strikeId: number, campaignId: number): Promise<StrikeMessage> {
   const s = await loadStrike(hub.db, strikeId);
-  if (s.state === 'ended') throw Problem.conflict(`Strike ${strikeId} is ended; it sends no more messages.`, { state: s.state });
+  if (s.state === 'ended') throw Problem.conflict(`Streik ${strikeId} er avsluttet; den sender ingen flere meldinger.`, { state: s.state });
   const l = await linked(hub, strikeId, campaignId);
   const c = await loadCampaign(hub.db, campaignId);
-  if (c.createdBy === staff.id) throw Problem.conflict('A strike message must be approved by another staff user than the one who wrote it.');
+  if (c.createdBy === staff.id) throw Problem.conflict('En streikemelding må godkjennes av en annen bruker enn den som skrev den.');
   const launch = c.approval.requestedAt && !c.approval.approvedAt ? await approveCampaign(hub, campaignId, staff) : await launchCampaign(hub, campaignId, staff);
   return { campaign: launch.campaign, ...l, launch };
 }

@@ -44,7 +44,7 @@ function fromRow(r: Record<string, any>): Strike {
 
 export async function loadStrike(db: Queryable, id: number, opts: { forUpdate?: boolean } = {}): Promise<Strike> {
   const { rows } = await db.query(`${SELECT} WHERE s.id = $1${opts.forUpdate ? ' FOR UPDATE OF s' : ''}`, [id]);
-  if (!rows[0]) throw Problem.notFound(`No strike ${id}.`);
+  if (!rows[0]) throw Problem.notFound(`Fant ingen streik ${id}.`);
   return fromRow(rows[0]);
 }
 
@@ -59,11 +59,11 @@ export async function createStrike(hub: Hub, staff: Staff | null, input: StrikeI
   const now = hub.clock.now();
   const notifiedAt = input.notifiedAt ?? now;
   if (notifiedAt.getTime() > now.getTime()) {
-    throw Problem.badRequest('invalid body', [{ field: 'body.notifiedAt', message: 'notifiedAt must not be in the future: it records when the strike was notified' }]);
+    throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.notifiedAt', message: 'notifiedAt (varslet) kan ikke være fram i tid: det er når streiken ble varslet' }]);
   }
   return hub.db.tx(async (db) => {
     const a = await db.query('SELECT 1 FROM agreements WHERE id = $1', [input.agreementId]);
-    if (!a.rowCount) throw Problem.badRequest('invalid body', [{ field: 'body.agreementId', message: `no agreement ${input.agreementId}` }]);
+    if (!a.rowCount) throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.agreementId', message: `Tariffavtale: fant ingen tariffavtale ${input.agreementId}` }]);
     const r = await db.query(
       `INSERT INTO strikes (name, agreement_id, notified_at, mediation_deadline, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
       [input.name, input.agreementId, notifiedAt, input.mediationDeadline ?? null, staff?.id ?? null]);
@@ -76,7 +76,7 @@ export async function createStrike(hub: Hub, staff: Staff | null, input: StrikeI
 export async function updateStrike(hub: Hub, staff: Staff, id: number, patch: { name?: string; mediationDeadline?: Date | null }): Promise<Strike> {
   return hub.db.tx(async (db) => {
     const s = await loadStrike(db, id, { forUpdate: true });
-    if (s.state === 'ended') throw Problem.conflict(`Strike ${id} is ended; it cannot be changed.`, { state: s.state });
+    if (s.state === 'ended') throw Problem.conflict(`Streik ${id} er avsluttet; den kan ikke endres.`, { state: s.state });
     await db.query(`UPDATE strikes SET name = COALESCE($2, name), mediation_deadline = CASE WHEN $3 THEN $4::timestamptz ELSE mediation_deadline END,
       updated_at = now() WHERE id = $1`, [id, patch.name ?? null, patch.mediationDeadline !== undefined, patch.mediationDeadline ?? null]);
     await audit(db, { staff, action: 'strike.move', detail: { strikeId: id, changed: Object.keys(patch) } });
@@ -99,7 +99,7 @@ const MOVED_AT: Record<Exclude<StrikeState, 'notified'>, string> = {
 /** The one rule for a move: 409 naming the state when it is not allowed. */
 export function assertMove(s: Pick<Strike, 'id' | 'state'>, to: StrikeState): void {
   if (!NEXT[s.state].includes(to)) {
-    throw Problem.conflict(`Strike ${s.id} is ${s.state} (${STRIKE_STATE_LABEL[s.state]}); it cannot move to ${to}.`, { state: s.state, to });
+    throw Problem.conflict(`Streik ${s.id} har status «${STRIKE_STATE_LABEL[s.state]}»; den kan ikke gå over til «${STRIKE_STATE_LABEL[to]}».`, { state: s.state, to });
   }
 }
 
@@ -116,10 +116,10 @@ export async function moveStrikeIn(db: Queryable, hub: Hub, staff: Staff | null,
   assertMove(s, to);
   const when = at ?? hub.clock.now();
   if (when.getTime() > hub.clock.now().getTime() + 1000) {
-    throw Problem.badRequest('invalid body', [{ field: 'body.at', message: 'at must not be in the future: a move is recorded when it happens' }]);
+    throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.at', message: 'at (tidspunkt) kan ikke være fram i tid: en endring registreres når den skjer' }]);
   }
   if (when.getTime() < lastMove(s).getTime()) {
-    throw Problem.badRequest('invalid body', [{ field: 'body.at', message: `at must not be before the previous move (${lastMove(s).toISOString()})` }]);
+    throw Problem.badRequest('Skjemaet har feil.', [{ field: 'body.at', message: `at (tidspunkt) kan ikke være før forrige endring (${lastMove(s).toISOString()})` }]);
   }
   const col = MOVED_AT[to as Exclude<StrikeState, 'notified'>];
   await db.query(`UPDATE strikes SET state = $2, ${col} = $3, updated_at = now() WHERE id = $1`, [id, to, when]);

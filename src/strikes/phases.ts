@@ -44,13 +44,13 @@ export async function listPhases(db: Queryable, strikeId: number, now: Date): Pr
 
 export async function loadPhase(db: Queryable, strikeId: number, phaseId: number): Promise<{ id: number; strikeId: number; number: number; name: string; startsAt: Date }> {
   const r = await db.query('SELECT id, strike_id, number, name, starts_at FROM strike_phases WHERE id = $1 AND strike_id = $2', [phaseId, strikeId]);
-  if (!r.rows[0]) throw Problem.notFound(`No phase ${phaseId} in strike ${strikeId}.`);
+  if (!r.rows[0]) throw Problem.notFound(`Fant ikke uttak ${phaseId} i streik ${strikeId}.`);
   const p = r.rows[0];
   return { id: Number(p.id), strikeId: Number(p.strike_id), number: p.number, name: p.name, startsAt: p.starts_at };
 }
 
 function assertOpen(s: Strike): void {
-  if (s.state === 'ended') throw Problem.conflict(`Strike ${s.id} is ended; its phases cannot change.`, { state: s.state });
+  if (s.state === 'ended') throw Problem.conflict(`Streik ${s.id} er avsluttet; uttakene kan ikke endres.`, { state: s.state });
 }
 
 export interface PhaseInput { name: string; startsAt: Date; selection: unknown }

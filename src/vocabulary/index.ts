@@ -12,7 +12,7 @@ const l = (nb: string, nn: string, en: string): Label => ({ nb, nn, en });
 
 export const MEMBER_STATUS = {
   active: l('Aktiv', 'Aktiv', 'Active'),
-  resigned: l('Utmeldt', 'Utmeld', 'Resigned'),
+  resigned: l('Utmeldt', 'Utmeldt', 'Resigned'),
 } as const satisfies Vocabulary<string>;
 
 export const MEMBERSHIP_CATEGORY = {
@@ -55,23 +55,32 @@ export const CHANNEL = {
 export const CAMPAIGN_STATE = {
   draft: l('Utkast', 'Utkast', 'Draft'),
   scheduled: l('Planlagt', 'Planlagd', 'Scheduled'),
-  running: l('Sendes', 'Blir send', 'Sending'),
+  running: l('Sendes', 'Blir sendt', 'Sending'),
   paused: l('Pauset', 'Pausa', 'Paused'),
   completed: l('Fullført', 'Fullført', 'Completed'),
   cancelled: l('Avbrutt', 'Avbroten', 'Cancelled'),
   pending_approval: l('Venter på godkjenning', 'Ventar på godkjenning', 'Awaiting approval'),
 } as const satisfies Vocabulary<string>;
 
+/** What a campaign row is (campaigns.kind): a campaign, a single message, a ballot notice, a register event's message or a test. */
+export const CAMPAIGN_KIND = {
+  campaign: l('Kampanje', 'Kampanje', 'Campaign'),
+  single: l('Enkeltmelding', 'Enkeltmelding', 'Single message'),
+  ballot: l('Uravstemning', 'Uravstemming', 'Ballot'),
+  register_event: l('Melding fra registeret', 'Melding frå registeret', 'Register event message'),
+  test: l('Testutsending', 'Testutsending', 'Test send'),
+} as const satisfies Vocabulary<string>;
+
 export const SEND_STATE = {
   queued: l('I kø', 'I kø', 'Queued'),
-  sending: l('Sendes', 'Blir send', 'Sending'),
-  sent: l('Sendt', 'Send', 'Sent'),
+  sending: l('Sendes', 'Blir sendt', 'Sending'),
+  sent: l('Sendt', 'Sendt', 'Sent'),
   delivered: l('Levert', 'Levert', 'Delivered'),
   bounced: l('Avvist', 'Avvist', 'Bounced'),
   failed: l('Feilet', 'Feila', 'Failed'),
   skipped: l('Hoppet over', 'Hoppa over', 'Skipped'),
   cancelled: l('Avbrutt', 'Avbroten', 'Cancelled'),
-  in_doubt: l('Uvisst om sendt', 'Uvisst om send', 'In doubt'),
+  in_doubt: l('Uvisst om sendt', 'Uvisst om sendt', 'In doubt'),
 } as const satisfies Vocabulary<string>;
 
 export const UNREACHABLE_REASON = {
@@ -153,7 +162,7 @@ export const BALLOT_NOTICE_KIND = {
 export const BALLOT_NOTICE_STATE = {
   pending: l('Venter', 'Ventar', 'Pending'),
   launching: l('Startes', 'Blir starta', 'Starting'),
-  launched: l('Sendt ut', 'Send ut', 'Sent out'),
+  launched: l('Sendt ut', 'Sendt ut', 'Sent out'),
   cancelled: l('Avlyst', 'Avlyst', 'Cancelled'),
   skipped: l('Hoppet over', 'Hoppa over', 'Skipped'),
 } as const satisfies Vocabulary<string>;
@@ -233,6 +242,7 @@ export const VOCABULARY = {
   language: LANGUAGE,
   channel: CHANNEL,
   campaignState: CAMPAIGN_STATE,
+  campaignKind: CAMPAIGN_KIND,
   sendState: SEND_STATE,
   unreachableReason: UNREACHABLE_REASON,
   sendReason: SEND_REASON,

@@ -94,7 +94,7 @@ export function registerWebRoutes(api: Api): void {
     responses: { 204: null },
   }, async ({ hub, staff, params, body }) => {
     // The wizard's fields, never member data; a big body is refused before it is stored.
-    if (JSON.stringify(body.state).length > 600_000) throw Problem.badRequest('invalid body', [{ field: 'body.state', message: 'utkastet er for stort' }]);
+    if (JSON.stringify(body.state).length > 600_000) throw Problem.badRequest('Utkastet er for stort.', [{ field: 'body.state', message: 'utkastet er for stort' }]);
     await hub.db.query(
       `INSERT INTO campaign_wizard_drafts (staff_user_id, draft_key, state, campaign_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (staff_user_id, draft_key) DO UPDATE SET state = EXCLUDED.state, campaign_id = COALESCE(EXCLUDED.campaign_id, campaign_wizard_drafts.campaign_id), updated_at = now()`,

@@ -31,9 +31,9 @@ export function registerSessionRoutes(api: Api): void {
   }, async ({ hub, staff, body, req }) => {
     const row = await hub.db.one('SELECT password_hash FROM staff_users WHERE id = $1', [staff.id]);
     const ok = row?.password_hash ? await argon2.verify(row.password_hash, body.currentPassword).catch(() => false) : false;
-    if (!ok) throw Problem.forbidden('The current password is not right.');
+    if (!ok) throw Problem.forbidden('Det nåværende passordet er feil.');
     if (body.newPassword === body.currentPassword) {
-      throw Problem.badRequest('the new password is the old one', [{ field: 'body.newPassword', message: 'must differ from the current password' }]);
+      throw Problem.badRequest('Det nye passordet er det samme som det gamle.', [{ field: 'body.newPassword', message: 'Nytt passord må være et annet enn det nåværende' }]);
     }
     const ended = await setPassword(hub.db, staff.id, body.newPassword, { keepSessionHash: sessionHashOf(hub, req), endTokens: body.endTokens });
     await audit(hub.db, { staff, action: 'password.change', detail: { staffUserId: staff.id, ...ended } });
@@ -45,7 +45,7 @@ export function registerSessionRoutes(api: Api): void {
     responses: { 200: shape({ items: Joi.array().items(sessionRow) }) },
   }, async ({ hub, staff, params }) => {
     const u = await hub.db.one('SELECT id FROM staff_users WHERE id = $1', [params.id]);
-    if (!u) throw Problem.notFound(`No staff user ${params.id}.`);
+    if (!u) throw Problem.notFound(`Fant ingen bruker ${params.id}.`);
     const items = await hub.db.many(
       `SELECT id, created_at, last_seen_at, expires_at, user_agent FROM web_sessions WHERE staff_user_id = $1 AND expires_at > $2 ORDER BY id`,
       [params.id, hub.clock.now()]);
@@ -59,7 +59,7 @@ export function registerSessionRoutes(api: Api): void {
     responses: { 204: null },
   }, async ({ hub, staff, params }) => {
     const r = await hub.db.query('DELETE FROM web_sessions WHERE staff_user_id = $1 AND id = $2', [params.id, params.sessionId]);
-    if (!r.rowCount) throw Problem.notFound(`No session ${params.sessionId} of staff user ${params.id}.`);
+    if (!r.rowCount) throw Problem.notFound(`Bruker ${params.id} har ingen innlogging ${params.sessionId}.`);
     await audit(hub.db, { staff, action: 'session.revoke', detail: { staffUserId: params.id, sessionId: params.sessionId } });
   });
 

@@ -202,7 +202,7 @@ export function sessionResolver(hub: Hub, req: Request): Promise<Staff | null> {
     const session = await loadSession(hub, req);
     if (!session) return null;
     if (!SAFE.has(req.method) && !csrfMatches(session, req.headers['x-csrf-token'])) {
-      throw Problem.forbidden('The X-CSRF-Token header is missing or does not match the session.');
+      throw Problem.forbidden('Skjemaet er utløpt eller kom ikke fra denne innloggingen (X-CSRF-Token mangler eller stemmer ikke). Last siden på nytt og prøv igjen.');
     }
     return session.staff;
   })();

@@ -29,8 +29,8 @@ function isUtf8Prefix(buf: Buffer): boolean {
 }
 
 const notUtf8 = (offset: number) => Problem.badRequest(
-  `The file is not valid UTF-8 (first invalid byte near byte ${offset}), though it began as UTF-8. ` +
-  'Save it as UTF-8, or entirely as Windows-1252/ISO-8859-1; nothing was imported.');
+  `Filen er ikke gyldig UTF-8 (første ugyldige byte nær byte ${offset}), selv om den begynte som UTF-8. ` +
+  'Lagre den som UTF-8, eller helt som Windows-1252/ISO-8859-1; ingenting ble importert.');
 
 /**
  * Decides the encoding from the bytes themselves: everything up to the first non-ASCII byte
@@ -75,7 +75,7 @@ export async function decodeSource(source: AsyncIterable<Buffer | string>): Prom
     bom = true;
   }
   if (pending.includes(0)) {
-    throw Problem.badRequest('The file is not CSV text (it contains NUL bytes); nothing was imported.');
+    throw Problem.badRequest('Filen er ikke CSV-tekst (den inneholder NUL-byte); ingenting ble importert.');
   }
 
   let decided = bom || encoding !== 'utf-8' || firstNonAscii(pending) >= 0;
@@ -113,7 +113,7 @@ export async function decodeSource(source: AsyncIterable<Buffer | string>): Prom
       const r = await it.next();
       if (r.done) { done = true; break; }
       const b = typeof r.value === 'string' ? Buffer.from(r.value, 'utf8') : r.value;
-      if (b.includes(0)) throw Problem.badRequest('The file is not CSV text (it contains NUL bytes); nothing was imported.');
+      if (b.includes(0)) throw Problem.badRequest('Filen er ikke CSV-tekst (den inneholder NUL-byte); ingenting ble importert.');
       // Decoded in pieces of at most PIECE bytes: a string of a whole 256 KB read is a large
       // object that outlives the young generation, and with it every value cut from it.
       // (A read that will decide the encoding is decoded whole, so the decision sees the same bytes.)

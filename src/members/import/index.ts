@@ -83,7 +83,7 @@ interface Rows {
 /** CSV: header mapping (national id columns dropped before any value is read), then each record. */
 async function csvRows(data: AsyncIterable<Buffer | string>): Promise<Rows> {
   const decoded = await decodeSource(data);
-  if (!decoded.head.trim()) throw Problem.badRequest('The file is empty; nothing was imported.');
+  if (!decoded.head.trim()) throw Problem.badRequest('Filen er tom; ingenting ble importert.');
   // Old Mac exports end lines with CR alone: read them as line breaks (a file whose first line ends
   // in CR without LF has no LF at all, or it would not be CR-only).
   const crOnly = decoded.head.includes('\r') && !decoded.head.includes('\n');
@@ -118,7 +118,7 @@ async function csvRows(data: AsyncIterable<Buffer | string>): Promise<Rows> {
             }
             if (rec.every((v) => v.trim() === '')) continue; // trailing ";;;;" lines from spreadsheets
             if (rec.length !== width) {
-              batch.push({ row: n, problem: { row: n, field: 'row', message: `row has ${rec.length} fields, the header has ${width}` } });
+              batch.push({ row: n, problem: { row: n, field: 'row', message: `raden har ${rec.length} felt, overskriftslinjen har ${width}` } });
               continue;
             }
             batch.push({ row: n, rec });
@@ -129,7 +129,7 @@ async function csvRows(data: AsyncIterable<Buffer | string>): Promise<Rows> {
     } catch (err: any) {
       throw asFileProblem(err);
     }
-    if (n === 0) throw Problem.badRequest('The file is empty; nothing was imported.');
+    if (n === 0) throw Problem.badRequest('Filen er tom; ingenting ble importert.');
   }
   return { batches: batches(), index, warnings, format: 'csv', get encoding() { return decoded.encoding; }, delimiter } as Rows;
 }
@@ -141,7 +141,7 @@ async function* crToLf(text: AsyncIterable<string>): AsyncGenerator<string> {
 function asFileProblem(err: any): Problem {
   if (err instanceof Problem) return err;
   if (typeof err?.code === 'string' && err.code.startsWith('CSV_')) {
-    return Problem.badRequest(`The file is not valid CSV: ${String(err.message).replace(/\.$/, '')}; nothing was imported.`);
+    return Problem.badRequest(`Filen er ikke gyldig CSV (${String(err.message).replace(/\.$/, '')}); ingenting ble importert.`);
   }
   return err;
 }
@@ -150,22 +150,22 @@ function mapHeader(header: string[], warnings: string[], index: Partial<Record<I
   header.forEach((raw, i) => {
     const name = raw.replace(/^\uFEFF/, '').trim();
     if (isNationalIdHeader(name)) {
-      warnings.push(`column "${name}" looks like a national identity number; it was dropped and none of its values were read or stored`);
+      warnings.push(`kolonnen «${name}» ser ut til å være fødselsnummer; den ble fjernet, og ingen av verdiene ble lest eller lagret`);
       return;
     }
     const f = fieldForHeader(name);
     if (!f) {
-      if (name) warnings.push(`column "${name.slice(0, 60)}" is not a register field and was ignored`);
+      if (name) warnings.push(`kolonnen «${name.slice(0, 60)}» er ikke et felt i registeret og ble hoppet over`);
       return;
     }
-    if (index[f] !== undefined) { warnings.push(`column "${name}" repeats ${f}; the first such column was used`); return; }
+    if (index[f] !== undefined) { warnings.push(`kolonnen «${name}» gjentar ${f}; den første slike kolonnen ble brukt`); return; }
     index[f] = i;
   });
   const missing = REQUIRED.filter(([f]) => index[f] === undefined);
   if (missing.length) {
     throw Problem.badRequest(
-      `The file has no ${missing.map(([, h]) => h).join(', ')} column${missing.length > 1 ? 's' : ''}; is it a member register CSV with a header line? Nothing was imported.`,
-      missing.map(([f]) => ({ field: f, message: `no ${f} column`, row: 1 })),
+      `Filen mangler ${missing.length > 1 ? 'kolonnene' : 'kolonnen'} ${missing.map(([, h]) => h).join(', ')}; er det en CSV-fil fra medlemsregisteret med overskriftslinje? Ingenting ble importert.`,
+      missing.map(([f]) => ({ field: f, message: `kolonnen ${f} mangler`, row: 1 })),
     );
   }
   return header.length;
@@ -179,11 +179,11 @@ function recordRows(records: Iterable<unknown> | AsyncIterable<unknown>): Rows {
     let f = seen.get(k);
     if (f !== undefined) return f;
     if (isNationalIdHeader(k)) {
-      warnings.push(`field "${k}" looks like a national identity number; it was dropped and none of its values were read or stored`);
+      warnings.push(`feltet «${k}» ser ut til å være fødselsnummer; det ble fjernet, og ingen av verdiene ble lest eller lagret`);
       f = null;
     } else {
       f = fieldForHeader(k) ?? null;
-      if (!f) warnings.push(`field "${k.slice(0, 60)}" is not a register field and was ignored`);
+      if (!f) warnings.push(`feltet «${k.slice(0, 60)}» er ikke et felt i registeret og ble hoppet over`);
     }
     seen.set(k, f);
     return f;
@@ -194,7 +194,7 @@ function recordRows(records: Iterable<unknown> | AsyncIterable<unknown>): Rows {
     for await (const rec of records as AsyncIterable<unknown>) {
       n++;
       if (!rec || typeof rec !== 'object' || Array.isArray(rec)) {
-        batch.push({ row: n, problem: { row: n, field: 'row', message: 'a member must be an object' } });
+        batch.push({ row: n, problem: { row: n, field: 'row', message: 'et medlem må være et objekt' } });
       } else {
         const values: Partial<Record<ImportField, string>> = {};
         for (const [k, v] of Object.entries(rec as Record<string, unknown>)) {
@@ -308,7 +308,7 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
     for (const d of merged.duplicates) {
       for (const row of d.rows) {
         if (errors.length < maxListed) {
-          errors.push({ row, field: 'member_number', message: `member number ${d.memberNumber} appears in more than one row (rows ${d.rows.join(', ')}); none of them was imported` });
+          errors.push({ row, field: 'member_number', message: `medlemsnummer ${d.memberNumber} står i mer enn én rad (rad ${d.rows.join(', ')}); ingen av dem ble importert` });
         }
       }
     }
@@ -325,7 +325,7 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
     };
     const listed = errors.length;
     const totalErrorsKnown = rejected;
-    if (listed >= maxListed) report.warnings.push(`only the first ${maxListed} errors are listed; ${totalErrorsKnown} rows were rejected in all`);
+    if (listed >= maxListed) report.warnings.push(`bare de første ${maxListed} feilene er listet; i alt ble ${totalErrorsKnown} rader avvist`);
 
     await audit(client, {
       staff: opts.staff,

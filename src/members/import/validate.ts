@@ -88,7 +88,7 @@ class RowCtx {
     const raw = this.text(f);
     if (raw === undefined || raw === '') return null;
     const v = parse(raw);
-    if (v === undefined) { this.err(f, `${f} "${raw.slice(0, 40)}" is not one of ${what}`); return null; }
+    if (v === undefined) { this.err(f, `${f} «${raw.slice(0, 40)}» er ikke en av ${what}`); return null; }
     this.given |= bit;
     return v;
   }
@@ -96,7 +96,7 @@ class RowCtx {
     const raw = this.text(f);
     if (!raw) return null;
     const d = parseDate(raw);
-    if (!d) { this.err(f, `${f} is not a date (YYYY-MM-DD or DD.MM.YYYY)`); return null; }
+    if (!d) { this.err(f, `${f} er ikke en dato (ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ)`); return null; }
     this.given |= bit;
     return d;
   }
@@ -123,15 +123,15 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
   if (c.errors.length) return { errors: c.errors };
 
   const memberNumber = c.text('member_number') ?? '';
-  if (!memberNumber) c.err('member_number', 'member_number is missing');
-  else if (!MEMBER_NUMBER.test(memberNumber)) c.err('member_number', 'member_number must be 1–20 letters, digits or hyphens');
+  if (!memberNumber) c.err('member_number', 'member_number (medlemsnummer) mangler');
+  else if (!MEMBER_NUMBER.test(memberNumber)) c.err('member_number', 'member_number (medlemsnummer) må være 1–20 bokstaver, sifre eller bindestreker');
 
   const firstName = c.text('first_name') ?? '';
   const lastName = c.text('last_name') ?? '';
-  if (!firstName) c.err('first_name', 'first_name is required');
-  else if (firstName.length > 200) c.err('first_name', 'first_name is longer than 200 characters');
-  if (!lastName) c.err('last_name', 'last_name is required');
-  else if (lastName.length > 200) c.err('last_name', 'last_name is longer than 200 characters');
+  if (!firstName) c.err('first_name', 'first_name (fornavn) mangler');
+  else if (firstName.length > 200) c.err('first_name', 'first_name (fornavn) er lengre enn 200 tegn');
+  if (!lastName) c.err('last_name', 'last_name (etternavn) mangler');
+  else if (lastName.length > 200) c.err('last_name', 'last_name (etternavn) er lengre enn 200 tegn');
 
   let email: string | null = null;
   const rawEmail = c.text('email');
@@ -139,7 +139,7 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
     c.given |= GIVEN.email;
     if (rawEmail) {
       email = parseEmail(rawEmail) ?? null;
-      if (!email) c.err('email', 'email is not a valid email address');
+      if (!email) c.err('email', 'email (e-post) er ikke en gyldig e-postadresse');
     }
   }
 
@@ -149,7 +149,7 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
     c.given |= GIVEN.phone;
     if (rawPhone) {
       phone = normalisePhone(rawPhone) ?? null;
-      if (!phone) c.err('phone', 'phone is not a valid phone number (Norwegian numbers: 8 digits; others with +country code)');
+      if (!phone) c.err('phone', 'phone (telefon) er ikke et gyldig telefonnummer (norske numre: 8 sifre; andre med +landskode)');
     }
   }
 
@@ -158,7 +158,7 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
   if (rawStreet !== undefined) {
     c.given |= GIVEN.street;
     street = rawStreet || null;
-    if (street && street.length > 300) c.err('street', 'street is longer than 300 characters');
+    if (street && street.length > 300) c.err('street', 'street (gateadresse) er lengre enn 300 tegn');
   }
 
   let postcode: string | null = null;
@@ -170,8 +170,8 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
       // Spreadsheets drop leading zeros: 150 is 0150.
       const pc = /^\d{1,4}$/.test(rawPostcode) ? rawPostcode.padStart(4, '0') : rawPostcode;
       municipality = /^\d{4}$/.test(pc) ? ref.postcodes.get(pc) ?? null : null;
-      if (!/^\d{4}$/.test(pc)) c.err('postcode', 'postcode must be four digits');
-      else if (!municipality) c.err('postcode', `postcode ${pc} is not in the postal register`);
+      if (!/^\d{4}$/.test(pc)) c.err('postcode', 'postcode (postnummer) må være fire sifre');
+      else if (!municipality) c.err('postcode', `postnummer ${pc} finnes ikke i postnummerregisteret`);
       else postcode = pc;
     }
   }
@@ -189,18 +189,18 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
   const rawDues = c.text('dues_outstanding');
   if (rawDues) {
     const b = parseBoolean(rawDues);
-    if (b === undefined) c.err('dues_outstanding', 'dues_outstanding must be ja/nei (yes/no, true/false, 1/0)');
+    if (b === undefined) c.err('dues_outstanding', 'dues_outstanding (skylder kontingent) må være ja eller nei (eller true/false, 1/0)');
     else { dues = b; c.given |= GIVEN.dues_outstanding; }
   }
 
   const joinedAt = c.date('joined_at', GIVEN.joined_at);
   const resignedAt = c.date('resigned_at', GIVEN.resigned_at);
-  if (joinedAt && resignedAt && resignedAt < joinedAt) c.err('resigned_at', 'resigned_at is before joined_at');
+  if (joinedAt && resignedAt && resignedAt < joinedAt) c.err('resigned_at', 'resigned_at (utmeldt) er før joined_at (innmeldt)');
 
   // Status and resignation go together: a resignation date without a status means resigned.
   if (status === null && resignedAt) { status = 'resigned'; c.given |= GIVEN.status; }
-  if (status === 'active' && resignedAt) c.err('resigned_at', 'resigned_at is given but status is active');
-  if (status === 'active' && reason) c.err('resignation_reason', 'resignation_reason is given but status is active');
+  if (status === 'active' && resignedAt) c.err('resigned_at', 'resigned_at (utmeldt) er fylt ut, men status er aktiv');
+  if (status === 'active' && reason) c.err('resignation_reason', 'resignation_reason (utmeldingsgrunn) er fylt ut, men status er aktiv');
 
   let workplaceId: number | null = null;
   const rawWorkplace = c.text('workplace_org_number');
@@ -209,27 +209,27 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
   let employerOrg: string | undefined;
   if (rawEmployer) {
     employerOrg = orgNo(rawEmployer);
-    if (!isValidOrgNumber(employerOrg)) { c.err('employer_org_number', 'employer_org_number is not a valid organisation number (9 digits, mod-11 check digit)'); employerOrg = undefined; } else {
+    if (!isValidOrgNumber(employerOrg)) { c.err('employer_org_number', 'employer_org_number (arbeidsgivers organisasjonsnummer) er ikke et gyldig organisasjonsnummer (9 sifre, kontrollsiffer mod 11)'); employerOrg = undefined; } else {
       employer = ref.employers.get(employerOrg);
-      if (!employer) { c.err('employer_org_number', `no employer with organisation number ${employerOrg}`); employerOrg = undefined; }
+      if (!employer) { c.err('employer_org_number', `fant ingen arbeidsgiver med organisasjonsnummer ${employerOrg}`); employerOrg = undefined; }
     }
   }
   if (rawWorkplace !== undefined) {
     c.given |= GIVEN.workplace;
     if (rawWorkplace) {
       const org = orgNo(rawWorkplace);
-      if (!isValidOrgNumber(org)) c.err('workplace_org_number', 'workplace_org_number is not a valid organisation number (9 digits, mod-11 check digit)');
+      if (!isValidOrgNumber(org)) c.err('workplace_org_number', 'workplace_org_number (arbeidsstedets organisasjonsnummer) er ikke et gyldig organisasjonsnummer (9 sifre, kontrollsiffer mod 11)');
       else {
         const w = ref.workplaces.get(org);
-        if (!w) c.err('workplace_org_number', `no workplace with organisation number ${org}`);
-        else if (employerOrg && w.employerOrg !== employerOrg) c.err('employer_org_number', `workplace ${org} belongs to employer ${w.employerOrg}, not ${employerOrg}`);
+        if (!w) c.err('workplace_org_number', `fant ikke noe arbeidssted med organisasjonsnummer ${org}`);
+        else if (employerOrg && w.employerOrg !== employerOrg) c.err('employer_org_number', `arbeidssted ${org} hører til arbeidsgiver ${w.employerOrg}, ikke ${employerOrg}`);
         else workplaceId = w.id;
       }
     }
   } else if (employer) {
     // Only the employer: its workplace when it has exactly one.
     if (employer.workplaceIds.length === 1) { workplaceId = employer.workplaceIds[0]; c.given |= GIVEN.workplace; } else {
-      c.err('employer_org_number', `employer ${employerOrg} has ${employer.workplaceIds.length} workplaces; give the workplace (arbeidssted) org number`);
+      c.err('employer_org_number', `arbeidsgiver ${employerOrg} har ${employer.workplaceIds.length} arbeidssteder; oppgi arbeidsstedets organisasjonsnummer`);
     }
   }
 
@@ -240,7 +240,7 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
     c.given |= GIVEN.branch;
     if (rawBranch) {
       branchId = ref.branches.get(rawBranch.toUpperCase()) ?? null;
-      if (branchId === null) c.err('branch', `no branch with code ${rawBranch.slice(0, 40)}`);
+      if (branchId === null) c.err('branch', `fant ingen avdeling med koden ${rawBranch.slice(0, 40)}`);
     }
   }
   const rawClub = c.text('club');
@@ -248,10 +248,10 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
     c.given |= GIVEN.club;
     if (rawClub) {
       const club = ref.clubs.get(rawClub.toUpperCase());
-      if (!club) c.err('club', `no club with code ${rawClub.slice(0, 40)}`);
+      if (!club) c.err('club', `fant ingen klubb med koden ${rawClub.slice(0, 40)}`);
       else {
         clubId = club.id;
-        if (branchId !== null && branchId !== club.branchId) c.err('club', `club ${rawClub} does not belong to branch ${rawBranch}`);
+        if (branchId !== null && branchId !== club.branchId) c.err('club', `klubb ${rawClub} hører ikke til avdeling ${rawBranch}`);
         if (!rawBranch) { branchId = club.branchId; c.given |= GIVEN.branch; }
       }
     }
@@ -264,13 +264,13 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
     if (!rawAgreements.includes('|')) {
       // One code (or none): the common case, without splitting.
       const id = rawAgreements ? ref.agreements.get(rawAgreements.toUpperCase()) : undefined;
-      if (rawAgreements && id === undefined) c.err('agreements', `no tariff agreement with code ${rawAgreements.slice(0, 40)}`);
+      if (rawAgreements && id === undefined) c.err('agreements', `fant ingen tariffavtale med koden ${rawAgreements.slice(0, 40)}`);
       agreementIds = id === undefined ? [] : [id];
     } else {
       const ids = new Set<number>();
       for (const code of rawAgreements.split('|').map((x) => x.trim()).filter(Boolean)) {
         const id = ref.agreements.get(code.toUpperCase());
-        if (id === undefined) c.err('agreements', `no tariff agreement with code ${code.slice(0, 40)}`);
+        if (id === undefined) c.err('agreements', `fant ingen tariffavtale med koden ${code.slice(0, 40)}`);
         else ids.add(id);
       }
       agreementIds = [...ids].sort((a, b) => a - b);

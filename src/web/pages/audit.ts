@@ -3,7 +3,7 @@ import Joi from 'joi';
 import { DateTime } from 'luxon';
 import type { Hub } from '../../hub';
 import { audit } from '../../audit';
-import { AUDIT_ROLES, detailText, queryAudit, type AuditEntry } from '../../privacy';
+import { AUDIT_ROLES, categoryNames, detailText, queryAudit, type AuditEntry, type DetailNames } from '../../privacy';
 import { AUDIT_ACTION, labelOf } from '../../vocabulary';
 import { html } from '../html';
 import { page } from '../layout';
@@ -54,7 +54,7 @@ function pageLink(f: Filter, before?: number): string {
 
 const when = (iso: string) => DateTime.fromISO(iso).setZone(ZONE).toFormat('dd.MM.yyyy HH:mm:ss');
 
-function entryRow(e: AuditEntry) {
+function entryRow(e: AuditEntry, names: DetailNames) {
   const member = e.memberNumber ?? (typeof e.detail?.memberNumber === 'string' ? e.detail.memberNumber : null);
   return html`<tr data-action="${e.action}">
   <td class="nowrap">${when(e.at)}</td>
@@ -62,7 +62,7 @@ function entryRow(e: AuditEntry) {
   <td>${labelOf('auditAction', e.action)}</td>
   <td>${member ? (e.memberNumber ? html`<a href="/app/members/${encodeURIComponent(member)}">${member}</a>` : member) : '–'}</td>
   <td class="num">${e.rowCount ?? '–'}</td>
-  <td class="small">${detailText(e.detail) || '–'}</td></tr>`;
+  <td class="small">${detailText(e.detail, e.action, names) || '–'}</td></tr>`;
 }
 
 /** The audit-log page (revisjonslogg) for auditors and admins: filters, keyset paging, CSV export. */
@@ -84,6 +84,7 @@ export function registerAuditPage(router: express.Router, hub: Hub): void {
       actorUserId: f.actorUserId, action: f.action ? [f.action] : undefined, memberNumber: f.memberNumber,
       from: instant(f.from), to: instant(f.to, 1), before, limit: AUDIT_PAGE_SIZE,
     });
+    const names: DetailNames = { categories: await categoryNames(hub.db) };
     await audit(hub.db, {
       staff, action: 'audit.view', memberId: result.memberId, rowCount: result.entries.length,
       detail: { via: 'web', ...Object.fromEntries(Object.entries(q).filter(([k]) => k !== 'memberNumber')), before: before ?? null },
@@ -115,7 +116,7 @@ ${error ? html`<p class="warn" role="alert">Filteret var ugyldig og er nullstilt
 ${result.entries.length ? html`<div class="table-wrap" tabindex="0" role="region" aria-label="Oppføringer i revisjonsloggen"><table class="list" id="audit-table">
 <caption class="sr-only">Oppføringer i revisjonsloggen</caption>
 <thead><tr><th scope="col">Tid</th><th scope="col">Utført av</th><th scope="col">Handling</th><th scope="col">Medlemsnr.</th><th scope="col">Rader</th><th scope="col">Detaljer</th></tr></thead>
-<tbody>${result.entries.map(entryRow)}</tbody></table></div>` : ''}
+<tbody>${result.entries.map((e) => entryRow(e, names))}</tbody></table></div>` : ''}
 ${before || result.nextBefore ? html`<nav class="pager" aria-label="Sider">${before ? html`<a href="${pageLink(f)}">Nyeste</a>` : ''}
   ${result.nextBefore ? html`<a href="${pageLink(f, result.nextBefore)}" rel="next">Eldre oppføringer</a>` : ''}</nav>` : ''}`,
     }));

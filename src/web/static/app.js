@@ -11,7 +11,12 @@
    * @returns {BudstikkeApiError}
    */
   function apiError(status, problem) {
-    return { status: status, problem: problem || {}, message: (problem && (problem.detail || problem.title)) || ('HTTP ' + status) };
+    // A problem's title is the HTTP reason phrase in English (RFC 9457): staff read the detail, or this.
+    /** @type {Record<number, string>} */
+    var byStatus = { 400: 'Noe er feil i det du sendte', 401: 'Du er ikke logget inn', 403: 'Ingen tilgang', 404: 'Fant ikke det du ba om',
+      405: 'Ikke tillatt her', 409: 'Det går ikke nå', 413: 'For stort', 415: 'Feil format', 422: 'Kan ikke gjennomføres', 429: 'For mange forsøk',
+      500: 'Noe gikk galt', 502: 'Tjenesten svarer ikke', 503: 'Tjenesten er ikke tilgjengelig akkurat nå' };
+    return { status: status, problem: problem || {}, message: (problem && problem.detail) || byStatus[status] || ('Feil (HTTP ' + status + ')') };
   }
 
   /** @type {Budstikke['api']} */
