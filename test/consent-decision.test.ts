@@ -1,9 +1,9 @@
 import { createTestHub, type TestHub } from './helpers/hub';
-import { CHANNELS, decideBatch, reachableSql, recordConsentChange, suppress, unreachableReasonSql, type Channel } from '../src/consent';
+import { CHANNELS, decideBatch, decisionJoinSql, reachableSql, recordConsentChange, suppress, unreachableReasonSql, type Channel } from '../src/consent';
 
 /**
- * The decision's two forms (SQL for the audience builder, batch for the senders) must give the
- * same answer for every member: a generated population with every combination of status,
+ * The decision's forms (SQL as subqueries for the snapshot, SQL as joins for the preview, batch for
+ * the senders) must give the same answer for every member: a generated population with every combination of status,
  * missing / blank / suppressed / lifted addresses and explicit choices (none, granted,
  * withdrawn) on every category × channel, plus randomly mixed members.
  */
@@ -27,7 +27,7 @@ const STATUS = ['active', 'resigned'] as const;
 type Choice = 'none' | 'granted' | 'withdrawn' | 'random';
 const CHOICES: Choice[] = ['none', 'granted', 'withdrawn', 'random'];
 
-test('reachableSql, unreachableReasonSql and decideBatch agree for every member, category and channel', async () => {
+test('reachableSql, unreachableReasonSql, decisionJoinSql and decideBatch agree for every member, category and channel', async () => {
   const db = t.hub.db;
   // An edge: a category that used to be declinable, with withdrawals on record, is now mandatory.
   await db.query(`INSERT INTO message_categories (code, name_nb, legal_basis, declinable, default_on, channels)
@@ -86,7 +86,20 @@ test('reachableSql, unreachableReasonSql and decideBatch agree for every member,
   let compared = 0;
   for (const opts of [{}, { includeResigned: true }]) {
     for (const code of codes) {
+      // The join form, all three channels joined in one query (as the preview joins its channels).
+      const dj = decisionJoinSql('m', '$2', CHANNELS, opts);
+      const joined = await db.many(
+        `SELECT m.id, ${CHANNELS.map((ch) => `${dj.reachable(ch)} AS ok_${ch}, ${dj.reason(ch)} AS reason_${ch}`).join(', ')}
+           FROM members m ${dj.joins} WHERE m.id = ANY ($1::bigint[])`, [members, code]);
+      // The joins are on unique keys: still one row per member.
+      expect(joined).toHaveLength(members.length);
+      const joinedById = new Map(joined.map((r) => [r.id as number, r]));
       for (const ch of CHANNELS) {
+        // …and one channel joined alone.
+        const dj1 = decisionJoinSql('m', '$2', [ch], opts);
+        const alone = new Map((await db.many(
+          `SELECT m.id, ${dj1.reachable(ch)} AS ok, ${dj1.reason(ch)} AS reason FROM members m ${dj1.joins} WHERE m.id = ANY ($1::bigint[])`,
+          [members, code])).map((r) => [r.id as number, r]));
         const sql = await db.many(
           `SELECT m.id, ${reachableSql('m', '$2', ch, opts)} AS ok, ${unreachableReasonSql('m', '$2', ch, opts)} AS reason
              FROM members m WHERE m.id = ANY ($1::bigint[])`, [members, code]);
@@ -103,6 +116,10 @@ test('reachableSql, unreachableReasonSql and decideBatch agree for every member,
           expect({ label, allowed: b.allowed, reason: b.reason }).toEqual({ label, allowed: r.ok, reason: r.reason });
           expect({ label, reasonNullIffOk: r.reason === null }).toEqual({ label, reasonNullIffOk: r.ok });
           expect({ label, inSet: set.has(r.id) }).toEqual({ label, inSet: r.ok });
+          const j = joinedById.get(r.id)!;
+          expect({ label, joined: [j[`ok_${ch}`], j[`reason_${ch}`]] }).toEqual({ label, joined: [r.ok, r.reason] });
+          const a = alone.get(r.id)!;
+          expect({ label, alone: [a.ok, a.reason] }).toEqual({ label, alone: [r.ok, r.reason] });
           if (b.allowed) expect(b.address).toBeTruthy();
           const key = r.reason ?? 'allowed';
           counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -151,4 +168,12 @@ test('the set form plans as joins (no per-member loop in Node, one query)', asyn
   const plan = await t.hub.db.many(`EXPLAIN SELECT m.id FROM members m WHERE ${reachableSql('m', '$1', 'email')}`.replaceAll('$1', "'newsletter'"));
   const text = plan.map((r) => r['QUERY PLAN']).join('\n');
   expect(text).toMatch(/Anti Join/);
+});
+
+test('the join form is plain joins: no subquery is evaluated per member', async () => {
+  const dj = decisionJoinSql('m', '$1', CHANNELS);
+  const plan = await t.hub.db.many(`EXPLAIN SELECT m.id, ${CHANNELS.map((ch) => dj.reachable(ch)).join(', ')} FROM members m ${dj.joins}`.replaceAll('$1', "'newsletter'"));
+  const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+  expect(text).not.toMatch(/SubPlan/);
+  expect(text).toMatch(/Left Join/);
 });

@@ -1,7 +1,7 @@
 import { createTestHub, startApi, type TestHub } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
 import { unsubscribeUrl } from '../src/consent';
-import { UnsubscribeWriter } from '../src/consent/group-commit';
+import { UnsubscribeWriter, splitByMember } from '../src/consent/group-commit';
 
 /** Group commit of unsubscribes (src/consent/group-commit.ts): many requests, one commit, each answered after it. */
 
@@ -57,4 +57,25 @@ test('a batch that fails is retried request by request: the good ones commit, th
   const results = await Promise.allSettled([w.record(change(blocker.id)), w.record(change(good.id)), w.record(bad)]);
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
   expect(await ledger([good.id])).toBe(1);
+});
+
+test('requests that arrive together are committed together, split over the free connections', async () => {
+  const ms = await Promise.all(Array.from({ length: 10 }, (_, i) => insertMember(t.hub.db, { memberNumber: `GCS${i}`, email: `gcs${i}@example.no` })));
+  const ids = ms.map((m) => m.id);
+  const w = new UnsubscribeWriter(t.hub.db, { maxInFlight: 2 });
+  const results = await Promise.all(ms.map((m) => w.record(change(m.id))));
+  expect(results.every((r) => r.found && r.eventId !== null)).toBe(true);
+  // One transaction per commit: two commits of five, not one alone and nine after it.
+  const commits = await t.hub.db.many('SELECT xmin::text AS tx, count(*)::int AS n FROM consent_events WHERE member_id = ANY($1) GROUP BY 1', [ids]);
+  expect(commits.map((c) => c.n).sort()).toEqual([5, 5]);
+});
+
+test('a split keeps member-id order and never cuts one member\'s requests apart', () => {
+  const req = (memberId: number, k: number) => ({ u: { memberId }, k });
+  const items = [req(5, 0), req(3, 1), req(3, 2), req(3, 3), req(9, 4), req(1, 5)];
+  const runs = splitByMember(items, 2);
+  expect(runs.map((r) => r.map((x) => x.k))).toEqual([[5, 1, 2, 3], [0, 4]]);
+  expect(splitByMember(items, 1)).toHaveLength(1);
+  expect(splitByMember([req(7, 0), req(7, 1), req(7, 2)], 2)).toHaveLength(1);
+  expect(splitByMember(items, 10).flat().map((x) => x.k)).toEqual([5, 1, 2, 3, 0, 4]);
 });

@@ -14,8 +14,11 @@ import type { Queryable } from '../db';
  *     (C, X) and C is on by default. A withdrawn row on a category that has since become
  *     non-declinable does not count (non-declinable means "always").
  *
- * Two forms, proven to agree by test/consent-decision.test.ts over a generated population:
- *  - `reachableSql` / `unreachableReasonSql`: SQL text for set-based queries (audience builder);
+ * Three forms, proven to agree by test/consent-decision.test.ts over a generated population:
+ *  - `reachableSql` / `unreachableReasonSql`: SQL text for set-based queries (snapshot, ballots);
+ *  - `decisionJoinSql`: the same rules over LEFT JOINed facts (the category row, the member's
+ *    suppression and consent_state row per channel), for a query that reads its audience once
+ *    and wants the decision computed in the parallel workers (the audience preview);
  *  - `decideBatch`: one query for the raw facts of up to 1000 members, then `decideFacts` in
  *    TypeScript — deliberately a separate code path from the SQL form.
  * The reason codes, in the order they are checked: channel_not_allowed, inactive, no_address,
@@ -57,31 +60,36 @@ function assertCategoryExpr(s: string): void {
   }
 }
 
-/** The parts of the decision as SQL conditions, each true when that rule is satisfied. */
-function parts(m: string, cat: string, channel: Channel, opts: DecisionOptions) {
+/** The six rules as SQL conditions, each true (never NULL) when that rule is satisfied. */
+interface Parts { channelAllowed: string; active: string; hasAddress: string; notSuppressed: string; notOptedOut: string; consented: string }
+
+/** Rules 2 and 3 read only the member row: the same text in both SQL forms. */
+function memberParts(m: string, c: string, channel: Channel, opts: DecisionOptions): Pick<Parts, 'active' | 'hasAddress'> {
+  const active = opts.includeResigned
+    ? `(${m}.status = 'active' OR (${m}.status = 'resigned' AND ${c} = 'service'))`
+    : `${m}.status = 'active'`;
+  const hasAddress = channel === 'email' ? `(${m}.email IS NOT NULL AND btrim(${m}.email) <> '')`
+    : channel === 'sms' ? `${m}.phone IS NOT NULL`
+      : `(${m}.street IS NOT NULL AND btrim(${m}.street) <> '' AND ${m}.postcode IS NOT NULL)`;
+  return { active, hasAddress };
+}
+
+/** The address a suppression row matches, as an SQL expression over the member row (null for letters: never suppressed). */
+function suppressionKey(m: string, channel: Channel): string | null {
+  return channel === 'email' ? `lower(btrim(${m}.email))` : channel === 'sms' ? `${m}.phone` : null;
+}
+
+/** The parts of the decision as correlated EXISTS / NOT EXISTS conditions (the set form). */
+function parts(m: string, cat: string, channel: Channel, opts: DecisionOptions): Parts {
   assertIdent(m, 'memberAlias');
   assertCategoryExpr(cat);
   assertChannel(channel);
   const c = `(${cat})::text`;
-  const active = opts.includeResigned
-    ? `(${m}.status = 'active' OR (${m}.status = 'resigned' AND ${c} = 'service'))`
-    : `${m}.status = 'active'`;
+  const { active, hasAddress } = memberParts(m, c, channel, opts);
   const channelAllowed = `EXISTS (SELECT 1 FROM message_categories mc_a WHERE mc_a.code = ${c} AND '${channel}' = ANY (mc_a.channels))`;
-  let hasAddress: string;
-  let notSuppressed: string;
-  switch (channel) {
-    case 'email':
-      hasAddress = `(${m}.email IS NOT NULL AND btrim(${m}.email) <> '')`;
-      notSuppressed = `NOT EXISTS (SELECT 1 FROM suppressions sp WHERE sp.channel = 'email' AND sp.address = lower(btrim(${m}.email)) AND sp.lifted_at IS NULL)`;
-      break;
-    case 'sms':
-      hasAddress = `${m}.phone IS NOT NULL`;
-      notSuppressed = `NOT EXISTS (SELECT 1 FROM suppressions sp WHERE sp.channel = 'sms' AND sp.address = ${m}.phone AND sp.lifted_at IS NULL)`;
-      break;
-    default:
-      hasAddress = `(${m}.street IS NOT NULL AND btrim(${m}.street) <> '' AND ${m}.postcode IS NOT NULL)`;
-      notSuppressed = 'TRUE';
-  }
+  const key = suppressionKey(m, channel);
+  const notSuppressed = key === null ? 'TRUE'
+    : `NOT EXISTS (SELECT 1 FROM suppressions sp WHERE sp.channel = '${channel}' AND sp.address = ${key} AND sp.lifted_at IS NULL)`;
   // Declined: an explicit withdrawal on a category that can be declined.
   const notOptedOut = `NOT EXISTS (SELECT 1 FROM consent_state cs_o JOIN message_categories mc_o ON mc_o.code = cs_o.category
       WHERE cs_o.member_id = ${m}.id AND cs_o.category = ${c} AND cs_o.channel = '${channel}' AND NOT cs_o.granted AND mc_o.declinable)`;
@@ -91,21 +99,11 @@ function parts(m: string, cat: string, channel: Channel, opts: DecisionOptions) 
   return { active, channelAllowed, hasAddress, notSuppressed, notOptedOut, consented };
 }
 
-/**
- * SQL boolean: member `memberAlias` may be sent the category in `categoryParam` (a placeholder
- * such as `$2`, or a column such as `c.code`) on `channel`. A conjunction of EXISTS / NOT EXISTS
- * so that, at the top level of a WHERE, PostgreSQL plans it as semi/anti joins (hash joins over
- * a million members in one pass).
- */
-export function reachableSql(memberAlias: string, categoryParam: string, channel: Channel, opts: DecisionOptions = {}): string {
-  const p = parts(memberAlias, categoryParam, channel, opts);
-  return `(${p.channelAllowed} AND ${p.active} AND ${p.hasAddress} AND ${p.notSuppressed} AND ${p.notOptedOut} AND ${p.consented})`;
-}
+const allOf = (p: Parts) =>
+  `(${p.channelAllowed} AND ${p.active} AND ${p.hasAddress} AND ${p.notSuppressed} AND ${p.notOptedOut} AND ${p.consented})`;
 
-/** SQL text expression: NULL when reachable, else the first failing reason (see the module comment). */
-export function unreachableReasonSql(memberAlias: string, categoryParam: string, channel: Channel, opts: DecisionOptions = {}): string {
-  const p = parts(memberAlias, categoryParam, channel, opts);
-  return `(CASE
+/** NULL when every rule holds, else the first failing one's reason code (the order of the module comment). */
+const firstFailing = (p: Parts) => `(CASE
     WHEN NOT ${p.channelAllowed} THEN 'channel_not_allowed'
     WHEN NOT ${p.active} THEN 'inactive'
     WHEN NOT ${p.hasAddress} THEN 'no_address'
@@ -113,6 +111,79 @@ export function unreachableReasonSql(memberAlias: string, categoryParam: string,
     WHEN NOT ${p.notOptedOut} THEN 'opted_out'
     WHEN NOT ${p.consented} THEN 'no_consent'
     ELSE NULL END)`;
+
+/**
+ * SQL boolean: member `memberAlias` may be sent the category in `categoryParam` (a placeholder
+ * such as `$2`, or a column such as `c.code`) on `channel`. A conjunction of EXISTS / NOT EXISTS
+ * so that, at the top level of a WHERE, PostgreSQL plans it as semi/anti joins (hash joins over
+ * a million members in one pass).
+ */
+export function reachableSql(memberAlias: string, categoryParam: string, channel: Channel, opts: DecisionOptions = {}): string {
+  return allOf(parts(memberAlias, categoryParam, channel, opts));
+}
+
+/** SQL text expression: NULL when reachable, else the first failing reason (see the module comment). */
+export function unreachableReasonSql(memberAlias: string, categoryParam: string, channel: Channel, opts: DecisionOptions = {}): string {
+  return firstFailing(parts(memberAlias, categoryParam, channel, opts));
+}
+
+/** The decision in join form (`decisionJoinSql`). */
+export interface DecisionJoin {
+  /**
+   * LEFT JOINs to write right after the FROM item `memberAlias` (a `members` row): per channel
+   * the member's active suppression, withdrawal and grant. Each is on a unique key
+   * (suppressions_active, consent_state's primary key), so none adds a row: the query keeps one
+   * row per member.
+   */
+  joins: string;
+  /** SQL boolean over the joined rows: exactly `reachableSql` for this channel. */
+  reachable: (channel: Channel) => string;
+  /** SQL text over the joined rows: exactly `unreachableReasonSql` for this channel. */
+  reason: (channel: Channel) => string;
+}
+
+/**
+ * The same decision over LEFT JOINed facts instead of correlated subqueries, for `channels`.
+ * Why a third form: in a select list the EXISTS form becomes hashed SubPlans, which PostgreSQL
+ * evaluates above the Gather, serially in the leader; as joins on unique keys the lookups are
+ * hash joins and the rules plain expressions, computed in the parallel workers. The category's
+ * facts stay uncorrelated EXISTS (InitPlans: evaluated once, passed to the workers), and they
+ * gate the consent joins: a withdrawal is read only for a declinable category, a grant only for
+ * a category that needs one, so the other join's scan does not run at all.
+ * Aliases `dj_*` are taken. `categoryParam` as for `reachableSql`.
+ */
+export function decisionJoinSql(memberAlias: string, categoryParam: string, channels: readonly Channel[], opts: DecisionOptions = {}): DecisionJoin {
+  const m = memberAlias;
+  assertIdent(m, 'memberAlias');
+  assertCategoryExpr(categoryParam);
+  channels.forEach((ch) => assertChannel(ch));
+  if (new Set(channels).size !== channels.length) throw new Error('channels must be distinct');
+  const c = `(${categoryParam})::text`;
+  const declinable = `EXISTS (SELECT 1 FROM message_categories mc_o WHERE mc_o.code = ${c} AND mc_o.declinable)`;
+  const needsNoGrant = `EXISTS (SELECT 1 FROM message_categories mc_d WHERE mc_d.code = ${c} AND (mc_d.default_on OR NOT mc_d.declinable))`;
+  const joins: string[] = [];
+  for (const ch of channels) {
+    const key = suppressionKey(m, ch);
+    if (key !== null) joins.push(`LEFT JOIN suppressions dj_sp_${ch} ON dj_sp_${ch}.channel = '${ch}' AND dj_sp_${ch}.address = ${key} AND dj_sp_${ch}.lifted_at IS NULL`);
+    // The gate is inside the subquery: a pseudo-constant there stops the scan itself (One-Time Filter).
+    const cs = (a: string, cond: string) => `LEFT JOIN (SELECT ${a}.member_id FROM consent_state ${a}
+       WHERE ${a}.category = ${c} AND ${a}.channel = '${ch}' AND ${cond}) ${a} ON ${a}.member_id = ${m}.id`;
+    joins.push(cs(`dj_wd_${ch}`, `NOT dj_wd_${ch}.granted AND ${declinable}`));
+    joins.push(cs(`dj_gr_${ch}`, `dj_gr_${ch}.granted AND NOT ${needsNoGrant}`));
+  }
+  const partsOf = (ch: Channel): Parts => {
+    if (!channels.includes(ch)) throw new Error(`channel ${ch} was not joined`);
+    return {
+      ...memberParts(m, c, ch, opts),
+      channelAllowed: `EXISTS (SELECT 1 FROM message_categories mc_a WHERE mc_a.code = ${c} AND '${ch}' = ANY (mc_a.channels))`,
+      notSuppressed: suppressionKey(m, ch) === null ? 'TRUE' : `dj_sp_${ch}.id IS NULL`,
+      // Declined: a withdrawal (joined only when the category can be declined).
+      notOptedOut: `dj_wd_${ch}.member_id IS NULL`,
+      // Needs no grant, or has one (joined only when one is needed).
+      consented: `(${needsNoGrant} OR dj_gr_${ch}.member_id IS NOT NULL)`,
+    };
+  };
+  return { joins: joins.join('\n    '), reachable: (ch) => allOf(partsOf(ch)), reason: (ch) => firstFailing(partsOf(ch)) };
 }
 
 /** The raw facts about one member that the decision needs (what decideBatch's query fetches). */

@@ -11,7 +11,15 @@ import type { Channel } from './decision';
  * arrive while a commit is in flight wait for the next one, and each commit carries all of them:
  * ONE statement (its own transaction) calls `consent_record` once per request, in member-id
  * order, and every request is answered only after that statement has committed. Under light load
- * a request finds no commit in flight and goes alone at once: no timer, no added latency.
+ * a request finds no commit in flight and goes at once: no timer, no added latency.
+ *
+ * Requests that arrive together go together, split over the free connections. The commit is
+ * started from `setImmediate`, i.e. after the event loop has read every request that arrived in
+ * the same poll (the members' clients send in bursts), not from the first one's handler; what is
+ * waiting then is cut into one contiguous run of member ids per free connection, so a burst of
+ * twenty is two commits of ten running side by side on two backends instead of one alone, one
+ * alone and eighteen in one backend after them (the burst's last answer waited for all of that:
+ * the p99 at 500 requests/s). A member's requests are never cut apart.
  *
  * Rules kept from the single-request path: `consent_record` (migration 010) writes the ledger
  * row and the state under the member's advisory lock, so two identical changes (a double click,
@@ -56,6 +64,7 @@ interface Pending { u: Unsubscribe; resolve: (r: UnsubscribeResult) => void; rej
 export class UnsubscribeWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
+  private scheduled = false;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
@@ -68,21 +77,28 @@ export class UnsubscribeWriter {
   record(u: Unsubscribe): Promise<UnsubscribeResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ u, resolve, reject });
-      this.pump();
+      this.schedule();
     });
   }
 
+  /** Starts commits after the requests of the current poll are read (see the module comment). */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => { this.scheduled = false; this.pump(); });
+  }
+
   private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+    const free = this.maxInFlight - this.inFlight;
+    if (free <= 0 || this.queue.length === 0) return;
+    const taken = this.queue.splice(0, this.maxBatch * free);
+    for (const batch of splitByMember(taken, free)) {
       this.inFlight++;
-      this.commit(batch).finally(() => { this.inFlight--; this.pump(); });
+      this.commit(batch).finally(() => { this.inFlight--; this.schedule(); });
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
-    // Member-id order (stable, so a member's own requests keep their order): the lock order.
-    const sorted = batch.map((p, k) => ({ p, k })).sort((a, b) => a.p.u.memberId - b.p.u.memberId || a.k - b.k).map((x) => x.p);
+  private async commit(sorted: Pending[]): Promise<void> {
     try {
       const results = await this.run(sorted.map((p) => p.u));
       sorted.forEach((p, k) => p.resolve(results[k]));
@@ -104,6 +120,23 @@ export class UnsubscribeWriter {
     for (const r of rows) out[Number(r.i) - 1] = { found: true, language: r.language ?? null, eventId: r.event_id ?? null };
     return out;
   }
+}
+
+/**
+ * Member-id order (stable, so a member's own requests keep their order: the lock order), cut into
+ * at most `parts` contiguous runs of about equal size; a member's requests stay in one run.
+ */
+export function splitByMember<T extends { u: { memberId: number } }>(items: T[], parts: number): T[][] {
+  const sorted = items.map((p, k) => ({ p, k })).sort((a, b) => a.p.u.memberId - b.p.u.memberId || a.k - b.k).map((x) => x.p);
+  const runs: T[][] = [];
+  const size = Math.ceil(sorted.length / Math.max(1, parts));
+  let run: T[] = [];
+  for (const p of sorted) {
+    if (run.length >= size && p.u.memberId !== run[run.length - 1].u.memberId && runs.length < parts - 1) { runs.push(run); run = []; }
+    run.push(p);
+  }
+  if (run.length) runs.push(run);
+  return runs;
 }
 
 const writers = new WeakMap<Db, UnsubscribeWriter>();

@@ -9,8 +9,8 @@ import { mountProviderWebhooks } from './webhooks';
  * provider webhooks. Other areas import only from here.
  */
 export {
-  reachableSql, unreachableReasonSql, decideBatch, decideFacts, preferredChannelSql, CHANNELS,
-  type Channel, type Decision, type DecisionOptions, type UnreachableReason, type MemberFacts, type CategoryFacts,
+  reachableSql, unreachableReasonSql, decisionJoinSql, decideBatch, decideFacts, preferredChannelSql, CHANNELS,
+  type Channel, type Decision, type DecisionJoin, type DecisionOptions, type UnreachableReason, type MemberFacts, type CategoryFacts,
 } from './decision';
 export { recordConsentChange, CONSENT_SOURCES, type ConsentChange, type ConsentChangeResult, type ConsentSource } from './ledger';
 export { suppress, normaliseAddress, type SuppressionChannel, type SuppressionReason } from './suppressions';

@@ -1,4 +1,4 @@
-import { labelOf } from '../../vocabulary';
+import { labelOf, valuesOf, type VocabularyName } from '../../vocabulary';
 import type express from 'express';
 import type { Hub } from '../../hub';
 import type { Role } from '../../auth';
@@ -8,7 +8,12 @@ import { errorPage, requireStaff, sessionOf } from '../auth-pages';
 
 type Shell = { valid?: (req: express.Request) => boolean; path: string; current: string; title: string; roles: Role[] | 'all'; scripts: string[]; body: (req: express.Request) => Html };
 
-const CHANNEL_OPTIONS = html`<option value="">Ingen</option><option value="email">E-post</option><option value="sms">SMS</option><option value="letter">Brev</option>`;
+/** A list's options from the one vocabulary: its values in their order, named in bokmål. */
+function vocabOptions(name: VocabularyName, selected?: string): Html {
+  return html`${valuesOf(name).map((v) => html`<option value="${v}"${v === selected ? html` selected` : ''}>${labelOf(name, v)}</option>`)}`;
+}
+
+const CHANNEL_OPTIONS = html`<option value="">Ingen</option>${vocabOptions('channel')}`;
 
 function select(id: string, label: string, opts: { source?: string; extra?: Html; multiple?: boolean } = {}): Html {
   // A list of several values can be turned around: "everyone except the chosen" (NOT).
@@ -65,8 +70,8 @@ const SHELLS: Shell[] = [
   <p class="small muted">Medlemsstatus gjelder alltid.</p></div>
 </div>
 <div class="grid3">
-  ${select('f-status', 'Medlemsstatus', { extra: html`<option value="">Alle</option><option value="active" selected>Aktiv</option><option value="resigned">Utmeldt</option>` })}
-  ${select('f-mcategory', 'Medlemskategori', { multiple: true, extra: html`<option value="employee">Arbeidstaker</option><option value="self_employed">Selvstendig</option><option value="apprentice">Lærling</option><option value="student">Student</option><option value="pupil">Elev</option><option value="pensioner">Pensjonist</option>` })}
+  ${select('f-status', 'Medlemsstatus', { extra: html`<option value="">Alle</option>${vocabOptions('memberStatus', 'active')}` })}
+  ${select('f-mcategory', 'Medlemskategori', { multiple: true, extra: vocabOptions('membershipCategory') })}
   ${select('f-county', 'Fylke', { source: 'counties', multiple: true, extra: html`` })}
   ${select('f-municipality', 'Kommune', { source: 'municipalities', multiple: true, extra: html`` })}
   ${select('f-employer', 'Arbeidsgiver', { source: 'employers', multiple: true, extra: html`` })}
@@ -74,8 +79,8 @@ const SHELLS: Shell[] = [
   ${select('f-agreement', 'Tariffavtale', { source: 'agreements', multiple: true, extra: html`` })}
   ${select('f-branch', 'Avdeling', { source: 'branches', multiple: true, extra: html`` })}
   ${select('f-club', 'Klubb', { source: 'clubs', multiple: true, extra: html`` })}
-  ${select('f-role', 'Tillitsverv', { multiple: true, extra: html`<option value="shop_steward">Tillitsvalgt</option><option value="chief_shop_steward">Hovedtillitsvalgt</option><option value="safety_rep">Verneombud</option><option value="branch_board">Avdelingsstyre</option><option value="club_board">Klubbstyre</option>` })}
-  ${select('f-language', 'Språk', { multiple: true, extra: html`<option value="nb">Bokmål</option><option value="nn">Nynorsk</option><option value="en">Engelsk</option>` })}
+  ${select('f-role', 'Tillitsverv', { multiple: true, extra: vocabOptions('memberRole') })}
+  ${select('f-language', 'Språk', { multiple: true, extra: vocabOptions('language') })}
   <div class="field"><label for="f-joined-after">Innmeldt etter</label><input id="f-joined-after" type="date"></div>
 </div>
 </fieldset>

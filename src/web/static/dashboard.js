@@ -349,7 +349,9 @@
   /** @param {string} act @param {HTMLButtonElement} btn */
   function run(act, btn) {
       if (!detailEl) return;
-      var out = B.byId('action-result');
+      // The poll re-renders the detail (and #action-result) while a slow action runs: the answer
+      // goes into the element on the page when it arrives, not the one there when it was asked.
+      var out = function () { return B.byId('action-result'); };
       btn.disabled = true;
       actionKeys[act] = actionKeys[act] || Array.from(crypto.getRandomValues(new Uint8Array(10)), function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
       var body = act === 'launch' || act === 'approve' ? { idempotencyKey: actionKeys[act] } : {};
@@ -359,10 +361,11 @@
           : (act === 'launch' || act === 'approve') && c.state === 'scheduled' ? (act === 'approve' ? 'Godkjent. ' : '') + 'Planlagt til ' + B.dt(c.sendAt) + '.'
             : act === 'retry' || act === 'in-doubt/send-again' ? B.num(r.requeued || 0) + ' meldinger sendes på nytt.'
               : /** @type {Record<string, string>} */ ({ approve: 'Godkjent og startet.', launch: 'Startet.', pause: 'Pauset.', resume: 'Fortsetter.', cancel: 'Avbrutt.' })[act];
-        out.className = r && r.approvalRequired ? 'warn' : 'ok';
-        out.textContent = text;
+        var el = out();
+        el.className = r && r.approvalRequired ? 'warn' : 'ok';
+        el.textContent = text;
         return pollDetail();
-      }).catch(function (err) { btn.disabled = false; B.showError(out, err); });
+      }).catch(function (err) { btn.disabled = false; B.showError(out(), err); });
   }
 
   // ---- chart: outcomes over time (SVG, cumulative per state) ----
