@@ -13,13 +13,13 @@ import type { Channel } from './decision';
  * order, and every request is answered only after that statement has committed. Under light load
  * a request finds no commit in flight and goes at once: no timer, no added latency.
  *
- * Requests that arrive together go together, split over the free connections. The commit is
- * started from `setImmediate`, i.e. after the event loop has read every request that arrived in
- * the same poll (the members' clients send in bursts), not from the first one's handler; what is
- * waiting then is cut into one contiguous run of member ids per free connection, so a burst of
- * twenty is two commits of ten running side by side on two backends instead of one alone, one
- * alone and eighteen in one backend after them (the burst's last answer waited for all of that:
- * the p99 at 500 requests/s). A member's requests are never cut apart.
+ * Requests that arrive together go together. The commit is started from `setImmediate`, i.e.
+ * after the event loop has read every request that arrived in the same poll (the members'
+ * clients send in bursts), not from the first one's handler. A burst (≤ SPLIT_MAX) that finds no
+ * commit in flight is cut into one contiguous run of member ids per free connection, so twenty
+ * at once are two commits of ten side by side on two backends instead of one alone, one alone
+ * and eighteen in one backend after them (the burst's last answer waited for all of that: the
+ * p99 at 500 requests/s). A member's requests are never cut apart.
  *
  * Rules kept from the single-request path: `consent_record` (migration 010) writes the ledger
  * row and the state under the member's advisory lock, so two identical changes (a double click,
@@ -59,6 +59,9 @@ const BATCH_SQL = `SELECT x.i, m.language,
        WITH ORDINALITY AS x(member_id, category, channel, source, campaign, at, i)
   CROSS JOIN LATERAL (SELECT id, language FROM members WHERE id = x.member_id) m`;
 
+/** A burst of at most this many requests into an idle writer is split over the free connections. */
+const SPLIT_MAX = 64;
+
 interface Pending { u: Unsubscribe; resolve: (r: UnsubscribeResult) => void; reject: (e: unknown) => void }
 
 export class UnsubscribeWriter {
@@ -91,8 +94,13 @@ export class UnsubscribeWriter {
   private pump(): void {
     const free = this.maxInFlight - this.inFlight;
     if (free <= 0 || this.queue.length === 0) return;
-    const taken = this.queue.splice(0, this.maxBatch * free);
-    for (const batch of splitByMember(taken, free)) {
+    // Split only a burst that finds the writer idle: under saturation one commit takes what
+    // waits and the next one what arrives meanwhile, so the answers of one overlap the other's
+    // commit (split batches would finish together and leave the database idle while the
+    // answers are written).
+    const parts = this.inFlight === 0 && this.queue.length <= SPLIT_MAX ? free : 1;
+    const taken = this.queue.splice(0, this.maxBatch * parts);
+    for (const batch of splitByMember(taken, parts)) {
       this.inFlight++;
       this.commit(batch).finally(() => { this.inFlight--; this.schedule(); });
     }
