@@ -208,6 +208,14 @@ async function main(): Promise<void> {
     const pgPids = () => pgBackendPids(db);
     const hubPids = () => procs.filter((p) => p.name !== 'emulator').map((p) => p.pid);
     const cpu0 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), emu: procTicks([emuInfo.pid]) };
+    // Load-independent measures of PostgreSQL's work (CPU seconds inflate on a busy machine):
+    // buffer accesses of this database and the send log's row versions (updates, HOT updates).
+    const pgWork = async () => {
+      const d = (await db.one(`SELECT blks_hit + blks_read AS blks, tup_inserted, tup_updated FROM pg_stat_database WHERE datname = current_database()`))!;
+      const t = (await db.one(`SELECT COALESCE(sum(n_tup_upd), 0) AS upd, COALESCE(sum(n_tup_hot_upd), 0) AS hot FROM pg_stat_user_tables WHERE relname = 'send_log'`))!;
+      return { blks: Number(d.blks), ins: Number(d.tup_inserted), upd: Number(d.tup_updated), slUpd: Number(t.upd), slHot: Number(t.hot) };
+    };
+    const work0 = await pgWork();
 
     // ---- the measured part ----
     const t0 = performance.now();
@@ -235,6 +243,11 @@ async function main(): Promise<void> {
     const cpu1 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), emu: procTicks([emuInfo.pid]) };
     const perMillion = (a: Map<number, number>, b: Map<number, number>) => Number((tickSeconds(a, b) * (1_000_000 / members)).toFixed(1));
     const cpuPerMillion = { hub_s: perMillion(cpu0.hub, cpu1.hub), postgres_s: perMillion(cpu0.pg, cpu1.pg), emulator_s: perMillion(cpu0.emu, cpu1.emu) };
+    // Statistics reach pg_stat_* from the backends within a second or so.
+    await sleep(1500);
+    const work1 = await pgWork();
+    const per = (k: keyof typeof work0) => Number(((work1[k] - work0[k]) / members).toFixed(2));
+    const pgPerRecipient = { buffers: per('blks'), tuples_inserted: per('ins'), tuples_updated: per('upd'), send_log_updates: per('slUpd'), send_log_hot_updates: per('slHot') };
     const sentDone = await db.one(`SELECT count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*) FILTER (WHERE state = 'in_doubt')::int AS in_doubt,
         count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [campaignId]);
     const wallMs = performance.now() - t0;
@@ -264,6 +277,7 @@ async function main(): Promise<void> {
       campaign_state: state,
       member_load_s: secs(loadMs),
       cpu_s_per_million: cpuPerMillion,
+      pg_per_recipient: pgPerRecipient,
       ratio: Number((wallMs / floorMs).toFixed(1)),
       load_avg: { at_launch: load0, at_end: load },
       cpus: os.cpus().length,
@@ -281,6 +295,7 @@ async function main(): Promise<void> {
       ['worker processes, webhooks', `${workerCount}, ${webhooks ? 'on' : 'off'}`],
       ['emulator requests / CPU', `${stats.requests} / ${stats.cpuMs} ms`],
       ['CPU s per million: hub / PostgreSQL / emulator', `${cpuPerMillion.hub_s} / ${cpuPerMillion.postgres_s} / ${cpuPerMillion.emulator_s}`],
+      ['PostgreSQL per recipient: buffers / send_log updates (HOT)', `${pgPerRecipient.buffers} / ${pgPerRecipient.send_log_updates} (${pgPerRecipient.send_log_hot_updates})`],
       ['load average at launch → end (1, 5, 15 min)', `${load0.join(', ')} → ${load.join(', ')}`],
     ];
     const w = Math.max(...table.map((r) => r[0].length));

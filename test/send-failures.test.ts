@@ -140,6 +140,34 @@ describe('failure classes: recipient, account, transient', () => {
     expect(ms.map((m) => counts.get(m.email))).toEqual(ms.map(() => 1));
   });
 
+  test('sending: rows of a request SendGrid holds show as sending (not queued) in the API; a cancel meanwhile leaves them to finish as sent', async () => {
+    const ms = await members(5, { phone: false });
+    rig.em.sendgrid.setWebhookUrl(undefined);
+    // SendGrid takes the request and holds its answer: the rows are in flight until it comes.
+    rig.em.sendgrid.faults.slowReplies(1, 15_000);
+    try {
+      const id = await campaign('campaign', 'campaign', ['email'], ms);
+      await until(async () => {
+        const c = (await api(rig, comms, 'GET', `/campaigns/${id}`)).body;
+        return c.counts.sending === 5 && c.counts.queued === 0;
+      }, 60_000, 'the held request to show as sending');
+      expect((await api(rig, comms, 'POST', `/campaigns/${id}/cancel`, {})).status).toBe(200);
+      const during = (await api(rig, comms, 'GET', `/campaigns/${id}`)).body;
+      expect(during.counts).toEqual(expect.objectContaining({ sending: 5, queued: 0, cancelled: 0 }));
+      await until(async () => (await logStates(id)).join() === 'email:sent:5', 60_000, 'the held request to be marked sent');
+      const c = (await api(rig, comms, 'GET', `/campaigns/${id}`)).body;
+      expect(c.state).toBe('cancelled');
+      expect(c.counts).toEqual(expect.objectContaining({ sending: 0, queued: 0, sent: 5, cancelled: 0 }));
+      expect(ms.map((m) => rig.em.sendgrid.ledger.countByRecipient().get(m.email))).toEqual(ms.map(() => 1));
+      // Each row carries SendGrid's X-Message-Id and its address, as before attempts were rows of their own.
+      const rows = await rig.hub.db.many(`SELECT provider_message_id, address, attempt_id FROM send_log WHERE campaign_id = $1`, [id]);
+      expect(rows.every((r) => r.provider_message_id && r.address && r.attempt_id)).toBe(true);
+    } finally {
+      rig.em.sendgrid.faults.slowReplies(0);
+      rig.em.sendgrid.setWebhookUrl(`${rig.url}/webhooks/sendgrid/events`);
+    }
+  });
+
   test('in doubt: an answer lost after acceptance leaves a declinable message in doubt (never sent twice); staff may send it again, audited', async () => {
     const ms = await members(6, { phone: false });
     // No events from the emulator: nothing may settle the doubt behind the test's back.

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Hub } from '../hub';
+import type { Queryable } from '../db';
 import { suppress, type Channel } from '../consent';
-import { markSending, markSent, markFailed, releaseAttempt } from '../sendlog';
+import { markSending, markSent, markFailed, releaseAttempt, openAttempt, markAttemptSent, finishAttempt } from '../sendlog';
 import { createEmailProvider, createSmsProvider, isProviderError, type EmailProvider, type SmsProvider } from '../providers';
 import { haltChannel } from './halts';
 
@@ -58,34 +59,54 @@ export interface TrackedResult {
   /** Rows of a request refused for other members only: queued again, to be sent in a request of their own. */
   retry: TrackedRow[];
   halted: boolean;
+  /** Email: the campaign was no longer running (paused, cancelled) when the attempt was to be written; nothing was sent. */
+  closed?: boolean;
 }
 
 /**
  * One provider request for these rows, with the send log's durable states around it:
- *  1. the rows are `sending` under a fresh attempt id (one statement);
+ *  1. the rows are `sending` under a fresh attempt id, in one statement: for email ONE
+ *     `send_attempts` row naming them (the campaign's gate checked in the same statement), for
+ *     SMS and letters the rows themselves;
  *  2. the provider is called with the rows that were marked (a row no longer queued is left out);
  *  3. accepted → `sent` with the provider's id (held through a PostgreSQL outage);
  *     recipient refusal → those rows `failed` (+ suppression, + fallback decision), others released;
  *     account or request refusal → rows released (no row changes state), the channel halts;
  *     transient, answered (429, 5xx, refused connection) → rows released, the error thrown for the retry;
- *     transient, unanswered (timeout, reset after the body left) → rows stay `sending`, the
- *     error thrown: the retry finds them from an earlier attempt, i.e. in doubt.
+ *     transient, unanswered (timeout, reset after the body left) → rows stay `sending` (the
+ *     attempt unfinished), the error thrown: the retry finds them from an earlier attempt, i.e. in doubt.
  */
-export async function deliverTracked(hub: Hub, campaignId: number, channel: Channel, rows: TrackedRow[],
+export async function deliverTracked(hub: Hub, batch: { campaignId: number; channel: Channel; batchNo: number }, rows: TrackedRow[],
   call: (rows: TrackedRow[]) => Promise<(string | null)[]>): Promise<TrackedResult> {
+  const { campaignId, channel } = batch;
   const attempt = randomUUID();
-  const marked = new Set(await markSending(hub.db, attempt, rows.map((r) => r.id), rows.map((r) => r.address)));
+  const none: TrackedResult = { sent: 0, failed: 0, retry: [], halted: false };
+  // Email marks the request, not each row (migration 190): one INSERT instead of one more row
+  // version (and its index entries) per recipient.
+  const byAttempt = channel === 'email';
+  let markedIds: number[];
+  if (byAttempt) {
+    const covered = await openAttempt(hub.db, attempt, batch, rows.map((r) => r.id));
+    if (covered === null) return { ...none, closed: true };
+    markedIds = covered;
+  } else {
+    markedIds = await markSending(hub.db, attempt, rows.map((r) => r.id), rows.map((r) => r.address));
+  }
+  const marked = new Set(markedIds);
   const mine = rows.filter((r) => marked.has(r.id));
   const ids = mine.map((r) => r.id);
-  const none: TrackedResult = { sent: 0, failed: 0, retry: [], halted: false };
   if (!mine.length) return none;
+  const release = async (db: Queryable, which: number[], outcome: 'released' | 'failed' = 'released'): Promise<void> => {
+    if (byAttempt) await finishAttempt(db, attempt, outcome);
+    else await releaseAttempt(db, attempt, which);
+  };
   let providerIds: (string | null)[];
   try {
     providerIds = await call(mine);
   } catch (err) {
     if (!isProviderError(err)) {
       // Thrown before or around the request by our own code: nothing is known to have left.
-      await persist(hub, 'release attempt', () => releaseAttempt(hub.db, attempt, ids));
+      await persist(hub, 'release attempt', () => release(hub.db, ids));
       throw err;
     }
     if (err.failureClass === 'recipient') {
@@ -98,20 +119,23 @@ export async function deliverTracked(hub: Hub, campaignId: number, channel: Chan
           for (const r of refused) await suppress(db, { channel: 'sms', address: r.address, reason: err.suppress, sourceEvent: `${err.provider}:${err.code ?? err.status}` });
         }
         const n = await markFailed(db, refused, reason);
-        await releaseAttempt(db, attempt, others.map((r) => r.id));
+        await release(db, others.map((r) => r.id), 'failed');
         return n;
       }));
       return { sent: 0, failed, retry: others, halted: false };
     }
     if (err.failureClass === 'account' || err.failureClass === 'request') {
-      await persist(hub, 'release attempt', () => releaseAttempt(hub.db, attempt, ids));
+      await persist(hub, 'release attempt', () => release(hub.db, ids));
       await persist(hub, 'halt', () => haltChannel(hub, campaignId, channel, 'provider_unavailable', err));
       return { ...none, halted: true };
     }
-    if (!err.mayHaveBeenAccepted) await persist(hub, 'release attempt', () => releaseAttempt(hub.db, attempt, ids));
+    if (!err.mayHaveBeenAccepted) await persist(hub, 'release attempt', () => release(hub.db, ids));
     throw err;
   }
-  const sent = await persist(hub, 'mark sent', () => markSent(hub.db, attempt, ids, providerIds, hub.clock.now()));
+  const now = hub.clock.now();
+  const sent = await persist(hub, 'mark sent', () => (byAttempt
+    ? markAttemptSent(hub.db, attempt, mine.map((r) => ({ id: r.id, address: r.address })), providerIds[0] ?? null, now)
+    : markSent(hub.db, attempt, ids, providerIds, now)));
   return { ...none, sent };
 }
 

@@ -98,19 +98,20 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
       const byId = new Map<number, AllowedRow>(allowed.map((a) => [a.id, a]));
       const requests = rendered.flatMap((r) => splitRequest(r, EMAIL_REQUEST_SIZE));
       for (const req of requests) {
-        // A pause or cancel takes effect between requests, not only between batches.
-        if ((await gate(hub, await loadCampaign(hub.db, c.id), job)) !== 'send') return { ...result, idle: 'paused' };
         let rows: TrackedRow[] = req.sendLogIds.map((id) => { const a = byId.get(Number(id))!; return { id: a.id, memberId: a.memberId, address: a.decision.address! }; });
         let message = req.message;
         // A request refused for some of its members (invalid address) goes again without them.
         for (let round = 0; rows.length && round < 3; round++) {
           const send = message;
-          const r = await deliverTracked(hub, c.id, 'email', rows, async (marked) => {
+          // A pause or cancel takes effect between requests, not only between batches: the
+          // attempt's statement checks the campaign (closed: nothing written, nothing sent).
+          const r = await deliverTracked(hub, { campaignId: c.id, channel: 'email', batchNo: job.batchNo }, rows, async (marked) => {
             const keep = new Set(marked.map((m) => String(m.id)));
             const m = marked.length === rows.length ? send : { ...send, recipients: send.recipients.filter((p) => keep.has(p.ref ?? '')) };
             const res = await emailProvider(hub).send(m);
             return marked.map(() => res.messageId || null);
           });
+          if (r.closed) { await gate(hub, await loadCampaign(hub.db, c.id), job); return { ...result, idle: 'paused' }; }
           result.sent += r.sent;
           result.failed += r.failed;
           if (r.halted) return { ...result, halted: true };
@@ -181,7 +182,7 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
     await completeIfDone(hub, c.id);
     return { state: 'failed' };
   }
-  const r = await deliverTracked(hub, c.id, 'sms', [{ id: Number(row.id), memberId: Number(row.member_id), address: decision.address! }], async ([m]) => {
+  const r = await deliverTracked(hub, { campaignId: c.id, channel: 'sms', batchNo: row.batch_no }, [{ id: Number(row.id), memberId: Number(row.member_id), address: decision.address! }], async ([m]) => {
     const res = await smsProvider(hub).send({ to: m.address, body: sms.text, statusCallback: `${hub.config.publicBaseUrl}/webhooks/twilio/status?log=${m.id}` });
     return [res.sid];
   });
@@ -208,7 +209,7 @@ export async function sendLetterBatch(hub: Hub, job: BatchJob, jobId: string): P
   const name = jobId.replace(/[^A-Za-z0-9_-]/g, '_');
   let file = '';
   const rows: TrackedRow[] = data.map((d) => { const a = byMember.get(d.memberId)!; return { id: a.id, memberId: a.memberId, address: a.decision.address! }; });
-  const r = await deliverTracked(hub, c.id, 'letter', rows, async (marked) => {
+  const r = await deliverTracked(hub, { campaignId: c.id, channel: 'letter', batchNo: job.batchNo }, rows, async (marked) => {
     const keep = new Set(marked.map((m) => m.memberId));
     const mine = data.filter((d) => keep.has(d.memberId));
     if (c.printMode === 'address_list') {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db';
+import { IN_FLIGHT_IDS, COVERED } from './attempts';
 
 /**
  * The send log: the ONLY module that writes `send_log` (and `send_log_counts`). Every write is a
@@ -10,6 +11,8 @@ import type { Queryable } from '../db';
  * Lifecycle of a row:
  *
  *   queued ──markSending(attempt)──▶ sending ──markSent(attempt)──▶ sent ──event──▶ delivered | bounced | failed
+ *     (email: openAttempt writes ONE send_attempts row for the request; a queued row under an
+ *      unfinished attempt is `sending` (attempts.ts); markAttemptSent finishes it and marks its rows)
  *     │                                 │ releaseAttempt (provider answered: not accepted) ──▶ queued
  *     │                                 │ markFailed (recipient refusal)                  ──▶ failed (+ fallback_due)
  *     │                                 └ a later attempt finds it still 'sending' (worker died, answer lost):
@@ -105,13 +108,13 @@ export async function applyProviderOutcome(db: Queryable, o: ProviderOutcome): P
   const target = o.event === 'processed' ? 'sent' : stateForEvent(o.event);
   const setsSentAt = ['sent', 'processed', 'deferred', 'delivered', 'bounced', 'bounce'].includes(o.event);
   const { rows } = await db.query(
-    `WITH old AS (SELECT id, state FROM send_log s WHERE id = $1 FOR UPDATE),
+    `WITH old AS (SELECT id, state, (state = 'queued' AND ${COVERED('s')}) AS in_flight FROM send_log s WHERE id = $1 FOR UPDATE),
      next AS (
        SELECT old.id, old.state AS prev,
          CASE
            WHEN $2::text IS NULL OR NOT (${FIRST_FINAL_WINS('old')}) THEN old.state
            WHEN $2 = 'sent' AND old.state NOT IN ('queued', 'sending', 'in_doubt', 'skipped', 'cancelled') THEN old.state
-           WHEN $3 = 'processed' AND old.state NOT IN ('sending', 'in_doubt') THEN old.state
+           WHEN $3 = 'processed' AND old.state NOT IN ('sending', 'in_doubt') AND NOT old.in_flight THEN old.state
            ELSE $2 END AS state
        FROM old)
      UPDATE send_log s SET
@@ -164,6 +167,20 @@ export async function pendingRows(db: Queryable, campaignId: number, channel: st
  * went in doubt.
  */
 export async function settleEarlierAttempts(db: Queryable, campaignId: number, channel: string, batchNo: number, declinable: boolean): Promise<number> {
+  // Email: the batch's unfinished attempts are finished as interrupted; their rows still queued
+  // are the ones that were `sending`. One statement.
+  const a = await db.query(
+    declinable
+      ? `WITH open AS (
+           UPDATE send_attempts SET finished_at = now(), outcome = 'interrupted'
+            WHERE campaign_id = $1 AND channel = $2 AND batch_no = $3 AND finished_at IS NULL RETURNING id, send_log_ids),
+         x AS (SELECT o.id AS attempt, unnest(o.send_log_ids) AS sid FROM open o)
+         UPDATE send_log s SET state = 'in_doubt', attempt_id = x.attempt, reason = 'in_doubt: attempt ' || x.attempt || ' was interrupted', updated_at = now()
+           FROM x WHERE s.id = x.sid AND s.state = 'queued'`
+      : `UPDATE send_attempts SET finished_at = now(), outcome = 'interrupted'
+          WHERE campaign_id = $1 AND channel = $2 AND batch_no = $3 AND finished_at IS NULL`,
+    [campaignId, channel, batchNo]);
+  // SMS and letters (and email rows marked before migration 190): the row itself says `sending`.
   const r = await db.query(
     declinable
       ? `UPDATE send_log s SET state = 'in_doubt', reason = 'in_doubt: attempt ' || COALESCE(s.attempt_id, '?') || ' was interrupted', updated_at = now()
@@ -171,7 +188,7 @@ export async function settleEarlierAttempts(db: Queryable, campaignId: number, c
       : `UPDATE send_log s SET state = 'queued', attempt_id = NULL, updated_at = now()
           WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state = 'sending'`,
     [campaignId, channel, batchNo]);
-  return declinable ? r.rowCount ?? 0 : 0;
+  return declinable ? (a.rowCount ?? 0) + (r.rowCount ?? 0) : 0;
 }
 
 /** The same for one row (an SMS message job): true when it went in doubt. */
@@ -193,6 +210,58 @@ export async function markSending(db: Queryable, attemptId: string, ids: number[
       WHERE s.id = v.id AND s.state = 'queued'
       RETURNING s.id`,
     [ids, addresses, attemptId]);
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * Before an email request: ONE `send_attempts` row naming the request's rows still `queued` (they
+ * are `sending` from now on, for every reader: see IN_FLIGHT_IDS). Folded into the same statement,
+ * the campaign's gate: nothing is written, and null returned, unless the campaign is running or
+ * completed (the caller then asks the gate what to do). Returns the ids the attempt covers.
+ */
+export async function openAttempt(db: Queryable, attemptId: string, batch: { campaignId: number; channel: string; batchNo: number }, ids: number[]): Promise<number[] | null> {
+  const { rows } = await db.query(
+    `WITH c AS (SELECT 1 FROM campaigns WHERE id = $2 AND state IN ('running', 'completed')),
+     ok AS (SELECT s.id FROM send_log s WHERE s.id = ANY($1::bigint[]) AND s.campaign_id = $2 AND s.state = 'queued' AND EXISTS (SELECT 1 FROM c)),
+     ins AS (INSERT INTO send_attempts (id, campaign_id, channel, batch_no, send_log_ids)
+             SELECT $3, $2, $4, $5, array_agg(id) FROM ok HAVING count(*) > 0 RETURNING send_log_ids)
+     SELECT EXISTS (SELECT 1 FROM c) AS open, (SELECT send_log_ids FROM ins) AS ids`,
+    [ids, batch.campaignId, attemptId, batch.channel, batch.batchNo]);
+  if (!rows[0].open) return null;
+  return ((rows[0].ids ?? []) as (string | number)[]).map(Number);
+}
+
+/**
+ * After SendGrid accepted an attempt's request: the attempt finished with its X-Message-Id and
+ * its rows `sent` in one statement. A row a webhook already made final keeps its state; a row
+ * erased meanwhile gets no address or provider id back; a row a concurrent cancel or erasure
+ * marked cancelled while the request was out is `sent` (it was). Returns the rows marked.
+ */
+export async function markAttemptSent(db: Queryable, attemptId: string, rows: { id: number; address: string | null }[], providerMessageId: string | null, at: Date): Promise<number> {
+  if (!rows.length) return 0;
+  const r = await db.query(
+    `WITH a AS (UPDATE send_attempts SET finished_at = COALESCE(finished_at, now()), outcome = 'sent', provider_message_id = $5 WHERE id = $3)
+     UPDATE send_log s SET state = CASE WHEN s.state IN ('queued', 'in_doubt', 'cancelled') THEN 'sent' ELSE s.state END,
+            reason = CASE WHEN s.state IN ('in_doubt', 'cancelled') THEN NULL ELSE s.reason END,
+            attempt_id = $3, sent_at = COALESCE(s.sent_at, $4),
+            provider_message_id = CASE WHEN s.member_id IS NULL THEN NULL ELSE COALESCE(s.provider_message_id, $5) END,
+            address = CASE WHEN s.member_id IS NULL THEN NULL ELSE COALESCE(v.address, s.address) END, updated_at = now()
+       FROM unnest($1::bigint[], $2::text[]) AS v(id, address)
+      WHERE s.id = v.id AND s.state IN ('queued', 'sent', 'in_doubt', 'cancelled') AND ${FIRST_FINAL_WINS('s')}`,
+    [rows.map((x) => x.id), rows.map((x) => x.address), attemptId, at, providerMessageId]);
+  return r.rowCount ?? 0;
+}
+
+/** An attempt that ends without `sent`: released (the provider answered, did not take it) or failed (recipient refusal, marked apart). Its rows are no longer `sending`. */
+export async function finishAttempt(db: Queryable, attemptId: string, outcome: 'released' | 'failed'): Promise<void> {
+  await db.query(`UPDATE send_attempts SET finished_at = now(), outcome = $2 WHERE id = $1 AND finished_at IS NULL`, [attemptId, outcome]);
+}
+
+/** The rows of a campaign that are `sending` right now: marked so (SMS, letters) or covered by an unfinished email attempt. */
+export async function rowsInFlight(db: Queryable, campaignId: number): Promise<number[]> {
+  const { rows } = await db.query(
+    `SELECT s.id FROM send_log s WHERE s.campaign_id = $1 AND s.state = 'sending'
+     UNION SELECT s.id FROM send_log s WHERE s.id IN ${IN_FLIGHT_IDS('$1')} AND s.campaign_id = $1 AND s.state = 'queued'`, [campaignId]);
   return rows.map((r) => Number(r.id));
 }
 
@@ -247,15 +316,16 @@ export async function markSkipped(db: Queryable, rows: { id: number; reason: str
   return r.rowCount ?? 0;
 }
 
-/** A cancelled campaign: what has not left is cancelled (one batch, or the whole campaign). */
+/** A cancelled campaign: what has not left is cancelled (one batch, or the whole campaign); rows `sending` finish. */
 export async function cancelPending(db: Queryable, campaignId: number, where: { channel: string; batchNo: number } | null = null): Promise<number> {
   const r = where
     ? await db.query(
       `UPDATE send_log s SET state = 'cancelled', reason = 'campaign_cancelled', updated_at = now()
-        WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state = 'queued'`, [campaignId, where.channel, where.batchNo])
+        WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state = 'queued'
+          AND s.id NOT IN ${IN_FLIGHT_IDS('$1', { channel: '$2', batchNo: '$3' })}`, [campaignId, where.channel, where.batchNo])
     : await db.query(
       `UPDATE send_log s SET state = 'cancelled', reason = 'campaign_cancelled', fallback_due = false, updated_at = now()
-        WHERE s.campaign_id = $1 AND (s.state = 'queued' OR s.fallback_due)`, [campaignId]);
+        WHERE s.campaign_id = $1 AND ((s.state = 'queued' AND s.id NOT IN ${IN_FLIGHT_IDS('$1')}) OR s.fallback_due)`, [campaignId]);
   return r.rowCount ?? 0;
 }
 
@@ -332,6 +402,7 @@ export async function requeueRows(db: Queryable, campaignId: number, which: 'ret
   return { rows: rows.length, batches: [...seen.values()] };
 }
 export * from './events';
+export { IN_FLIGHT_IDS } from './attempts';
 export { writeSnapshotRows, type SnapshotRows, type SnapshotStepWrite } from './snapshot';
 export { anonymiseMembersRows, reduceSendLogRows } from './privacy';
 export { campaignCounts } from './counts';

@@ -1,23 +1,24 @@
 import type { Queryable } from '../db';
+import { COVERED } from './attempts';
 
 /**
  * The send log's part of erasing members (src/privacy/erase.ts, in the erasure's transaction):
  * their rows are kept for the counts but anonymised (no member, address or provider id); a
- * queued row never leaves (cancelled, `member_erased`); a reason naming them (any of `terms`,
+ * queued row never leaves (cancelled, `member_erased`; one `sending` under an email attempt finishes: its mark gets no address back); a reason naming them (any of `terms`,
  * lower-cased) becomes `erased`. A final outcome stays as it is (the first final outcome wins).
  */
 export async function anonymiseMembersRows(db: Queryable, memberIds: number[], terms: string[], at: Date): Promise<{ anonymised: number; cancelled: number }> {
   const r = await db.query(
-    `WITH old AS (SELECT id, state FROM send_log WHERE member_id = ANY($1::bigint[]) FOR UPDATE)
+    `WITH old AS (SELECT l.id, l.state = 'queued' AND NOT ${COVERED('l')} AS cancel FROM send_log l WHERE l.member_id = ANY($1::bigint[]) FOR UPDATE)
      UPDATE send_log s SET
-       state = CASE WHEN old.state = 'queued' THEN 'cancelled' ELSE s.state END,
-       reason = CASE WHEN old.state = 'queued' THEN 'member_erased'
+       state = CASE WHEN old.cancel THEN 'cancelled' ELSE s.state END,
+       reason = CASE WHEN old.cancel THEN 'member_erased'
                      WHEN s.reason IS NOT NULL AND EXISTS (SELECT 1 FROM unnest($2::text[]) t WHERE strpos(lower(s.reason), t) > 0) THEN 'erased'
                      ELSE s.reason END,
        member_id = NULL, address = NULL, provider_message_id = NULL, updated_at = $3
      FROM old WHERE s.id = old.id
-     RETURNING old.state AS old_state`, [memberIds, terms, at]);
-  return { anonymised: r.rowCount ?? 0, cancelled: r.rows.filter((x) => x.old_state === 'queued').length };
+     RETURNING old.cancel`, [memberIds, terms, at]);
+  return { anonymised: r.rowCount ?? 0, cancelled: r.rows.filter((x) => x.cancel).length };
 }
 
 /**

@@ -8,9 +8,12 @@ import { launchBrowser, signIn, staffWithPassword, type TestBrowser } from './br
 /**
  * No staff page shows a raw enumeration code where the vocabulary (or the category table) has a
  * name for it (issue 12: "categories and states are shown by their names"). On the demo union
- * (a small one) with campaigns in several states, a ballot, the demo strike and its committee, an
+ * (a small one) with campaigns in seven states (draft, cancelled, scheduled, awaiting approval, running,
+ * paused, completed with a print run), a ballot, the demo strike and its committee, an
  * admin visits every staff page under /app and the wizard's steps; the visible text
  * (document.body.innerText) and every option's text must not contain a code as a whole word.
+ * Not visited: /app/queues (Bull Board, a third-party admin tool in English that shows BullMQ's own
+ * job states) and /dev/outbox (development only), and the sign-in pages (no data on them).
  */
 
 /**
@@ -108,6 +111,15 @@ describe('staff pages show names, not codes (Chromium)', () => {
     await until(async () => (await rig.hub.db.one('SELECT state FROM campaigns WHERE id = $1', [ids.completed]))!.state === 'completed', 120_000, 'the campaign completes');
     await until(async () => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [ids.completed]))!.n === 0, 60_000, 'no row left queued');
 
+    // Running and paused: with the workers stopped, a launched campaign stays running (its snapshot job waits).
+    await rig.workers!.close();
+    rig.workers = null;
+    ids.running = await make('Skann sendes', { memberNumbers: members });
+    await call('POST', `/api/campaigns/${ids.running}/launch`, { idempotencyKey: 'skann-sendes-1' });
+    ids.paused = await make('Skann pauset', { memberNumbers: members });
+    await call('POST', `/api/campaigns/${ids.paused}/launch`, { idempotencyKey: 'skann-pauset-1' });
+    await call('POST', `/api/campaigns/${ids.paused}/pause`, {});
+
     const agreement = (await rig.hub.db.one('SELECT code FROM agreements ORDER BY code LIMIT 1'))!.code;
     await call('POST', '/api/ballots', { title: 'Skann lønnsoppgjøret', agreements: [agreement], opensAt: '2027-02-10T09:00', closesAt: '2027-02-20T12:00', votingUrl: 'https://valg.example/v' });
     ids.member = members[0];
@@ -134,7 +146,7 @@ describe('staff pages show names, not codes (Chromium)', () => {
     const gone = (sel: string) => (p: Page) => p.locator(sel, { hasText: 'Henter …' }).waitFor({ state: 'detached' });
 
     await visit('/app', async (p) => { await gone('#campaign-list')(p); await p.locator('#campaign-list', { hasText: 'Skann fullført' }).waitFor(); });
-    for (const key of ['draft', 'cancelled', 'scheduled', 'approval', 'completed']) {
+    for (const key of ['draft', 'cancelled', 'scheduled', 'approval', 'running', 'paused', 'completed']) {
       await visit(`/app/campaigns/${ids[key]}`, async (p) => {
         await p.locator('#campaign-detail h1', { hasText: /^Skann/ }).waitFor();
         if (key === 'completed') await p.locator('#print-run-table tbody tr').first().waitFor();
@@ -184,7 +196,7 @@ describe('staff pages show names, not codes (Chromium)', () => {
       })
       .map((f) => `${v.path}: «${f.code}» … ${f.context} …`));
     expect(found).toEqual([]);
-    expect(visits.length).toBeGreaterThanOrEqual(22);
+    expect(visits.length).toBeGreaterThanOrEqual(24);
     // Every allowed place is still there (an entry nothing needs any more is taken out of the list).
     expect(ALLOWED.filter((a) => !used.has(a)).map((a) => `${a.page} ${a.code}`)).toEqual([]);
   });
