@@ -27,7 +27,8 @@
  *
  * Judged on behaviour only: send_log states, the emulator's ledger, the campaign's state.
  *  - sent at kill: rows with sent_at when Redis was killed;
- *  - in flight at kill: rows `sending` just before or just after the kill (an attempt open);
+ *  - in flight at kill: rows `sending` just before or just after the kill (an attempt open:
+ *    src/sendlog's `rowsInFlight` where it exists, else `state = 'sending'`);
  *  - lost: a row that ends neither sent (and accepted by the emulator), failed with a reason, nor
  *    in doubt; also an accepted address whose row says otherwise is counted (`accepted_not_sent`);
  *  - duplicates: accepted copies beyond the first (all addresses of the run); `dup_outside` those
@@ -47,7 +48,8 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { configFromEnvironment } from '../src/config';
-import { createDb, dropDatabase, ensureDatabase } from '../src/db';
+import { createDb, dropDatabase, ensureDatabase, type Db } from '../src/db';
+import * as sendlog from '../src/sendlog';
 import { migrate } from '../src/db/migrate';
 import { createLogger } from '../src/log';
 import { syncBuiltInTemplates } from '../src/render';
@@ -291,7 +293,11 @@ async function oneRun(run: number, kind: RunResult['kind'], sh: Shared): Promise
     const id = (await created.json() as { id: number }).id;
     const one = async (sql: string): Promise<number> => (await db.one(sql, [id]))!.n as number;
     const sentNow = () => one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND sent_at IS NOT NULL`);
-    const sendingIds = async () => (await db.many(`SELECT member_id FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [id])).map((r) => Number(r.member_id));
+    // The rows `sending` right now, as the send log's owner defines it (src/sendlog's rowsInFlight:
+    // marked `sending`, or covered by an unfinished provider attempt), else the state itself.
+    const inFlightRows = (sendlog as Record<string, unknown>).rowsInFlight as ((q: Db, c: number) => Promise<number[]>) | undefined;
+    const sendingIds = async () => (inFlightRows ? await inFlightRows(db, id)
+      : (await db.many(`SELECT id FROM send_log WHERE campaign_id = $1 AND state = 'sending'`, [id])).map((r) => Number(r.id)));
     const state = async () => (await db.one(`SELECT state FROM campaigns WHERE id = $1`, [id]))!.state as string;
 
     let sentAtKill = 0;
@@ -378,7 +384,7 @@ async function oneRun(run: number, kind: RunResult['kind'], sh: Shared): Promise
     const r = await fetch(`${emuInfo.sendgrid.url}/__emulator/recipients`);
     if (!r.ok) throw new Error(`emulator recipients: ${r.status} ${await r.text()}`);
     const ledger = await r.json() as { recipients: number; distinct: number; counts: Record<string, number> };
-    const rows = await db.many(`SELECT s.member_id, s.state, s.reason, s.sent_at, m.email FROM send_log s JOIN members m ON m.id = s.member_id WHERE s.campaign_id = $1`, [id]);
+    const rows = await db.many(`SELECT s.id, s.state, s.reason, s.sent_at, m.email FROM send_log s JOIN members m ON m.id = s.member_id WHERE s.campaign_id = $1`, [id]);
     const states: Record<string, number> = {};
     let lost = 0; let acceptedNotSent = 0; let duplicates = 0; let dupOutside = 0; let inDoubt = 0; let failed = 0;
     for (const row of rows) {
@@ -388,7 +394,7 @@ async function oneRun(run: number, kind: RunResult['kind'], sh: Shared): Promise
       const ok = row.state === 'in_doubt' || (sent && k >= 1) || (row.state === 'failed' && !!row.reason);
       if (!ok) lost++;
       if (k >= 1 && !sent && row.state !== 'in_doubt') acceptedNotSent++;
-      if (k > 1) { duplicates += k - 1; if (!inFlight.has(Number(row.member_id))) dupOutside++; }
+      if (k > 1) { duplicates += k - 1; if (!inFlight.has(Number(row.id))) dupOutside++; }
       if (row.state === 'in_doubt') inDoubt++;
       if (row.state === 'failed') failed++;
     }

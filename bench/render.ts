@@ -2,7 +2,7 @@
  * Rendering throughput.
  *
  *   npm run bench -- render            (or: npx tsx bench/render.ts)
- *   options: --merges 50000 --letters 10000 --only all|email|letters --kinds dues,campaign --floors same,plain|none [--keep]
+ *   options: --merges 50000 --letters 10000 --only all|email|letters --kinds dues,campaign --floors same,plain|none --repeat 3 [--keep]
  *   profile: node --import tsx --cpu-prof --cpu-prof-dir=/tmp/p bench/render.ts --only letters --floors none --kinds campaign
  *
  * - mjml_compile_ms: one cold compile of a template version in one language (MJML strict →
@@ -13,7 +13,8 @@
  * - letters: a print run of N letters (one PDF streamed to disk + manifest), twice: dues reminders
  *   (not declinable: the channel note at the end; keys letters_*) and campaign letters (declinable:
  *   the preference box with a personal code and its QR code; keys qr_letters_*). 300 letters are
- *   rendered first as a warm-up. Two floors, each in the same run:
+ *   rendered first as a warm-up; then `--repeat` rounds (default 3) of our run and the floors,
+ *   alternated, medians reported. Two floors, each in the same run:
  *   - same pages (the issue's target): bare pdfkit drawing exactly the pages the run drew (the same
  *     strings at the same positions in the same fonts, lines and boxes, the QR codes from
  *     precomputed module matrices as one path each), recorded in an untimed pass; see recordPages.
@@ -254,33 +255,54 @@ function drawRecordedPages(rec: Recording, qrByPage: Map<number, { size: number;
   return once(out, 'finish');
 }
 
-interface LetterFigures { kind: string; wallS: number; cpuS: number; sameS: number; sameCpuS: number; plainS: number; plainCpuS: number; pages: number; mb: number; peakRssMb: number }
+interface LetterFigures { kind: string; wallS: number; cpuS: number; sameS: number; sameCpuS: number; plainS: number; plainCpuS: number; ratioSameCpu: number[]; pages: number; mb: number; peakRssMb: number }
 
-async function benchLetters(kind: 'dues' | 'campaign', n: number, dir: string, floors: Set<string>): Promise<LetterFigures> {
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : NaN; };
+
+async function timed(fn: () => Promise<unknown>): Promise<{ wallS: number; cpuS: number }> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await fn();
+  return { wallS: (performance.now() - t0) / 1000, cpuS: cpuSince(c0) };
+}
+
+/** The earlier floor, kept for comparison: one heading and one paragraph of plain text per page, same fonts, streamed to disk. Not the same pages. */
+async function drawPlainPages(pages: number, file: string): Promise<void> {
+  const text = 'Vi har ikke registrert betaling av kontingenten din for medlemskapet. Kontingenten går til arbeidet for lønn og arbeidsvilkår, og den gir deg tilgang til juridisk bistand, forsikringer og kurs. '.repeat(6);
+  const doc = new PDFDocument({ size: 'A4', autoFirstPage: false, compress: true });
+  doc.registerFont('R', LETTER_FONTS.regular);
+  doc.registerFont('B', LETTER_FONTS.bold);
+  const out = fs.createWriteStream(file);
+  doc.pipe(out);
+  for (let p = 0; p < pages; p++) {
+    doc.addPage();
+    doc.font('B').fontSize(14).text(`Side ${p + 1}`);
+    doc.font('R').fontSize(10.5).text(text);
+  }
+  doc.end();
+  await once(out, 'finish');
+}
+
+/**
+ * One kind of letter: a warm-up of 300 letters, then `repeat` rounds of [our print run, the
+ * same-pages floor, the plain-text floor], alternated so that load on a shared machine falls on all
+ * three alike; medians are reported. The pages are recorded for the same floor (untimed) after our
+ * first round, whose peak RSS is the one reported.
+ */
+async function benchLetters(kind: 'dues' | 'campaign', n: number, dir: string, floors: Set<string>, repeat: number): Promise<LetterFigures> {
   const v = kind === 'dues' ? version('dues_reminder', false) : version('campaign', true);
   const recipients = letterRecipients(n, kind === 'campaign');
   const date = new Date('2026-11-22T10:00:00Z');
   // Warm-up (JIT, font loading) so that neither our run nor the floors pay it.
   await renderLetterRun(letterEnv, v, recipients.slice(0, Math.min(300, n)), dir, { name: 'bench-warm', date });
 
-  let peak = 0;
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const out = await renderLetterRun(letterEnv, v, recipients, dir, { name: `bench-${kind}`, date });
-  const wallS = (performance.now() - t0) / 1000;
-  const cpuS = cpuSince(c0);
-  clearInterval(timer);
-  const peakRssMb = Math.round(Math.max(peak, process.memoryUsage().rss) / 1e6);
-  const f: LetterFigures = { kind, wallS, cpuS, sameS: NaN, sameCpuS: NaN, plainS: NaN, plainCpuS: NaN, pages: out.pages, mb: out.bytes / 1e6, peakRssMb };
-
-  if (floors.has('same')) {
-    // Untimed: record the pages and compute every QR matrix, then draw them with bare pdfkit.
+  let rec: Recording | null = null;
+  const qrByPage = new Map<number, { size: number; data: Uint8Array }>();
+  const record = async (): Promise<Recording> => {
+    // Untimed: record the pages and compute every QR matrix, for bare pdfkit to draw them.
     const rec = await recordPages(v, recipients, dir, date);
-    if (rec.pages.length !== out.pages) throw new Error(`recorded ${rec.pages.length} pages, the run had ${out.pages}`);
-    const manifest = parse(fs.readFileSync(out.manifestPath, 'utf8'), { from_line: 2 }) as string[][];
+    const manifest = parse(fs.readFileSync(path.join(dir, 'bench-record.csv'), 'utf8'), { from_line: 2 }) as string[][];
     const byNumber = new Map(recipients.map((r) => [r.memberNumber, r]));
-    const qrByPage = new Map<number, { size: number; data: Uint8Array }>();
     for (const row of manifest) {
       const r = byNumber.get(row[1])!;
       if (!r.preferenceCode) continue;
@@ -290,35 +312,39 @@ async function benchLetters(kind: 'dues' | 'campaign', n: number, dir: string, f
     let qrOps = 0;
     for (const ops of rec.pages) qrOps += ops.filter((o) => o.op === 'qr').length;
     if (qrOps !== qrByPage.size) throw new Error(`recorded ${qrOps} QR codes, expected ${qrByPage.size}`);
-    const t1 = performance.now();
-    const c1 = process.cpuUsage();
-    await drawRecordedPages(rec, qrByPage, path.join(dir, `bench-same-${kind}.pdf`));
-    f.sameS = (performance.now() - t1) / 1000;
-    f.sameCpuS = cpuSince(c1);
-  }
-
-  if (floors.has('plain')) {
-    // The earlier floor, kept for comparison: the same number of pages of plain text (one heading,
-    // one paragraph per page), pdfkit alone, same fonts, streamed to disk. Not the same pages.
-    const text = 'Vi har ikke registrert betaling av kontingenten din for medlemskapet. Kontingenten går til arbeidet for lønn og arbeidsvilkår, og den gir deg tilgang til juridisk bistand, forsikringer og kurs. '.repeat(6);
-    const t1 = performance.now();
-    const c1 = process.cpuUsage();
-    const doc = new PDFDocument({ size: 'A4', autoFirstPage: false, compress: true });
-    doc.registerFont('R', LETTER_FONTS.regular);
-    doc.registerFont('B', LETTER_FONTS.bold);
-    const file = fs.createWriteStream(path.join(dir, `bench-floor-${kind}.pdf`));
-    doc.pipe(file);
-    for (let p = 0; p < out.pages; p++) {
-      doc.addPage();
-      doc.font('B').fontSize(14).text(`Side ${p + 1}`);
-      doc.font('R').fontSize(10.5).text(text);
+    return rec;
+  };
+  const ours: { wallS: number; cpuS: number }[] = [];
+  const same: { wallS: number; cpuS: number }[] = [];
+  const plain: { wallS: number; cpuS: number }[] = [];
+  let pages = 0;
+  let bytes = 0;
+  let peak = 0;
+  for (let i = 0; i < repeat; i++) {
+    const timer = setInterval(() => { if (i === 0) peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+    ours.push(await timed(async () => {
+      const out = await renderLetterRun(letterEnv, v, recipients, dir, { name: `bench-${kind}`, date });
+      pages = out.pages;
+      bytes = out.bytes;
+    }));
+    clearInterval(timer);
+    // peak RSS from the first round only: from then on the floor's recorded pages are in memory too
+    if (i === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    if (i === 0 && floors.has('same')) rec = await record();
+    if (rec) {
+      if (rec.pages.length !== pages) throw new Error(`recorded ${rec.pages.length} pages, the run had ${pages}`);
+      const r = rec;
+      same.push(await timed(() => drawRecordedPages(r, qrByPage, path.join(dir, `bench-same-${kind}.pdf`))));
     }
-    doc.end();
-    await once(file, 'finish');
-    f.plainS = (performance.now() - t1) / 1000;
-    f.plainCpuS = cpuSince(c1);
+    if (floors.has('plain')) plain.push(await timed(() => drawPlainPages(pages, path.join(dir, `bench-floor-${kind}.pdf`))));
   }
-  return f;
+  return {
+    kind, pages, mb: bytes / 1e6, peakRssMb: Math.round(peak / 1e6),
+    wallS: median(ours.map((x) => x.wallS)), cpuS: median(ours.map((x) => x.cpuS)),
+    sameS: median(same.map((x) => x.wallS)), sameCpuS: median(same.map((x) => x.cpuS)),
+    plainS: median(plain.map((x) => x.wallS)), plainCpuS: median(plain.map((x) => x.cpuS)),
+    ratioSameCpu: same.map((x, i) => r2(ours[i].cpuS / x.cpuS)),
+  };
 }
 
 function strFlag(name: string, def: string): string {
@@ -334,6 +360,7 @@ async function main(): Promise<void> {
   const letters = flag('letters', 10_000);
   const kinds = strFlag('kinds', 'dues,campaign').split(',').filter(Boolean) as ('dues' | 'campaign')[];
   const floors = new Set(strFlag('floors', 'same,plain').split(','));
+  const repeat = flag('repeat', 3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-render-'));
   const load = () => os.loadavg().map((x) => Math.round(x * 10) / 10);
   const loadStart = load();
@@ -357,8 +384,9 @@ async function main(): Promise<void> {
     }
     if (only !== 'email') {
       result.letters = letters;
+    result.letter_rounds = repeat;
       for (const kind of kinds) {
-        const l = await benchLetters(kind, letters, dir, floors);
+        const l = await benchLetters(kind, letters, dir, floors, repeat);
         // dues reminders keep the keys of earlier runs (letters_*); the declinable letters with a
         // personal code and QR code are qr_letters_*.
         const k = kind === 'dues' ? 'letters' : 'qr_letters';
@@ -370,6 +398,7 @@ async function main(): Promise<void> {
           // The target's floor: bare pdfkit drawing the same pages.
           [`${k}_same_floor_s`]: r2(l.sameS), [`${k}_same_floor_cpu_s`]: r2(l.sameCpuS),
           [`${k}_ratio_same_wall`]: r2(l.wallS / l.sameS), [`${k}_ratio_same_cpu`]: r2(l.cpuS / l.sameCpuS),
+          [`${k}_ratio_same_cpu_rounds`]: l.ratioSameCpu,
           // The earlier floor (plain heading + paragraph per page), for comparison.
           [`${k}_floor_s`]: r2(l.plainS), [`${k}_floor_cpu_s`]: r2(l.plainCpuS),
           [`${k}_ratio_wall`]: r2(l.wallS / l.plainS), [`${k}_ratio_cpu`]: r2(l.cpuS / l.plainCpuS),
@@ -377,9 +406,10 @@ async function main(): Promise<void> {
         });
         const name = kind === 'dues' ? 'dues reminders' : 'declinable letters (code + QR)';
         rows.push(
-          [`${name}: ${letters} (${l.pages} pages)`, `${r2(l.wallS)} s wall, ${r2(l.cpuS)} CPU-s`, '<= 30 s'],
+          [`${name}: ${letters} (${l.pages} pages), median of ${repeat}`, `${r2(l.wallS)} s wall, ${r2(l.cpuS)} CPU-s`, '<= 30 s'],
           ['  floor, same pages (bare pdfkit, same strings/positions/fonts/QR)', `${r2(l.sameS)} s, ${r2(l.sameCpuS)} CPU-s`, ''],
           ['  ratio to the same-pages floor, wall / CPU', `${r2(l.wallS / l.sameS)}× / ${r2(l.cpuS / l.sameCpuS)}×`, '<= 1.3× (issue 15)'],
+          ['  CPU ratio to the same-pages floor, each round', l.ratioSameCpu.map((x) => `${x}×`).join(' '), ''],
           ['  floor, plain text (heading + paragraph per page)', `${r2(l.plainS)} s, ${r2(l.plainCpuS)} CPU-s`, '(comparison)'],
           ['  ratio to the plain-text floor, wall / CPU', `${r2(l.wallS / l.plainS)}× / ${r2(l.cpuS / l.plainCpuS)}×`, ''],
           ['  PDF size / peak RSS of the run', `${Math.round(l.mb * 10) / 10} MB / ${l.peakRssMb} MB`, ''],

@@ -109,8 +109,15 @@ export async function categoryNames(db: Db): Promise<Record<string, string>> {
 const STATE_BY_AREA: Record<string, VocabularyName> = { campaign: 'campaignState', strike: 'strikeState', ballot: 'ballotState', print_run: 'printRunState' };
 const VALUE_VOCAB: Record<string, VocabularyName> = { channel: 'channel', role: 'staffRole', purpose: 'strikePurpose', kind: 'campaignKind', status: 'memberStatus' };
 
+/** Which part of a member or list was looked at (detail.view of member.view, member.list, audience.preview). */
+const VIEW_NB: Record<string, string> = {
+  consents: 'samtykker', communications: 'kommunikasjonshistorikk', suppressions: 'sperrer', review: 'gjennomgang før start',
+  'ballot.roll_difference': 'endringer i manntallet',
+};
+
 function valueText(action: string | undefined, key: string, v: unknown, names: DetailNames): string {
   if (typeof v === 'string') {
+    if (key === 'view') return VIEW_NB[v] ?? v;
     if (key === 'category') return names.categories?.[v] ?? v;
     if (key === 'action') return labelOf('auditAction', v);
     const area = action?.split('.')[0];

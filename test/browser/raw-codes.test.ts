@@ -12,6 +12,8 @@ import { launchBrowser, signIn, staffWithPassword, type TestBrowser } from './br
  * paused, completed with a print run), a ballot, the demo strike and its committee, an
  * admin visits every staff page under /app and the wizard's steps; the visible text
  * (document.body.innerText) and every option's text must not contain a code as a whole word.
+ * Not visited: /app/queues (Bull Board, a third-party admin tool in English that shows BullMQ's own
+ * job states) and /dev/outbox (development only), and the sign-in pages (no data on them).
  */
 
 /**

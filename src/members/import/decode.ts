@@ -3,6 +3,9 @@ import { Problem } from '../../errors';
 
 export type Encoding = 'utf-8' | 'windows-1252';
 
+/** Bytes decoded into one string (a regular young-generation object, also as UTF-16). */
+const PIECE = 32 * 1024;
+
 export interface DecodedSource {
   /** Text chunks, BOM removed. Throws a 400 Problem when a file judged UTF-8 turns out not to be. */
   text: AsyncGenerator<string>;
@@ -77,6 +80,8 @@ export async function decodeSource(source: AsyncIterable<Buffer | string>): Prom
 
   let decided = bom || encoding !== 'utf-8' || firstNonAscii(pending) >= 0;
   let utf8 = new TextDecoder('utf-8', { fatal: true });
+  /** Where the read being decoded began (the report names the read, not the piece). */
+  let readStart: number | undefined;
   const decode = (b: Buffer, final: boolean): string => {
     if (!decided) {
       const i = firstNonAscii(b);
@@ -97,7 +102,7 @@ export async function decodeSource(source: AsyncIterable<Buffer | string>): Prom
       return s;
     } catch {
       utf8 = new TextDecoder('utf-8', { fatal: true });
-      throw notUtf8(consumed);
+      throw notUtf8(readStart ?? consumed);
     }
   };
 
@@ -109,9 +114,17 @@ export async function decodeSource(source: AsyncIterable<Buffer | string>): Prom
       if (r.done) { done = true; break; }
       const b = typeof r.value === 'string' ? Buffer.from(r.value, 'utf8') : r.value;
       if (b.includes(0)) throw Problem.badRequest('Filen er ikke CSV-tekst (den inneholder NUL-byte); ingenting ble importert.');
-      const s = decode(b, false);
-      if (s) yield s;
+      // Decoded in pieces of at most PIECE bytes: a string of a whole 256 KB read is a large
+      // object that outlives the young generation, and with it every value cut from it.
+      // (A read that will decide the encoding is decoded whole, so the decision sees the same bytes.)
+      readStart = consumed;
+      const piece = decided || firstNonAscii(b) < 0 ? PIECE : b.length;
+      for (let at = 0; at < b.length; at += piece) {
+        const s = decode(b.length <= piece ? b : b.subarray(at, at + piece), false);
+        if (s) yield s;
+      }
     }
+    readStart = undefined;
     const tail = encoding === 'utf-8' ? decode(Buffer.alloc(0), true) : '';
     if (tail) yield tail;
   }

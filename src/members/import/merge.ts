@@ -6,13 +6,14 @@ export const STAGE = 'member_import_stage';
 export const BULK_MIN_ROWS = 50_000;
 
 /** A temporary staging table, private to the import's transaction and gone at its end. */
-export async function createStage(client: pg.PoolClient): Promise<void> {
+export async function createStage(client: pg.PoolClient): Promise<{ empty: boolean }> {
   await client.query(`CREATE TEMP TABLE ${STAGE} (
     row_no integer NOT NULL, given integer NOT NULL, member_number text NOT NULL, first_name text NOT NULL, last_name text NOT NULL,
     email text, phone text, street text, postcode text, municipality_number text, county_code text,
     language text, status text, category text, workplace_id bigint, branch_id bigint, club_id bigint,
     joined_at date, resigned_at date, resignation_reason text, dues_outstanding boolean, agreement_ids bigint[]
   ) ON COMMIT DROP`);
+  return { empty: (await client.query('SELECT NOT EXISTS (SELECT 1 FROM members) AS empty')).rows[0].empty === true };
 }
 
 export const COPY_SQL = `COPY ${STAGE} (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
@@ -87,7 +88,7 @@ export interface MergeResult { inserted: number; updated: number; duplicates: { 
  * coverage follows the rows that give it.
  */
 export async function mergeStage(client: pg.PoolClient, importDate: string, maxListed: number,
-  phase: (name: string) => void = () => undefined, bulkMinRows = BULK_MIN_ROWS): Promise<MergeResult> {
+  phase: (name: string) => void = () => undefined, bulkMinRows = BULK_MIN_ROWS, stage: { empty: boolean } = { empty: false }): Promise<MergeResult> {
   await client.query(`ANALYZE ${STAGE}`);
   phase('analyze');
   const dup = await client.query(
@@ -115,33 +116,48 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
   const staged = Number((await client.query(`SELECT count(*)::int AS n FROM ${STAGE} s
      WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)`)).rows[0].n);
   const bulk = staged >= bulkMinRows && staged > existing;
+  // A first load (the register empty): every staged row is a new member. Their ids are taken from
+  // the members sequence as one block (other writers of members wait on the table lock, so no
+  // one else draws from it meanwhile), a row's id being the block's start plus its row number;
+  // coverage rows are then made from the staged rows without joining a million members again.
+  let idBase: number | null = null;
+  if (stage.empty && existing === 0 && staged > 0) {
+    await client.query('LOCK TABLE members IN SHARE ROW EXCLUSIVE MODE');
+    if (Number((await client.query('SELECT count(*)::int AS n FROM members')).rows[0].n) === 0) {
+      const r = (await client.query(`SELECT min(row_no) AS lo, max(row_no) AS hi, nextval(pg_get_serial_sequence('members', 'id')) AS base FROM ${STAGE}`)).rows[0];
+      await client.query(`SELECT setval(pg_get_serial_sequence('members', 'id'), $1::bigint)`, [Number(r.base) + r.hi - r.lo]);
+      idBase = Number(r.base) - r.lo;
+    }
+  }
+  const ownIds = idBase !== null;
+  const idOf = `(${idBase}::bigint + s.row_no)`;
   const bulkLoad = <T>(table: string, fn: () => Promise<T>) => (bulk ? withBulkLoad(client, table, fn, phase) : fn());
 
   const inserted = await bulkLoad('members', () => client.query(
-    `INSERT INTO members (member_number, first_name, last_name, email, phone, street, postcode, municipality_number, county_code,
+    `INSERT INTO members (${ownIds ? 'id, ' : ''}member_number, first_name, last_name, email, phone, street, postcode, municipality_number, county_code,
                           language, status, category, workplace_id, branch_id, club_id, joined_at, resigned_at, resignation_reason, dues_outstanding)
-     SELECT s.member_number, s.first_name, s.last_name, s.email, s.phone, s.street, s.postcode, s.municipality_number, s.county_code,
+     SELECT ${ownIds ? `${idOf}, ` : ''}s.member_number, s.first_name, s.last_name, s.email, s.phone, s.street, s.postcode, s.municipality_number, s.county_code,
             COALESCE(s.language, 'nb'), COALESCE(s.status, 'active'), COALESCE(s.category, 'employee'), s.workplace_id, s.branch_id, s.club_id,
             COALESCE(s.joined_at, LEAST($1::date, COALESCE(s.resigned_at, $1::date))),
             CASE WHEN s.status = 'resigned' THEN COALESCE(s.resigned_at, $1::date) END,
             CASE WHEN s.status = 'resigned' THEN s.resignation_reason END,
             COALESCE(s.dues_outstanding, false)
        FROM ${STAGE} s
-      WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)`,
+      ${ownIds ? '' : 'WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)'}`,
     [importDate]));
   phase('insert');
 
-  // Coverage: exactly the agreements a row lists, for rows that list them.
-  await client.query(
+  // Coverage: exactly the agreements a row lists, for rows that list them (a first load has none to take away).
+  if (!ownIds) await client.query(
     `DELETE FROM member_agreements ma USING ${STAGE} s JOIN members m ON m.member_number = s.member_number
       WHERE ${g(GIVEN.agreements)} AND ma.member_id = m.id AND NOT (ma.agreement_id = ANY (s.agreement_ids))`);
   phase('agreements_delete');
   await bulkLoad('member_agreements', () => client.query(
     `INSERT INTO member_agreements (member_id, agreement_id, covered_from)
-     SELECT m.id, a.id, $1::date
-       FROM ${STAGE} s JOIN members m ON m.member_number = s.member_number CROSS JOIN LATERAL unnest(s.agreement_ids) AS a(id)
+     SELECT ${ownIds ? idOf : 'm.id'}, a.id, $1::date
+       FROM ${STAGE} s ${ownIds ? '' : 'JOIN members m ON m.member_number = s.member_number'} CROSS JOIN LATERAL unnest(s.agreement_ids) AS a(id)
       WHERE ${g(GIVEN.agreements)} AND cardinality(s.agreement_ids) > 0
-        ${bulk ? '' : 'AND NOT EXISTS (SELECT 1 FROM member_agreements x WHERE x.member_id = m.id AND x.agreement_id = a.id)'}
+        ${bulk || ownIds ? '' : 'AND NOT EXISTS (SELECT 1 FROM member_agreements x WHERE x.member_id = m.id AND x.agreement_id = a.id)'}
      ON CONFLICT DO NOTHING`,
     [importDate]));
   phase('agreements_insert');
