@@ -1,6 +1,7 @@
 import type { Hub } from '../hub';
 import { Problem } from '../errors';
-import { previewAudience } from '../audience';
+import { audienceSql, validateAudience } from '../audience';
+import { reachableSql } from '../consent';
 import type { Campaign } from './model';
 import { audienceSize } from './launch';
 
@@ -26,13 +27,21 @@ export async function assertLaunchable(hub: Hub, c: Campaign): Promise<void> {
   if (c.state === 'draft' && c.sendAt && new Date(c.sendAt).getTime() < hub.clock.now().getTime() - SEND_AT_SLACK_MS) {
     throw Problem.conflict('Sendetidspunktet har passert. Endre tidspunktet i utkastet, eller velg å sende straks.', { code: 'send_at_passed', sendAt: c.sendAt });
   }
-  const active = await audienceSize(hub.db, c.audience);
-  if (active === 0) {
+  // Two EXISTS, not a count and a whole preview: the first member found ends each search, so the
+  // launch answers in a second at a million members (the four-eyes count in launchCampaign is the
+  // only full count). Reachable = allowed on at least one of the campaign's channels, by the one
+  // consent rule (reachableSql), as the preview's total − unreachable counts it.
+  const params: unknown[] = [c.category];
+  const where = audienceSql(validateAudience(c.audience, 'audience'), 'm', params);
+  const reachable = c.channels.map((ch) => `(${reachableSql('m', '$1', ch)})`).join(' OR ');
+  const found = await hub.db.one<{ active: boolean; reachable: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM members m WHERE m.status = 'active' AND (${where})) AS active,
+            EXISTS (SELECT 1 FROM members m WHERE m.status = 'active' AND (${where}) AND (${reachable})) AS reachable`, params);
+  if (!found?.active) {
     throw Problem.conflict('Målgruppen er tom: ingen aktive medlemmer passer filteret. Endre målgruppen før kampanjen startes.', { code: 'empty_audience', audience: 0, reachable: 0 });
   }
-  const p = await previewAudience(hub, null, { category: c.category, channels: c.channels, audience: c.audience });
-  const reachable = p.total - p.unreachable;
-  if (reachable === 0) {
+  if (!found.reachable) {
+    const active = await audienceSize(hub.db, c.audience);
     throw Problem.conflict(`Ingen av de ${active} medlemmene i målgruppen kan nås på de valgte kanalene (mangler adresse, er sperret eller har reservert seg).`,
       { code: 'empty_audience', audience: active, reachable: 0 });
   }
