@@ -1,29 +1,20 @@
-import { campaignRig, type CampaignRig } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
-import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { axeViolations, screenshot, signIn } from './browser';
+import { communicationsInBrowser } from './rig';
 
 /**
  * Member search in Chromium (issue 12): the member list and the wizard's "preview for a member"
  * both find Grønli from "gronli", and "Etternavn, Fornavn" or a phone number work in the same box.
  */
 describe('member search in the staff pages (Chromium)', () => {
-  let rig: CampaignRig;
-  let b: TestBrowser;
-  let comms: Awaited<ReturnType<typeof staffWithPassword>>;
-
-  beforeAll(async () => {
-    rig = await campaignRig();
-    b = await launchBrowser();
-    comms = await staffWithPassword(rig.hub, 'communications', { email: 'komm-sok@budstikke.example', name: 'Sølvi Søk' });
-  });
-  afterAll(async () => { await b?.close(); await rig?.close(); });
+  const s = communicationsInBrowser({ staff: { email: 'komm-sok@budstikke.example', name: 'Sølvi Søk' } });
 
   test('"gronli" finds Grønli in the member list and in the wizard\'s member preview; a phone number finds her too', async () => {
-    const org = await createOrg(rig.hub.db);
-    const kari = await insertMember(rig.hub.db, { firstName: 'Kari', lastName: 'Grønli', phone: '+4791234567', workplaceId: org.workplaceId });
-    await insertMember(rig.hub.db, { firstName: 'Kari', lastName: 'Nordmann', workplaceId: org.workplaceId });
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app/members');
+    const org = await createOrg(s.rig.hub.db);
+    const kari = await insertMember(s.rig.hub.db, { firstName: 'Kari', lastName: 'Grønli', phone: '+4791234567', workplaceId: org.workplaceId });
+    await insertMember(s.rig.hub.db, { firstName: 'Kari', lastName: 'Nordmann', workplaceId: org.workplaceId });
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app/members');
     const box = page.getByLabel('Søk på navn, medlemsnummer, e-post eller telefon');
     await box.fill('gronli');
     await page.getByRole('button', { name: 'Søk', exact: true }).click();
@@ -39,7 +30,7 @@ describe('member search in the staff pages (Chromium)', () => {
     await page.locator('#result-count', { hasText: '1 medlem for «912 34 567»' }).waitFor();
     expect(await page.locator('#members-table tbody').innerText()).toContain(kari.memberNumber);
 
-    await page.goto(`${rig.url}/app/campaigns/new`);
+    await page.goto(`${s.rig.url}/app/campaigns/new`);
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.getByLabel('Navn på kampanjen').fill('Søk i veiviseren');
     await page.getByRole('button', { name: 'Neste: innhold' }).click();

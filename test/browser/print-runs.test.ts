@@ -1,8 +1,9 @@
 import fs from 'node:fs';
-import { campaignRig, until, type CampaignRig } from '../helpers/campaign';
+import { until } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
 import { staffWithToken } from '../helpers/hub';
-import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { apiAs, axeViolations, screenshot, signIn } from './browser';
+import { communicationsInBrowser } from './rig';
 
 /**
  * Letters' print runs on the campaign page (issue 12): each run (PDF + manifest) downloads from
@@ -10,24 +11,15 @@ import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassw
  * the printer (audited), then "Levert til trykkeri". Representatives and auditors get no files.
  */
 describe('print runs on the campaign page (Chromium)', () => {
-  let rig: CampaignRig;
-  let b: TestBrowser;
-  let comms: Awaited<ReturnType<typeof staffWithPassword>>;
-
-  beforeAll(async () => {
-    rig = await campaignRig({ env: { APPROVAL_THRESHOLD: '1000' } });
-    b = await launchBrowser();
-    comms = await staffWithPassword(rig.hub, 'communications', { email: 'komm-trykk@budstikke.example', name: 'Trine Trykk' });
-  });
-  afterAll(async () => { await b?.close(); await rig?.close(); });
+  const s = communicationsInBrowser({ env: { APPROVAL_THRESHOLD: '1000' }, staff: { email: 'komm-trykk@budstikke.example', name: 'Trine Trykk' } });
 
 
   test('a letter campaign\'s print run downloads from the campaign page (audited) and is marked handed to the printer (audited)', async () => {
-    const org = await createOrg(rig.hub.db);
-    await insertMember(rig.hub.db, { firstName: 'Liv', lastName: 'Brev', email: null, workplaceId: org.workplaceId });
-    await insertMember(rig.hub.db, { firstName: 'Leif', lastName: 'Brev', email: null, workplaceId: org.workplaceId });
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
+    const org = await createOrg(s.rig.hub.db);
+    await insertMember(s.rig.hub.db, { firstName: 'Liv', lastName: 'Brev', email: null, workplaceId: org.workplaceId });
+    await insertMember(s.rig.hub.db, { firstName: 'Leif', lastName: 'Brev', email: null, workplaceId: org.workplaceId });
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
     const tpl = await apiAs(page, 'POST', '/api/templates', {
       key: 'brev-trykk', name: 'Brev til trykk', category: 'campaign',
       languages: { nb: { subject: 'Brev', mjml: null, sms: null, letter: '# Til medlemmene\n\nHei {{firstName}}!' } },
@@ -37,9 +29,9 @@ describe('print runs on the campaign page (Chromium)', () => {
     expect(c.status).toBe(201);
     const id = c.body.campaign?.id ?? c.body.id;
     expect((await apiAs(page, 'POST', `/api/campaigns/${id}/launch`, {})).status).toBeLessThan(300);
-    await until(async () => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND channel = 'letter' AND provider_message_id IS NOT NULL`, [id]))!.n === 2, 120_000, 'letters printed');
+    await until(async () => (await s.rig.hub.db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND channel = 'letter' AND provider_message_id IS NOT NULL`, [id]))!.n === 2, 120_000, 'letters printed');
 
-    await page.goto(`${rig.url}/app/campaigns/${id}`);
+    await page.goto(`${s.rig.url}/app/campaigns/${id}`);
     const runRow = page.locator('#print-run-table tbody tr').first();
     await runRow.waitFor();
     expect(await runRow.locator('[data-state]').innerText()).toBe('Klar til trykk');
@@ -53,7 +45,7 @@ describe('print runs on the campaign page (Chromium)', () => {
     const [manifest] = await Promise.all([page.waitForEvent('download'), runRow.getByRole('link', { name: 'Manifest (CSV)' }).click()]);
     const csv = fs.readFileSync(await manifest.path(), 'utf8');
     expect(csv).toContain('Liv Brev');
-    await until(async () => (await rig.hub.db.one(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'print_run.download' AND actor_user_id = $1 AND (detail->>'campaignId')::int = $2`, [comms.id, id]))!.n === 2, 15_000, 'downloads audited');
+    await until(async () => (await s.rig.hub.db.one(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'print_run.download' AND actor_user_id = $1 AND (detail->>'campaignId')::int = $2`, [s.comms.id, id]))!.n === 2, 15_000, 'downloads audited');
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'print-runs-1280');
     await page.setViewportSize({ width: 390, height: 844 });
@@ -64,14 +56,14 @@ describe('print runs on the campaign page (Chromium)', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Ja, levert til trykkeri' }).click();
     await page.locator('#print-run-table [data-state="handed_over"]', { hasText: /^Levert til trykkeri .* av Trine Trykk$/ }).waitFor();
     expect(await page.getByRole('button', { name: 'Marker som levert til trykkeri' }).count()).toBe(0);
-    expect((await rig.hub.db.one(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'print_run.handed_over' AND actor_user_id = $1`, [comms.id]))!.n).toBe(1);
+    expect((await s.rig.hub.db.one(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'print_run.handed_over' AND actor_user_id = $1`, [s.comms.id]))!.n).toBe(1);
 
     // A representative or an auditor gets neither the list nor the files.
     const runs = await apiAs(page, 'GET', `/api/campaigns/${id}/print-runs`);
     const name = runs.body.runs[0].name as string;
     for (const role of ['representative', 'auditor'] as const) {
-      const who = await staffWithToken(rig.hub, role, role === 'representative' ? { memberId: (await insertMember(rig.hub.db, { workplaceId: org.workplaceId })).id } : {});
-      const res = await fetch(`${rig.url}/api/campaigns/${id}/print-runs/${name}/pdf`, { headers: who.auth });
+      const who = await staffWithToken(s.rig.hub, role, role === 'representative' ? { memberId: (await insertMember(s.rig.hub.db, { workplaceId: org.workplaceId })).id } : {});
+      const res = await fetch(`${s.rig.url}/api/campaigns/${id}/print-runs/${name}/pdf`, { headers: who.auth });
       expect(res.status).toBe(403);
     }
     // An unknown run is a 404 in Norwegian.

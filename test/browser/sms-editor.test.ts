@@ -1,8 +1,9 @@
 import type { Page } from 'playwright-core';
-import { campaignRig, until, type CampaignRig } from '../helpers/campaign';
+import { until } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
 import { smsInfo, withOptOut } from '../../src/render';
-import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { apiAs, axeViolations, screenshot, signIn } from './browser';
+import { communicationsInBrowser } from './rig';
 
 /**
  * The wizard's SMS editor (issue 12): segments and encoding follow the typing, counted by the
@@ -11,16 +12,7 @@ import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassw
  * SMS over 3 segments asks for an explicit yes first.
  */
 describe('the SMS editor counts as staff type (Chromium)', () => {
-  let rig: CampaignRig;
-  let b: TestBrowser;
-  let comms: Awaited<ReturnType<typeof staffWithPassword>>;
-
-  beforeAll(async () => {
-    rig = await campaignRig({ env: { APPROVAL_THRESHOLD: '1000' } });
-    b = await launchBrowser();
-    comms = await staffWithPassword(rig.hub, 'communications', { email: 'komm-sms@budstikke.example', name: 'Siri Sms' });
-  });
-  afterAll(async () => { await b?.close(); await rig?.close(); });
+  const s = communicationsInBrowser({ env: { APPROVAL_THRESHOLD: '1000' }, staff: { email: 'komm-sms@budstikke.example', name: 'Siri Sms' } });
 
 
   /** What the member gets for this text (the sample member is Kari; campaign is declinable): the server's own count. */
@@ -32,11 +24,11 @@ describe('the SMS editor counts as staff type (Chromium)', () => {
   }
 
   test('segments and encoding update while typing; ’ offers "Bytt ’ med \'" back to GSM-7; over 3 segments the launch asks first and a no launches nothing', async () => {
-    const org = await createOrg(rig.hub.db);
-    await insertMember(rig.hub.db, { firstName: 'Sara', email: null, phone: '+4790011002', workplaceId: org.workplaceId });
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
-    await page.goto(`${rig.url}/app/campaigns/new`);
+    const org = await createOrg(s.rig.hub.db);
+    await insertMember(s.rig.hub.db, { firstName: 'Sara', email: null, phone: '+4790011002', workplaceId: org.workplaceId });
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
+    await page.goto(`${s.rig.url}/app/campaigns/new`);
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.getByLabel('Navn på kampanjen').fill('Lang SMS');
     await page.getByLabel('Meldingskategori').selectOption('campaign');
@@ -91,19 +83,19 @@ describe('the SMS editor counts as staff type (Chromium)', () => {
     expect(await axeViolations(page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Avbryt' }).click();
     await page.locator('#launch-result', { hasText: 'Kampanjen er ikke startet' }).waitFor();
-    expect((await rig.hub.db.one(`SELECT state FROM campaigns WHERE name = 'Lang SMS'`))!.state).toBe('draft');
+    expect((await s.rig.hub.db.one(`SELECT state FROM campaigns WHERE name = 'Lang SMS'`))!.state).toBe('draft');
 
     // An explicit yes to the length, then to the count: it goes.
     await page.getByRole('button', { name: 'Start kampanjen' }).click();
     await dialog.getByRole('button', { name: 'Ja, send SMS på 4 segmenter' }).click();
     await dialog.getByRole('button', { name: 'Ja, start for 1 mottakere' }).click();
     await page.locator('#launch-result', { hasText: 'Kampanjen er startet' }).waitFor();
-    await until(async () => (await rig.hub.db.one(`SELECT state FROM campaigns WHERE name = 'Lang SMS' AND state IN ('running', 'completed')`)) !== undefined, 60_000, 'campaign launched');
+    await until(async () => (await s.rig.hub.db.one(`SELECT state FROM campaigns WHERE name = 'Lang SMS' AND state IN ('running', 'completed')`)) !== undefined, 60_000, 'campaign launched');
   });
 
   test('the count API refuses an unknown category naming the field', async () => {
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
     const r = await apiAs(page, 'POST', '/api/render/sms-segments', { text: 'Hei', category: 'finnes-ikke' });
     expect(r.status).toBe(400);
     expect(r.body.errors).toEqual([{ field: 'body.category', message: 'ingen kategori «finnes-ikke»' }]);

@@ -1,6 +1,6 @@
-import { campaignRig, type CampaignRig } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
-import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { axeViolations, screenshot, signIn } from './browser';
+import { communicationsInBrowser } from './rig';
 
 /**
  * Targeting in the wizard (issue 12): a list takes several values ("Oslo or Akershus"), the
@@ -8,28 +8,19 @@ import { axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, ty
  * from the preview API), and the campaign is saved with every chosen value.
  */
 describe('multi-value targeting in the wizard (Chromium)', () => {
-  let rig: CampaignRig;
-  let b: TestBrowser;
-  let comms: Awaited<ReturnType<typeof staffWithPassword>>;
-
-  beforeAll(async () => {
-    rig = await campaignRig({ env: { APPROVAL_THRESHOLD: '1000' } });
-    b = await launchBrowser();
-    comms = await staffWithPassword(rig.hub, 'communications', { email: 'komm-mal@budstikke.example', name: 'Mona Målgruppe' });
-  });
-  afterAll(async () => { await b?.close(); await rig?.close(); });
+  const s = communicationsInBrowser({ env: { APPROVAL_THRESHOLD: '1000' }, staff: { email: 'komm-mal@budstikke.example', name: 'Mona Målgruppe' } });
 
   test('two counties mean either of them: counts, reasons members cannot be reached, and the saved campaign all say Oslo or Akershus', async () => {
-    const org = await createOrg(rig.hub.db);
+    const org = await createOrg(s.rig.hub.db);
     const w = org.workplaceId;
-    await insertMember(rig.hub.db, { firstName: 'Oslo', lastName: 'Epost', postcode: '0150', workplaceId: w });
-    await insertMember(rig.hub.db, { firstName: 'Akershus', lastName: 'Epost', postcode: '1300', workplaceId: w });
-    await insertMember(rig.hub.db, { firstName: 'Uten', lastName: 'Adresse', postcode: '0150', email: null, phone: null, street: null, workplaceId: w });
-    await insertMember(rig.hub.db, { firstName: 'Trond', lastName: 'Heim', postcode: '7010', workplaceId: w }); // Trøndelag: outside the filter
+    await insertMember(s.rig.hub.db, { firstName: 'Oslo', lastName: 'Epost', postcode: '0150', workplaceId: w });
+    await insertMember(s.rig.hub.db, { firstName: 'Akershus', lastName: 'Epost', postcode: '1300', workplaceId: w });
+    await insertMember(s.rig.hub.db, { firstName: 'Uten', lastName: 'Adresse', postcode: '0150', email: null, phone: null, street: null, workplaceId: w });
+    await insertMember(s.rig.hub.db, { firstName: 'Trond', lastName: 'Heim', postcode: '7010', workplaceId: w }); // Trøndelag: outside the filter
 
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
-    await page.goto(`${rig.url}/app/campaigns/new`);
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
+    await page.goto(`${s.rig.url}/app/campaigns/new`);
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.getByLabel('Navn på kampanjen').fill('Oslo og Akershus');
     await page.getByLabel('Meldingskategori').selectOption('campaign');
@@ -57,22 +48,22 @@ describe('multi-value targeting in the wizard (Chromium)', () => {
     await page.getByRole('button', { name: 'Neste: tidspunkt' }).click();
     await page.getByRole('button', { name: 'Neste: oppsummering' }).click();
     await page.locator('#review-list', { hasText: 'Fylke: Oslo eller Akershus' }).waitFor();
-    const c = await rig.hub.db.one(`SELECT audience FROM campaigns WHERE name = 'Oslo og Akershus'`);
+    const c = await s.rig.hub.db.one(`SELECT audience FROM campaigns WHERE name = 'Oslo og Akershus'`);
     expect(c!.audience).toEqual({ all: [{ status: ['active'] }, { county: ['03', '32'] }, { workplace: [w] }] });
   });
 
   test('NOT and OR: "alle unntatt" leaves a county out, "minst ett" joins workplace or county; the audience is saved, and loaded again into a fresh wizard; one the lists cannot show is refused in words', async () => {
-    const org = await createOrg(rig.hub.db);
+    const org = await createOrg(s.rig.hub.db);
     const w = org.workplaceId;
-    await insertMember(rig.hub.db, { firstName: 'Olav', postcode: '0150', workplaceId: w });
-    await insertMember(rig.hub.db, { firstName: 'Aksel', postcode: '1300', workplaceId: w });
-    await insertMember(rig.hub.db, { firstName: 'Trude', postcode: '7010', workplaceId: w });
-    await insertMember(rig.hub.db, { firstName: 'Bergljot', postcode: '5003', workplaceId: org.otherWorkplaceId }); // Vestland, the other workplace
+    await insertMember(s.rig.hub.db, { firstName: 'Olav', postcode: '0150', workplaceId: w });
+    await insertMember(s.rig.hub.db, { firstName: 'Aksel', postcode: '1300', workplaceId: w });
+    await insertMember(s.rig.hub.db, { firstName: 'Trude', postcode: '7010', workplaceId: w });
+    await insertMember(s.rig.hub.db, { firstName: 'Bergljot', postcode: '5003', workplaceId: org.otherWorkplaceId }); // Vestland, the other workplace
 
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
     const total = (n: number) => page.locator('#counts-table [data-count="total"]', { hasText: new RegExp(`^${n}$`) }).waitFor();
-    await page.goto(`${rig.url}/app/campaigns/new`);
+    await page.goto(`${s.rig.url}/app/campaigns/new`);
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.getByLabel('Meldingskategori').selectOption('campaign');
     await page.getByLabel('Arbeidssted').selectOption(String(w));
@@ -93,14 +84,14 @@ describe('multi-value targeting in the wizard (Chromium)', () => {
     await page.getByLabel('Lagre filteret som målgruppe').fill('Verksted eller Vestland');
     await page.getByRole('button', { name: 'Lagre målgruppen' }).dblclick();
     await page.locator('#a-result', { hasText: 'Målgruppen «Verksted eller Vestland» er lagret.' }).waitFor();
-    const saved = await rig.hub.db.many(`SELECT filter FROM audiences WHERE name = 'Verksted eller Vestland'`);
+    const saved = await s.rig.hub.db.many(`SELECT filter FROM audiences WHERE name = 'Verksted eller Vestland'`);
     expect(saved).toEqual([{ filter: { all: [{ status: ['active'] }, { any: [{ county: ['46'] }, { workplace: [w] }] }] } }]);
     // The same name again is refused in Norwegian.
     await page.getByRole('button', { name: 'Lagre målgruppen' }).click();
     await page.locator('#a-result', { hasText: 'Det finnes allerede en lagret målgruppe som heter «Verksted eller Vestland»' }).waitFor();
 
     // A fresh wizard loads it back into the lists.
-    await page.goto(`${rig.url}/app/campaigns/new`);
+    await page.goto(`${s.rig.url}/app/campaigns/new`);
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.getByLabel('Meldingskategori').selectOption('campaign');
     await page.getByLabel('Hent en lagret målgruppe').selectOption({ label: 'Verksted eller Vestland' });
@@ -110,7 +101,7 @@ describe('multi-value targeting in the wizard (Chromium)', () => {
     expect(await page.getByLabel('Arbeidssted').inputValue()).toBe(String(w));
 
     // One with member numbers cannot be shown as lists: it is not loaded, and the lists stay.
-    await rig.hub.db.query(`INSERT INTO audiences (name, filter) VALUES ('Noen medlemsnumre', $1)`, [JSON.stringify({ memberNumbers: ['1', '2'] })]);
+    await s.rig.hub.db.query(`INSERT INTO audiences (name, filter) VALUES ('Noen medlemsnumre', $1)`, [JSON.stringify({ memberNumbers: ['1', '2'] })]);
     await page.reload();
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.locator('#a-saved option', { hasText: 'Noen medlemsnumre' }).waitFor({ state: 'attached' });

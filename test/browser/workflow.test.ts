@@ -1,7 +1,8 @@
 import type { Page } from 'playwright-core';
-import { campaignRig, until, type CampaignRig } from '../helpers/campaign';
+import { until } from '../helpers/campaign';
 import { createOrg, insertMember } from '../helpers/fixtures';
-import { apiAs, axeViolations, launchBrowser, screenshot, signIn, staffWithPassword, type TestBrowser } from './browser';
+import { apiAs, axeViolations, screenshot, signIn } from './browser';
+import { communicationsInBrowser } from './rig';
 
 /**
  * The wizard staff can trust (issue 12), in Chromium against the real API: editing a shared
@@ -14,20 +15,11 @@ const NN = { subject: 'Lønsoppgjeret', mjml: '<mj-section><mj-column><mj-text><
 const EN = { subject: 'The pay settlement', mjml: '<mj-section><mj-column><mj-text><p>Hello {{firstName}}, English.</p></mj-text></mj-column></mj-section>', sms: 'Hello {{firstName}}, English.', letter: null };
 
 describe('the campaign wizard keeps languages and refuses duplicates (Chromium)', () => {
-  let rig: CampaignRig;
-  let b: TestBrowser;
-  let comms: Awaited<ReturnType<typeof staffWithPassword>>;
-
-  beforeAll(async () => {
-    rig = await campaignRig({ env: { APPROVAL_THRESHOLD: '1000' } });
-    b = await launchBrowser();
-    comms = await staffWithPassword(rig.hub, 'communications', { email: 'komm-flyt@budstikke.example', name: 'Kari Kommunikasjon' });
-  });
-  afterAll(async () => { await b?.close(); await rig?.close(); });
+  const s = communicationsInBrowser({ env: { APPROVAL_THRESHOLD: '1000' }, staff: { email: 'komm-flyt@budstikke.example', name: 'Kari Kommunikasjon' } });
 
 
   async function step1(page: Page, name: string, workplaceId: number, channels = ['email']) {
-    await page.goto(`${rig.url}/app/campaigns/new`);
+    await page.goto(`${s.rig.url}/app/campaigns/new`);
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.getByLabel('Navn på kampanjen').fill(name);
     await page.getByLabel('Meldingskategori').selectOption('campaign');
@@ -37,11 +29,11 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
   }
 
   test('editing a shared template saves a new version that keeps nynorsk and English, after asking and naming the campaign that uses it; preview by language and member', async () => {
-    const org = await createOrg(rig.hub.db);
-    const nora = await insertMember(rig.hub.db, { firstName: 'Nora', lastName: 'Nynorsk', language: 'nn', workplaceId: org.workplaceId });
-    await insertMember(rig.hub.db, { firstName: 'Bjørn', lastName: 'Bokmål', workplaceId: org.workplaceId });
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
+    const org = await createOrg(s.rig.hub.db);
+    const nora = await insertMember(s.rig.hub.db, { firstName: 'Nora', lastName: 'Nynorsk', language: 'nn', workplaceId: org.workplaceId });
+    await insertMember(s.rig.hub.db, { firstName: 'Bjørn', lastName: 'Bokmål', workplaceId: org.workplaceId });
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
     const tpl = await apiAs(page, 'POST', '/api/templates', { key: 'lonn-tre-sprak', name: 'Lønn på tre språk', category: 'campaign', languages: { nb: NB, nn: NN, en: EN } });
     expect(tpl.status).toBe(201);
     const other = await apiAs(page, 'POST', '/api/campaigns', { name: 'Tidligere lønnsinfo', category: 'campaign', channels: ['email'], templates: { email: tpl.body.version.id }, audience: { all: [{ workplace: [org.workplaceId] }] } });
@@ -74,7 +66,7 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     await dialog.getByRole('button', { name: 'Lagre ny versjon for alle' }).click();
     await page.locator('#pv-subject', { hasText: 'Lønnsoppgjøret 2027' }).waitFor();
 
-    const latest = await rig.hub.db.many(
+    const latest = await s.rig.hub.db.many(
       `SELECT l.language, l.subject, l.mjml, l.sms FROM template_version_languages l JOIN template_versions v ON v.id = l.template_version_id
         WHERE v.template_id = $1 AND v.version = 2 ORDER BY l.language`, [tpl.body.template.id]);
     expect(latest).toEqual([
@@ -97,11 +89,11 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
   });
 
   test('a copy for this campaign leaves the shared template as it was; the review counts members who get bokmål because a variant is missing', async () => {
-    const org = await createOrg(rig.hub.db);
-    await insertMember(rig.hub.db, { firstName: 'Eng', language: 'en', workplaceId: org.workplaceId });
-    await insertMember(rig.hub.db, { firstName: 'Nyn', language: 'nn', workplaceId: org.workplaceId });
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
+    const org = await createOrg(s.rig.hub.db);
+    await insertMember(s.rig.hub.db, { firstName: 'Eng', language: 'en', workplaceId: org.workplaceId });
+    await insertMember(s.rig.hub.db, { firstName: 'Nyn', language: 'nn', workplaceId: org.workplaceId });
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
     const tpl = await apiAs(page, 'POST', '/api/templates', { key: 'bare-nb-og-nn', name: 'Bare bokmål og nynorsk', category: 'campaign', languages: { nb: NB, nn: NN } });
     await apiAs(page, 'POST', '/api/campaigns', { name: 'Bruker malen', category: 'campaign', channels: ['email'], templates: { email: tpl.body.version.id }, audience: { all: [{ workplace: [org.workplaceId] }] } });
 
@@ -115,8 +107,8 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     await page.getByRole('button', { name: 'Lagre og forhåndsvis' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Lagre en kopi bare for denne kampanjen' }).click();
     await page.locator('#pv-subject', { hasText: 'Bare for denne' }).waitFor();
-    expect((await rig.hub.db.one('SELECT count(*)::int AS n FROM template_versions WHERE template_id = $1', [tpl.body.template.id]))!.n).toBe(1);
-    const copy = await rig.hub.db.one(`SELECT t.id FROM templates t WHERE t.name LIKE 'Bare bokmål og nynorsk – Kopi-kampanje'`);
+    expect((await s.rig.hub.db.one('SELECT count(*)::int AS n FROM template_versions WHERE template_id = $1', [tpl.body.template.id]))!.n).toBe(1);
+    const copy = await s.rig.hub.db.one(`SELECT t.id FROM templates t WHERE t.name LIKE 'Bare bokmål og nynorsk – Kopi-kampanje'`);
     expect(copy).not.toBeNull();
 
     await page.getByRole('button', { name: 'Neste: tidspunkt' }).click();
@@ -128,10 +120,10 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
   });
 
   test('a double click on "Neste: oppsummering" makes one campaign, and a reload keeps the wizard where it was', async () => {
-    const org = await createOrg(rig.hub.db);
-    await insertMember(rig.hub.db, { firstName: 'Dobbel', workplaceId: org.workplaceId });
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
+    const org = await createOrg(s.rig.hub.db);
+    await insertMember(s.rig.hub.db, { firstName: 'Dobbel', workplaceId: org.workplaceId });
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
     await step1(page, 'Dobbeltklikk-kampanjen', org.workplaceId);
     await page.getByRole('button', { name: 'Neste: innhold' }).click();
     await page.getByLabel('Emne').fill('Bare én gang');
@@ -140,11 +132,11 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     await page.getByRole('button', { name: 'Neste: tidspunkt' }).click();
     await page.getByRole('button', { name: 'Neste: oppsummering' }).dblclick();
     await page.locator('#review-list').waitFor();
-    expect((await rig.hub.db.one(`SELECT count(*)::int AS n FROM campaigns WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
-    expect((await rig.hub.db.one(`SELECT count(*)::int AS n FROM templates WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
+    expect((await s.rig.hub.db.one(`SELECT count(*)::int AS n FROM campaigns WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
+    expect((await s.rig.hub.db.one(`SELECT count(*)::int AS n FROM templates WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
 
     // Reload: the server-side draft brings back the step, the name, the filter and the content.
-    await until(async () => (await rig.hub.db.one(`SELECT 1 FROM campaign_wizard_drafts WHERE staff_user_id = $1 AND state->>'step' = '4' AND state->'fields'->>'c-name' = 'Dobbeltklikk-kampanjen'`, [comms.id])) !== undefined, 15_000, 'draft saved at step 4');
+    await until(async () => (await s.rig.hub.db.one(`SELECT 1 FROM campaign_wizard_drafts WHERE staff_user_id = $1 AND state->>'step' = '4' AND state->'fields'->>'c-name' = 'Dobbeltklikk-kampanjen'`, [s.comms.id])) !== undefined, 15_000, 'draft saved at step 4');
     await page.reload();
     await page.locator('body[data-wizard-ready="1"]').waitFor({ state: 'attached' });
     await page.locator('#review-list').waitFor();
@@ -154,7 +146,7 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     await page.getByRole('button', { name: 'Start kampanjen' }).click();
     await page.getByRole('button', { name: 'Ja, start for 1 mottakere' }).dblclick();
     await page.locator('#launch-result', { hasText: 'Kampanjen er startet' }).waitFor();
-    expect((await rig.hub.db.one(`SELECT count(*)::int AS n FROM campaigns WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
+    expect((await s.rig.hub.db.one(`SELECT count(*)::int AS n FROM campaigns WHERE name = 'Dobbeltklikk-kampanjen'`))!.n).toBe(1);
     // Back after launch shows the launched wizard, not an empty one that could send again.
     await page.locator('#campaign-link').click();
     await page.waitForURL(/\/app\/campaigns\/\d+$/);
@@ -164,9 +156,9 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
   });
 
   test('an audience with nobody in it is refused in Norwegian and nothing is launched', async () => {
-    const org = await createOrg(rig.hub.db); // no members at this workplace
-    const page = await b.newPage({ width: 390, height: 844, mobile: true });
-    await signIn(page, rig.url, comms, '/app');
+    const org = await createOrg(s.rig.hub.db); // no members at this workplace
+    const page = await s.b.newPage({ width: 390, height: 844, mobile: true });
+    await signIn(page, s.rig.url, s.comms, '/app');
     await step1(page, 'Tom målgruppe', org.workplaceId);
     await page.locator('#counts-table [data-count="total"]', { hasText: /^0$/ }).waitFor();
     await page.getByRole('button', { name: 'Neste: innhold' }).click();
@@ -179,7 +171,7 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
     await page.getByRole('button', { name: 'Neste: start' }).click();
     await page.getByRole('button', { name: 'Start kampanjen' }).click();
     await page.locator('#launch-result', { hasText: 'Målgruppen er tom' }).waitFor();
-    const c = await rig.hub.db.one(`SELECT id, state FROM campaigns WHERE name = 'Tom målgruppe'`);
+    const c = await s.rig.hub.db.one(`SELECT id, state FROM campaigns WHERE name = 'Tom målgruppe'`);
     expect(c!.state).toBe('draft');
     // The API refuses it too, whatever the page does.
     const r = await apiAs(page, 'POST', `/api/campaigns/${c!.id}/launch`, {});
@@ -190,9 +182,9 @@ describe('the campaign wizard keeps languages and refuses duplicates (Chromium)'
   });
 
   test('an unknown campaign id is a 404 page in Norwegian', async () => {
-    const page = await b.newPage();
-    await signIn(page, rig.url, comms, '/app');
-    const res = await page.goto(`${rig.url}/app/campaigns/99999999`);
+    const page = await s.b.newPage();
+    await signIn(page, s.rig.url, s.comms, '/app');
+    const res = await page.goto(`${s.rig.url}/app/campaigns/99999999`);
     expect(res!.status()).toBe(404);
     await page.getByRole('heading', { name: 'Fant ikke kampanjen' }).waitFor();
     expect(await axeViolations(page)).toEqual([]);
