@@ -1,5 +1,6 @@
 import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 import { createOrg, insertMember } from './helpers/fixtures';
+import { memberSearchSql } from '../src/members/queries';
 
 /**
  * Member search (issue 12), GET /api/members?q=: one box finds a member by number, name ("Etternavn,
@@ -77,7 +78,6 @@ describe('member search (API)', () => {
   });
 
   test('a "Etternavn, Fornavn" search is answered by a folded-name index (member_fold in PL/pgSQL, migration 207, still matches them)', async () => {
-    const { memberSearchSql } = await import('../src/members/queries');
     const params: unknown[] = [];
     const where = memberSearchSql('Grønli, Kari', 'm', params);
     const plan = await t.hub.db.tx(async (c) => {
