@@ -38,7 +38,7 @@ import { syncBuiltInTemplates } from '../src/render';
 import { importMembers } from '../src/members';
 import { createApiToken, createStaffUser } from '../src/auth';
 import { demoOrganisation, generateMembers, insertOrganisation, streetPostcodes, type DemoMember } from '../src/demo/seed';
-import { loadAverage, pgBackendPids, procTicks, tickSeconds } from './helpers/system';
+import { loadAverage, pgBackendPids, pgStatements, procTicks, tickSeconds } from './helpers/system';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -216,6 +216,8 @@ async function main(): Promise<void> {
       return { blks: Number(d.blks), ins: Number(d.tup_inserted), upd: Number(d.tup_updated), slUpd: Number(t.upd), slHot: Number(t.hot) };
     };
     const work0 = await pgWork();
+    // Per-statement cost of the run (null when the server does not load pg_stat_statements).
+    const statements = await pgStatements(db);
 
     // ---- the measured part ----
     const t0 = performance.now();
@@ -232,12 +234,18 @@ async function main(): Promise<void> {
     const deadline = t0 + Math.max(600_000, members * 1.2);
     for (;;) {
       if (snapshotMs < 0 && (await db.one(`SELECT snapshot_at FROM campaigns WHERE id = $1`, [campaignId]))!.snapshot_at) snapshotMs = performance.now() - t0;
-      pending = (await db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [campaignId]))!.n;
       const st = await (await fetch(`${emuInfo.sendgrid.url}/__emulator/stats`)).json() as { recipients: number };
       accepted = st.recipients;
+      // The count of pending rows reads up to a million index entries: taken only once the
+      // emulator has every recipient (and for the progress line), so the measuring does not
+      // load the database it measures. The end condition is the same.
+      const logDue = performance.now() - lastLog > 10_000;
+      if (accepted >= members || logDue) {
+        pending = (await db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [campaignId]))!.n;
+      }
       if (pending === 0 && accepted >= members) break;
       if (performance.now() > deadline) throw new Error(`not done after ${secs(performance.now() - t0)} s: ${pending} pending, ${accepted} accepted`);
-      if (performance.now() - lastLog > 10_000) { lastLog = performance.now(); log(`${secs(lastLog - t0)} s: ${pending} pending, ${accepted} accepted`); }
+      if (logDue) { lastLog = performance.now(); log(`${secs(lastLog - t0)} s: ${pending} pending, ${accepted} accepted`); }
       await sleep(250);
     }
     const cpu1 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), emu: procTicks([emuInfo.pid]) };
@@ -248,6 +256,7 @@ async function main(): Promise<void> {
     const work1 = await pgWork();
     const per = (k: keyof typeof work0) => Number(((work1[k] - work0[k]) / members).toFixed(2));
     const pgPerRecipient = { buffers: per('blks'), tuples_inserted: per('ins'), tuples_updated: per('upd'), send_log_updates: per('slUpd'), send_log_hot_updates: per('slHot') };
+    const topStatements = statements ? await statements.top(12) : null;
     const sentDone = await db.one(`SELECT count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*) FILTER (WHERE state = 'in_doubt')::int AS in_doubt,
         count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [campaignId]);
     const wallMs = performance.now() - t0;
@@ -281,6 +290,7 @@ async function main(): Promise<void> {
       ratio: Number((wallMs / floorMs).toFixed(1)),
       load_avg: { at_launch: load0, at_end: load },
       cpus: os.cpus().length,
+      pg_statements: topStatements,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     const table: [string, string][] = [
@@ -300,6 +310,10 @@ async function main(): Promise<void> {
     ];
     const w = Math.max(...table.map((r) => r[0].length));
     for (const [k, v] of table) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+    if (topStatements) {
+      process.stdout.write('  PostgreSQL statements by total time (pg_stat_statements; ms, calls, share):\n');
+      for (const t of topStatements.slice(0, 8)) process.stdout.write(`    ${String(t.total_ms).padStart(7)} ms ${String(t.calls).padStart(7)}× ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.query.slice(0, 110)}\n`);
+    }
   } finally {
     for (const p of [...procs].reverse()) await stop(p);
     await db.close();

@@ -42,3 +42,32 @@ export const tickSeconds = (a: Map<number, number>, b: Map<number, number>): num
 export async function pgBackendPids(db: { many(sql: string): Promise<Record<string, unknown>[]> }): Promise<number[]> {
   return (await db.many(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).map((r) => Number(r.pid));
 }
+
+/**
+ * PostgreSQL's own profile of a run, per statement (pg_stat_statements), when the server loads
+ * it (`shared_preload_libraries`); null otherwise. `reset` before the measured part, `top` after:
+ * this database's statements by total execution time (backend wall time, not CPU).
+ */
+export interface StatementCost { query: string; calls: number; total_ms: number; ms_per_call: number; rows: number; share: number }
+export async function pgStatements(db: { query(sql: string): Promise<unknown>; many(sql: string): Promise<Record<string, unknown>[]> }) {
+  try {
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await db.query('SELECT pg_stat_statements_reset()');
+  } catch {
+    return null;
+  }
+  return {
+    async top(n = 12): Promise<StatementCost[]> {
+      const rows = await db.many(
+        `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS total, rows,
+                sum(total_exec_time) OVER () AS everything
+           FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+          ORDER BY total_exec_time DESC LIMIT ${Math.floor(n)}`);
+      return rows.map((r) => ({
+        query: String(r.query).slice(0, 160), calls: Number(r.calls), total_ms: Math.round(Number(r.total)),
+        ms_per_call: Number((Number(r.total) / Math.max(1, Number(r.calls))).toFixed(3)), rows: Number(r.rows),
+        share: Number((Number(r.total) / Math.max(1, Number(r.everything))).toFixed(3)),
+      }));
+    },
+  };
+}

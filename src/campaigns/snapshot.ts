@@ -1,6 +1,6 @@
 import type { Hub } from '../hub';
-import { unreachableReasonSql, type Channel } from '../consent';
-import { audienceSql, chosenChannelSql, validateAudience } from '../audience';
+import { decisionJoinSql, type Channel } from '../consent';
+import { audienceSql, chooseChannelSql, validateAudience } from '../audience';
 import { audienceSize, completeIfDone, enqueuePending } from './launch';
 import { loadCampaign } from './model';
 import { BATCH_SIZE, batchNotBefore, planWindow, type DeliveryWindow, type WindowPlan } from './window';
@@ -68,14 +68,23 @@ async function snapshotStep(hub: Hub, id: number): Promise<Step> {
     const params: unknown[] = [c.category, lo, hi];
     const audience = audienceSql(validateAudience(c.audience, 'audience'), 'm', params);
     const first = c.channels[0];
-    const chosen = chosenChannelSql('m', '$1::text', c.channels, { includeResigned });
-    const reason = unreachableReasonSql('m', '$1::text', first, { includeResigned });
-    // OFFSET 0 keeps the chosen channel computed once per member (not once per reference).
+    // The consent decision in its join form (decisionJoinSql, proved equal to reachableSql and
+    // unreachableReasonSql by test/consent-decision.test.ts): the member's suppression, withdrawal
+    // and grant as LEFT JOINs on unique keys instead of correlated subqueries per member and
+    // channel, and the preferred channel joined, not looked up. The one channel rule
+    // (chooseChannelSql) over those facts. Half the time of the correlated form per step
+    // (bench/RESULTS.md, fifth session).
+    const dj = decisionJoinSql('m', '$1::text', c.channels, { includeResigned });
+    const chosen = chooseChannelSql(c.channels, { preferred: 'mp.channel', allowed: (ch) => dj.reachable(ch) });
     const rows = await writeSnapshotRows(db,
       { campaignId: c.id, firstChannel: first, nextBatch: row.next_batch, emailBatchSize: plan?.batchSize ?? BATCH_SIZE, batchSize: BATCH_SIZE },
-      `SELECT m.id, x.ch, CASE WHEN x.ch IS NULL THEN COALESCE(${reason}, 'unreachable') END AS reason
-         FROM members m CROSS JOIN LATERAL (SELECT ${chosen} AS ch OFFSET 0) x
-        WHERE m.id >= $2 AND m.id < $3 AND (${audience}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`}`, params);
+      `SELECT p.id, p.ch, CASE WHEN p.ch IS NULL THEN COALESCE(p.first_reason, 'unreachable') END AS reason FROM (
+         SELECT m.id, ${chosen} AS ch, ${dj.reason(first)} AS first_reason
+           -- The step's audience as a subquery: the decision's joins run over it, not over every member.
+           FROM (SELECT m.* FROM members m
+                  WHERE m.id >= $2 AND m.id < $3 AND (${audience}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`}) m
+           LEFT JOIN member_channel_preferences mp ON mp.member_id = m.id
+           ${dj.joins}) p`, params);
     let taken = 0;
     let next: number = row.next_batch;
     const batches: Step['batches'] = [];
