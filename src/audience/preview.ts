@@ -111,7 +111,7 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
     const audience = `(SELECT m.* FROM members m WHERE ${where} AND ${scope})`;
 
     const sql = `
-  WITH g AS MATERIALIZED (
+  WITH aud AS MATERIALIZED (
     SELECT mp.channel AS pref, ${dj.reason(first)} AS reason${flags}, count(*) AS n
       FROM ${audience} m
       LEFT JOIN member_channel_preferences mp ON mp.member_id = m.id
@@ -122,7 +122,7 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
          ${counts},
          ${sum(none)} AS unreachable,
          (SELECT coalesce(json_object_agg(x.reason, x.n ORDER BY x.reason), '{}'::json) FROM (
-            SELECT f.reason, sum(f.n)::int AS n FROM g f WHERE ${none} GROUP BY 1) x) AS reasons,
+            SELECT f.reason, sum(f.n)::int AS n FROM aud f WHERE ${none} GROUP BY 1) x) AS reasons,
          (SELECT coalesce(json_agg(json_build_object(
                    'memberNumber', s.member_number, 'firstName', s.first_name, 'lastName', s.last_name,
                    'municipality', s.municipality, 'channel', s.channel) ORDER BY s.id), '[]'::json)
@@ -131,7 +131,7 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
                     LEFT JOIN member_channel_preferences mp ON mp.member_id = m.id
                     ${dj.joins}
                     LEFT JOIN municipalities mu ON mu.number = m.municipality_number) s) AS sample
-    FROM g f`;
+    FROM aud f`;
     return { sql, params };
   };
   // (JIT is off on the hub's connections: it would cost ~50 ms of a query that needs less.)
