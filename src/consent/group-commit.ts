@@ -9,9 +9,9 @@ import type { Channel } from './decision';
  * its own statement makes every request pay a WAL flush, a round trip and a transaction of its
  * own; at a few thousand requests a second that, not the work, is the limit. So requests that
  * arrive while a commit is in flight wait for the next one, and each commit carries all of them:
- * ONE statement (its own transaction) calls `consent_record` once per request, in member-id
- * order, and every request is answered only after that statement has committed. Under light load
- * a request finds no commit in flight and goes at once: no timer, no added latency.
+ * ONE statement (its own transaction: `consent_unsubscribe_batch`, set-based, see BATCH_SQL) in
+ * member-id order, and every request is answered only after that statement has committed. Under
+ * light load a request finds no commit in flight and goes at once: no timer, no added latency.
  *
  * A burst that finds the writer idle goes together: its commit is started from `setImmediate`,
  * i.e. after the event loop has read every request that arrived in the same poll (members'
@@ -25,10 +25,11 @@ import type { Channel } from './decision';
  * sixth of the closed-loop saturation).
  *
  * Rules kept from the single-request path: `consent_record` (migration 010) writes the ledger
- * row and the state under the member's advisory lock, so two identical changes (a double click,
- * even inside one batch: a volatile function sees the earlier call's rows) add one row; a member
- * that no longer exists gives `found: false` and no row. Locks are taken in member-id order in
- * every batch, so two batches in flight cannot deadlock each other. If a batch fails, each of
+ * row and the state under the member's advisory lock, and so does the batch (migration 205), so
+ * two identical changes (a double click, even inside one batch: the first of a pair writes, the
+ * rest find it written) add one row; a member that no longer exists gives `found: false` and no
+ * row. Locks are taken in member-id order in every batch, so two batches in flight cannot
+ * deadlock each other. If a batch fails, each of
  * its requests is retried alone, so one bad request cannot fail the others.
  */
 
@@ -56,11 +57,15 @@ export interface GroupCommitOptions {
   maxInFlight?: number;
 }
 
-const BATCH_SQL = `SELECT x.i, m.language,
-    consent_record(m.id, x.category, x.channel, false, x.source, NULL, 'member', x.campaign, NULL, x.at) AS event_id
-  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])
-       WITH ORDINALITY AS x(member_id, category, channel, source, campaign, at, i)
-  CROSS JOIN LATERAL (SELECT id, language FROM members WHERE id = x.member_id) m`;
+/**
+ * The batch in one statement for the caller: `consent_unsubscribe_batch` (migration 205) takes
+ * every member's advisory lock in key order, then in a second statement of its own (a fresh
+ * snapshot, after the locks) writes the ledger rows and the state set-based, with what
+ * `consent_record` would give each request called one after the other. It replaced one
+ * `consent_record` call per request (five PL/pgSQL statements each).
+ */
+const BATCH_SQL = `SELECT i, language, event_id
+  FROM consent_unsubscribe_batch($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])`;
 
 /** A burst of at most this many requests into an idle writer is split over the free connections. */
 const SPLIT_MAX = 64;

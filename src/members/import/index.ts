@@ -9,8 +9,8 @@ import { Problem } from '../../errors';
 import { audit, type AuditAction } from '../../audit';
 import { decodeSource, sniffDelimiter, type Encoding } from './decode';
 import { fieldForHeader, isNationalIdHeader, type ImportField } from './fields';
-import { loadReference, validateRow, type Getter, type Reference } from './validate';
-import { COPY_SQL, createStage, mergeStage } from './merge';
+import { loadReference, validateRow, type Getter, type MemberTarget, type Reference } from './validate';
+import { BULK_MIN_ROWS, COPY_SQL, CoveragePairs, MEMBER_COPY_SQL, beginFirstLoad, createStage, finishFirstLoad, mergeStage, type FirstLoad, type MergeResult } from './merge';
 import { redactNationalIds } from '../national-id';
 
 export { HEADER_ALIASES, type ImportField } from './fields';
@@ -247,9 +247,20 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
     const errors: ImportError[] = [];
     let rejected = 0;
     let staged = 0;
-    const copy = client.query(copyFrom(COPY_SQL));
+    let lastRow = 0;
     let copyError: unknown;
-    copy.on('error', (e) => { copyError = e; });
+    const openCopy = (sql: string) => {
+      const c = client.query(copyFrom(sql));
+      c.on('error', (e) => { copyError = e; });
+      return c;
+    };
+    let copy = openCopy(COPY_SQL);
+    // A first load into an empty register goes straight into members once it is large (merge.ts).
+    const bulkMin = opts.bulkMinRows ?? BULK_MIN_ROWS;
+    let mayLoadFirst = stage.empty;
+    let firstLoad: FirstLoad | null = null;
+    let target: MemberTarget | undefined;
+    const pairs = new CoveragePairs();
     // COPY text is encoded straight into buffers outside the JavaScript heap (a string of ~1,600
     // concatenated lines was flattened and copied once more on write, and lived across the wait).
     let out = Buffer.allocUnsafe(COPY_CHUNK);
@@ -280,23 +291,36 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
         const i = index[f];
         return i === undefined ? undefined : cur.rec![i];
       };
+      const endCopy = async () => {
+        await flush();
+        copy.end();
+        await finished(copy);
+      };
       for await (const batch of input.batches) {
         for (const item of batch) {
           cur = item;
-          const v = item.problem ? { errors: [item.problem] } : validateRow(get, item.row, ref);
+          const v = item.problem ? { errors: [item.problem] } : validateRow(get, item.row, ref, target);
           if (v.line) {
             put(v.line);
             staged++;
+            lastRow = item.row;
+            if (target && v.agreementIds) for (const a of v.agreementIds) pairs.push(item.row, a);
           } else {
             rejected++;
             for (const e of v.errors ?? []) if (errors.length < maxListed) errors.push(e as ImportError);
           }
         }
         if (full || pos >= COPY_CHUNK / 2) await flush();
+        if (mayLoadFirst && staged >= bulkMin) {
+          mayLoadFirst = false;
+          await endCopy();
+          phase('parse_validate_copy');
+          firstLoad = await beginFirstLoad(client, importDate, phase);
+          if (firstLoad) target = { idBase: firstLoad.idBase, importDate };
+          copy = openCopy(firstLoad ? MEMBER_COPY_SQL : COPY_SQL);
+        }
       }
-      await flush();
-      copy.end();
-      await finished(copy);
+      await endCopy();
       phase('parse_validate_copy');
     } catch (err) {
       broken = true;
@@ -304,7 +328,28 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
       throw err;
     }
 
-    const merged = await mergeStage(client, importDate, maxListed, phase, opts.bulkMinRows, stage);
+    let merged: MergeResult;
+    if (firstLoad) {
+      const pairCopy = async (lines: Iterable<string>) => {
+        copy = openCopy('COPY member_agreements (member_id, agreement_id, covered_from) FROM STDIN');
+        try {
+          for (const line of lines) {
+            put(line);
+            if (full || pos >= COPY_CHUNK / 2) await flush();
+          }
+          await endCopyPairs();
+        } catch (err) {
+          broken = true;
+          copy.destroy(err as Error);
+          throw err;
+        }
+      };
+      const endCopyPairs = async () => { await flush(); copy.end(); await finished(copy); };
+      const done = await finishFirstLoad(client, firstLoad, lastRow, pairs, pairCopy, importDate, maxListed, phase);
+      merged = { inserted: staged - done.duplicateRows, updated: 0, ...done };
+    } else {
+      merged = await mergeStage(client, importDate, maxListed, phase, opts.bulkMinRows, stage);
+    }
     for (const d of merged.duplicates) {
       for (const row of d.rows) {
         if (errors.length < maxListed) {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { GIVEN, STAGE_COLUMNS } from './validate';
+import { GIVEN, MEMBER_COLUMNS, STAGE_COLUMNS } from './validate';
 
 export const STAGE = 'member_import_stage';
 /** Below this many new members the ordinary index-maintaining insert is fast enough. */
@@ -168,4 +168,147 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
     duplicates: dup.rows.map((r) => ({ memberNumber: r.member_number, rows: r.rows })),
     duplicateRows,
   };
+}
+
+/**
+ * First load into an empty register, straight into the table (issue 15): once an import into an
+ * empty register has staged `bulkMinRows` rows, the members and member_agreements tables are
+ * locked, their plain indexes, foreign keys and the member_number unique constraint dropped (the
+ * primary keys stay), the rows staged so far inserted, and the rest of the file is COPYed into
+ * `members` itself while it is read, with ids `idBase` + row number (so a duplicate's row is its id
+ * minus idBase). No staging of the million rows, no ANALYZE, no INSERT … SELECT, no GROUP BY in
+ * the usual case: the unique constraint, rebuilt afterwards, is the duplicate check, and only
+ * when it fails are the duplicates looked up, reported with all their rows and removed. Coverage
+ * rows are kept as (row, agreement) pairs in typed arrays (8 bytes each) and COPYed after the
+ * members. All of it inside the import's transaction: a failure anywhere restores everything.
+ */
+export interface FirstLoad {
+  idBase: number;
+  members: { indexes: Def[]; fks: Def[]; unique: Def[] };
+  agreements: { indexes: Def[]; fks: Def[] };
+}
+interface Def { name: string; def: string }
+
+export const MEMBER_COPY_SQL = `COPY members (${MEMBER_COLUMNS.join(', ')}) FROM STDIN`;
+
+async function plainIndexes(client: pg.PoolClient, table: string): Promise<Def[]> {
+  return (await client.query(
+    `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+      WHERE x.indrelid = $1::regclass AND NOT x.indisprimary AND NOT x.indisunique
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`, [table])).rows;
+}
+async function foreignKeys(client: pg.PoolClient, table: string): Promise<Def[]> {
+  return (await client.query(`SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f'`, [table])).rows;
+}
+
+/** Locks and empties the two tables of their secondary structures; null when the register is no longer empty. */
+export async function beginFirstLoad(client: pg.PoolClient, importDate: string, phase: (name: string) => void): Promise<FirstLoad | null> {
+  await client.query('LOCK TABLE members, member_agreements IN ACCESS EXCLUSIVE MODE');
+  if (!(await client.query('SELECT NOT EXISTS (SELECT 1 FROM members) AS empty')).rows[0].empty) return null;
+  // Other writers of members wait on the lock, so nobody draws ids meanwhile; the sequence is set
+  // past the last row's id when the file has been read.
+  const base = Number((await client.query(`SELECT nextval(pg_get_serial_sequence('members', 'id')) AS base`)).rows[0].base);
+  const load: FirstLoad = {
+    idBase: base - 1, // row numbers start at 1 (objects) or 2 (CSV, after its header)
+    members: {
+      indexes: await plainIndexes(client, 'members'),
+      fks: await foreignKeys(client, 'members'),
+      unique: (await client.query(
+        `SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c
+          WHERE c.conrelid = 'members'::regclass AND c.contype = 'u'
+            AND c.conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'members'::regclass AND attname = 'member_number')]`)).rows,
+    },
+    agreements: { indexes: await plainIndexes(client, 'member_agreements'), fks: await foreignKeys(client, 'member_agreements') },
+  };
+  for (const f of load.members.fks) await client.query(`ALTER TABLE members DROP CONSTRAINT "${f.name}"`);
+  for (const u of load.members.unique) await client.query(`ALTER TABLE members DROP CONSTRAINT "${u.name}"`);
+  for (const i of load.members.indexes) await client.query(`DROP INDEX "${i.name}"`);
+  for (const f of load.agreements.fks) await client.query(`ALTER TABLE member_agreements DROP CONSTRAINT "${f.name}"`);
+  for (const i of load.agreements.indexes) await client.query(`DROP INDEX "${i.name}"`);
+  phase('members_bulk_drop');
+  // The rows staged before the switch (all new: the register is empty).
+  await client.query(
+    `INSERT INTO members (id, member_number, first_name, last_name, email, phone, street, postcode, municipality_number, county_code,
+                          language, status, category, workplace_id, branch_id, club_id, joined_at, resigned_at, resignation_reason, dues_outstanding)
+     SELECT ${load.idBase}::bigint + s.row_no, s.member_number, s.first_name, s.last_name, s.email, s.phone, s.street, s.postcode, s.municipality_number, s.county_code,
+            COALESCE(s.language, 'nb'), COALESCE(s.status, 'active'), COALESCE(s.category, 'employee'), s.workplace_id, s.branch_id, s.club_id,
+            COALESCE(s.joined_at, LEAST($1::date, COALESCE(s.resigned_at, $1::date))),
+            CASE WHEN s.status = 'resigned' THEN COALESCE(s.resigned_at, $1::date) END,
+            CASE WHEN s.status = 'resigned' THEN s.resignation_reason END,
+            COALESCE(s.dues_outstanding, false)
+       FROM ${STAGE} s`, [importDate]);
+  await client.query(
+    `INSERT INTO member_agreements (member_id, agreement_id, covered_from)
+     SELECT ${load.idBase}::bigint + s.row_no, a.id, $1::date
+       FROM ${STAGE} s CROSS JOIN LATERAL unnest(s.agreement_ids) AS a(id)
+      WHERE ${g(GIVEN.agreements)} AND cardinality(s.agreement_ids) > 0
+     ON CONFLICT DO NOTHING`, [importDate]);
+  await client.query(`TRUNCATE ${STAGE}`);
+  phase('first_load_staged_rows');
+  return load;
+}
+
+/** (row, agreement id) pairs in 64 K-entry Int32Array blocks. */
+export class CoveragePairs {
+  private blocks: Int32Array[] = [];
+  private cur = new Int32Array(0);
+  private at = 0;
+  count = 0;
+  push(row: number, agreementId: number): void {
+    if (agreementId > 0x7fffffff || row > 0x7fffffff) throw new Error('coverage pair out of range');
+    if (this.at === this.cur.length) { this.cur = new Int32Array(65536); this.blocks.push(this.cur); this.at = 0; }
+    this.cur[this.at++] = row;
+    this.cur[this.at++] = agreementId;
+    this.count++;
+  }
+  *each(): Generator<[number, number]> {
+    for (const b of this.blocks) {
+      const end = b === this.cur ? this.at : b.length;
+      for (let i = 0; i < end; i += 2) yield [b[i], b[i + 1]];
+    }
+  }
+}
+
+/** After the file: sequence, coverage, the unique check (duplicates removed and reported), indexes, foreign keys. */
+export async function finishFirstLoad(client: pg.PoolClient, load: FirstLoad, lastRow: number, pairs: CoveragePairs,
+  copyPairs: (lines: Iterable<string>) => Promise<void>, importDate: string, maxListed: number,
+  phase: (name: string) => void): Promise<Omit<MergeResult, 'inserted' | 'updated'>> {
+  await client.query(`SELECT setval(pg_get_serial_sequence('members', 'id'), GREATEST($1::bigint, (SELECT max(id) FROM members)))`, [load.idBase + Math.max(lastRow, 1)]);
+  const idBase = load.idBase;
+  await copyPairs((function* () { for (const [row, a] of pairs.each()) yield `${idBase + row}\t${a}\t${importDate}\n`; })());
+  phase('agreements_insert');
+
+  let duplicates: MergeResult['duplicates'] = [];
+  let duplicateRows = 0;
+  const addUnique = async () => { for (const u of load.members.unique) await client.query(`ALTER TABLE members ADD CONSTRAINT "${u.name}" ${u.def}`); };
+  if (load.members.unique.length) {
+    await client.query('SAVEPOINT first_load_unique');
+    try {
+      await addUnique();
+      await client.query('RELEASE SAVEPOINT first_load_unique');
+    } catch (err: any) {
+      if (err?.code !== '23505') throw err;
+      await client.query('ROLLBACK TO SAVEPOINT first_load_unique');
+      const dup = await client.query(
+        `SELECT member_number, array_agg((id - ${idBase})::int ORDER BY id) AS rows FROM members
+          GROUP BY member_number HAVING count(*) > 1 ORDER BY min(id) LIMIT $1`, [maxListed]);
+      duplicates = dup.rows.map((r) => ({ memberNumber: r.member_number, rows: r.rows }));
+      await client.query(`CREATE TEMP TABLE member_import_duplicate_ids ON COMMIT DROP AS
+        SELECT id FROM members WHERE member_number IN (SELECT member_number FROM members GROUP BY member_number HAVING count(*) > 1)`);
+      await client.query('DELETE FROM member_agreements ma USING member_import_duplicate_ids d WHERE ma.member_id = d.id');
+      duplicateRows = (await client.query('DELETE FROM members m USING member_import_duplicate_ids d WHERE m.id = d.id')).rowCount ?? 0;
+      await addUnique();
+    }
+  }
+  phase('duplicates');
+  for (const i of load.members.indexes) await client.query(i.def);
+  phase('members_bulk_indexes');
+  for (const f of load.members.fks) await client.query(`ALTER TABLE members ADD CONSTRAINT "${f.name}" ${f.def}`);
+  phase('members_bulk_foreign_keys');
+  for (const i of load.agreements.indexes) await client.query(i.def);
+  phase('member_agreements_bulk_indexes');
+  for (const f of load.agreements.fks) await client.query(`ALTER TABLE member_agreements ADD CONSTRAINT "${f.name}" ${f.def}`);
+  phase('member_agreements_bulk_foreign_keys');
+  return { duplicates, duplicateRows };
 }

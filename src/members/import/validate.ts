@@ -60,9 +60,25 @@ function esc(v: string | number | boolean | null): string {
 
 const nul = (v: string | number | boolean | null): string | number | boolean => (v === null ? '\\N' : v);
 
+/** Columns of `members` a first load copies straight into, in COPY order (see `MemberTarget`). */
+export const MEMBER_COLUMNS = [
+  'id', 'member_number', 'first_name', 'last_name', 'email', 'phone', 'street', 'postcode', 'municipality_number', 'county_code',
+  'language', 'status', 'category', 'workplace_id', 'branch_id', 'club_id', 'joined_at', 'resigned_at', 'resignation_reason',
+  'dues_outstanding',
+] as const;
+
+/**
+ * A first load into an empty register writes valid rows as `members` COPY lines instead of staging
+ * lines: the member's id is `idBase` + the row number, and the defaults the staging merge's INSERT
+ * applies (merge.ts) are applied here, the same way.
+ */
+export interface MemberTarget { idBase: number; importDate: string }
+
 export interface Validated {
-  /** A line of PostgreSQL COPY text for the staging table, when the row is valid. */
+  /** A line of PostgreSQL COPY text for the staging table (or for `members`, given a MemberTarget), when the row is valid. */
   line?: string;
+  /** With a MemberTarget: the agreements the row lists (null: none given). */
+  agreementIds?: number[] | null;
   memberNumber?: string;
   errors?: FieldError[];
 }
@@ -110,7 +126,7 @@ const NO_ERRORS: FieldError[] = [];
 
 const ALL_FIELDS = Object.keys(HEADER_ALIASES) as ImportField[];
 
-export function validateRow(get: Getter, row: number, ref: Reference): Validated {
+export function validateRow(get: Getter, row: number, ref: Reference, into?: MemberTarget): Validated {
   const c = ctx;
   c.errors = NO_ERRORS; c.row = row; c.get = get; c.given = 0;
 
@@ -280,6 +296,19 @@ export function validateRow(get: Getter, row: number, ref: Reference): Validated
   if (c.errors.length) return { errors: c.errors, memberNumber: memberNumber || undefined };
   const county = municipality ? municipality.slice(0, 2) : null;
   // Only free text can hold COPY's special characters; everything else was validated to a pattern.
+  if (into) {
+    // As the staging merge's INSERT: language nb, status active, category employee; a resignation
+    // without a date is recorded on the import date; a missing joined date is the import date or
+    // the resignation's, whichever is earlier; dues not outstanding. (ISO dates compare as text.)
+    const st = status ?? 'active';
+    const d = into.importDate;
+    const resigned = st === 'resigned' ? (resignedAt ?? d) : null;
+    const joined = joinedAt ?? (resignedAt !== null && resignedAt < d ? resignedAt : d);
+    const memberLine = `${into.idBase + row}\t${memberNumber}\t${esc(firstName)}\t${esc(lastName)}\t${nul(email)}\t${nul(phone)}\t${esc(street)}\t${
+      nul(postcode)}\t${nul(municipality)}\t${nul(county)}\t${language ?? 'nb'}\t${st}\t${category ?? 'employee'}\t${nul(workplaceId)}\t${
+      nul(branchId)}\t${nul(clubId)}\t${joined}\t${nul(resigned)}\t${st === 'resigned' ? nul(reason) : '\\N'}\t${dues ?? false}\n`;
+    return { line: memberLine, memberNumber, agreementIds };
+  }
   const line = `${row}\t${c.given}\t${memberNumber}\t${esc(firstName)}\t${esc(lastName)}\t${nul(email)}\t${nul(phone)}\t${esc(street)}\t${
     nul(postcode)}\t${nul(municipality)}\t${nul(county)}\t${nul(language)}\t${nul(status)}\t${nul(category)}\t${nul(workplaceId)}\t${
     nul(branchId)}\t${nul(clubId)}\t${nul(joinedAt)}\t${nul(resignedAt)}\t${nul(reason)}\t${nul(dues)}\t${
