@@ -9,15 +9,15 @@ import { mountProviderWebhooks } from './webhooks';
  * provider webhooks. Other areas import only from here.
  */
 export {
-  reachableSql, unreachableReasonSql, decisionJoinSql, decideBatch, decideFacts, preferredChannelSql, CHANNELS,
+  reachableSql, unreachableReasonSql, decisionJoinSql, categoryFacts, decideBatch, decideFacts, preferredChannelSql, CHANNELS,
   type Channel, type Decision, type DecisionJoin, type DecisionOptions, type UnreachableReason, type MemberFacts, type CategoryFacts,
 } from './decision';
 export { recordConsentChange, CONSENT_SOURCES, type ConsentChange, type ConsentChangeResult, type ConsentSource } from './ledger';
 export { suppress, normaliseAddress, type SuppressionChannel, type SuppressionReason } from './suppressions';
 export { listCategories, type Category } from './categories';
 export {
-  unsubscribeUrl, preferencesUrl, verifyLinkToken, signLinkToken,
-  type LinkClaims, type VerifiedLink, type LinkPurpose, type LinkFailure,
+  unsubscribeUrl, preferencesUrl, verifyLinkToken, signLinkToken, signLinkTokens,
+  type LinkClaims, type LinkToSign, type VerifiedLink, type LinkPurpose, type LinkFailure,
 } from './links';
 export { registerConsentRoutes, memberConsents } from './routes';
 export { issueLetterCodes, letterCodeFor, normaliseLetterCode, memberOfLetterCode } from './letter-codes';
