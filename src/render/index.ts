@@ -16,8 +16,9 @@ export {
   smsInfo, draftSmsInfo, normaliseSmsText, renderSms, withOptOut, smsFooter, SMS_OPT_OUT, SMS_PREFERENCE_LINK_LABEL, SMS_MAX_CHARACTERS, SMS_WARN_SEGMENTS,
 } from './sms';
 export type { LetterRecipient, LetterEnv, LetterRunResult, ManifestEntry, AddressListEntry } from './letters';
+export { qrSymbol } from './qr';
 export {
-  renderLetter, renderLetterRun, writeAddressList, preferenceCodeUrl, qrSymbol, letterDate, byPostcode, LETTER_FONTS, ADDRESS_WINDOW_MM, ADDRESS_WINDOW_PADDING_MM, MM, A4,
+  renderLetter, renderLetterRun, writeAddressList, preferenceCodeUrl, letterDate, byPostcode, LETTER_FONTS, ADDRESS_WINDOW_MM, ADDRESS_WINDOW_PADDING_MM, MM, A4,
 } from './letters';
 export type { TemplateSummary, NewTemplate, BuiltInTemplate, LanguagesPatch } from './templates';
 export {

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
 import { DateTime } from 'luxon';
 import { csvRows } from '../csv';
 import type { Config } from '../config';
 import { ROOT } from '../paths';
 import { checkMergeTemplate, compileFast, hb, type Lang, type MergeFields, type MergeFn, type TemplateError } from './fields';
 import { languageFor } from './email';
+import { qrSymbol } from './qr';
 import { TemplateInvalid, type TemplateVersion } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -200,34 +200,6 @@ export function printedPreferenceAddress(publicBaseUrl: string): string {
 /** What the QR code on a letter opens: the member's preference page by their code. */
 export function preferenceCodeUrl(publicBaseUrl: string, code: string): string {
   return `${publicBaseUrl}/p/${code}`;
-}
-
-/**
- * The QR symbol of a letter's preference URL, exactly as `QRCode.create(text)` makes it (same
- * segments, version and mask), without running qrcode's segment optimiser (a shortest path over
- * every split into numeric / alphanumeric / byte segments) for each letter: its choice depends
- * only on which class each character is in, so it is computed once per pattern of classes (our
- * URLs differ only in the 12-character code: at most 2^12 patterns) and replayed as explicit
- * segments. Text outside ASCII goes straight to `QRCode.create`.
- */
-const qrSegmentsByPattern = new Map<string, { mode: 'numeric' | 'alphanumeric' | 'byte'; length: number }[]>();
-const QR_ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]$/;
-
-export function qrSymbol(text: string): QRCode.QRCode {
-  // eslint-disable-next-line no-control-regex
-  if (!/^[\x00-\x7f]*$/.test(text)) return QRCode.create(text, { errorCorrectionLevel: 'M' });
-  let pattern = '';
-  for (const ch of text) pattern += ch >= '0' && ch <= '9' ? 'N' : QR_ALPHANUMERIC.test(ch) ? 'A' : 'B';
-  const known = qrSegmentsByPattern.get(pattern);
-  if (!known) {
-    const q = QRCode.create(text, { errorCorrectionLevel: 'M' });
-    if (qrSegmentsByPattern.size > 10_000) qrSegmentsByPattern.clear();
-    qrSegmentsByPattern.set(pattern, q.segments.map((seg) => ({ mode: seg.mode.id.toLowerCase() as 'numeric' | 'alphanumeric' | 'byte', length: seg.getLength() })));
-    return q;
-  }
-  let at = 0;
-  const segments = known.map(({ mode, length }) => ({ mode, data: text.slice(at, (at += length)) }));
-  return QRCode.create(segments as QRCode.QRCodeSegment[], { errorCorrectionLevel: 'M' });
 }
 
 /**
