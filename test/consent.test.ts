@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { createTestHub, startApi, staffWithToken, type TestHub } from './helpers/hub';
 import { createOrg, insertMember } from './helpers/fixtures';
 import {
-  preferencesUrl, recordConsentChange, signLinkToken, suppress, unsubscribeUrl, verifyLinkToken,
+  preferencesUrl, recordConsentChange, signLinkToken, signLinkTokens, suppress, unsubscribeUrl, verifyLinkToken, type LinkToSign,
 } from '../src/consent';
 
 let t: TestHub;
@@ -54,6 +54,21 @@ describe('signed links', () => {
         }
       }
     }
+  });
+
+  test('links signed in one batch are the links signed one at a time (categories of different lengths, every purpose and channel, no campaign)', () => {
+    const links: LinkToSign[] = [];
+    for (const category of ['newsletter', 'x', 'c'.repeat(64), 'kurs_æøå', 'campaign']) {
+      for (const channel of ['email', 'sms', 'letter'] as const) {
+        for (const purpose of ['unsubscribe', 'preferences'] as const) {
+          for (const memberId of [1, 4711, 2 ** 48 - 1]) links.push({ purpose, claims: { memberId, campaignId: memberId % 2 ? memberId : null, channel, category } });
+        }
+      }
+    }
+    const batch = signLinkTokens(t.config, links);
+    expect(batch).toEqual(links.map((l) => signLinkToken(t.config, l.purpose, l.claims)));
+    expect(signLinkTokens(t.config, [])).toEqual([]);
+    expect(() => signLinkTokens(t.config, [links[0], { purpose: 'unsubscribe', claims: { ...claims, memberId: 0 } }])).toThrow(/memberId/);
   });
 
   test('tampered, truncated, unknown-key and old-key tokens', () => {

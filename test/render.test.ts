@@ -165,6 +165,36 @@ describe('email', () => {
     for (const req of requests) expect(req.message.html + req.message.text).not.toMatch(/tok-|Kari\b|Ola\b|Verkstedet/);
   });
 
+  test('batch: what is the same for every member of a request is sent once (campaign links in the shared body, a text value equal to its html value under one tag); each member still gets their own email', async () => {
+    const plainLinks = { action: 'https://kampanje.example.no/bli-med' };
+    const people: EmailRecipient[] = ['Kari', 'Ola', 'Per'].map((firstName, i) => ({
+      sendLogId: 21 + i, email: `m${i}@example.no`, language: 'nb',
+      fields: fields({ firstName, workplace: i === 1 ? '' : 'Verkstedet', links: plainLinks, unsubscribeUrl: `https://hub.example.no/u/tok-${i}`, preferencesUrl: `https://hub.example.no/p/tok-${i}` }),
+    }));
+    const [req] = await renderEmailBatch(t.hub, campaign, people, { links: plainLinks });
+    expect(req.sendLogIds).toEqual(['21', '22', '23']);
+    // The campaign's link is in the shared body, no member's value is.
+    expect(req.message.html).toContain('href="https://kampanje.example.no/bli-med"');
+    expect(req.message.html + req.message.text).not.toMatch(/tok-|Kari\b|Ola\b|Verkstedet/);
+    for (const [i, r] of people.entries()) {
+      const values = Object.values(req.message.recipients[i].values!);
+      expect(values).not.toContain(plainLinks.action);
+      // Each value once: the text body uses the html tags of the same values.
+      expect(new Set(values).size).toBe(values.length);
+      expect(values.filter((v) => v === r.fields.firstName)).toHaveLength(1);
+      const single = await renderEmail(t.hub, campaign, r.language, r.fields);
+      expect(applySubstitutions(req.message, i)).toEqual({ subject: single.subject, html: single.html, text: single.text });
+    }
+    // A member with links of their own: nothing of the links is shared, and each gets their own link.
+    const own = [people[0], { ...people[1], fields: { ...people[1].fields, links: { action: 'https://kampanje.example.no/egen' } } }];
+    const [mixed] = await renderEmailBatch(t.hub, campaign, own, { links: plainLinks });
+    expect(mixed.message.html).not.toContain('kampanje.example.no');
+    for (const [i, r] of own.entries()) {
+      const single = await renderEmail(t.hub, campaign, r.language, r.fields);
+      expect(applySubstitutions(mixed.message, i).html).toBe(single.html);
+    }
+  });
+
   test('batch: a member whose substitutions would pass 10,000 bytes gets a request of their own with the merged body', async () => {
     const long = 'Verksted '.repeat(700);
     const requests = await renderEmailBatch(t.hub, campaign, [

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Hub } from '../hub';
-import { decideBatch, unsubscribeUrl, preferencesUrl, issueLetterCodes, type Channel } from '../consent';
+import { decideBatch, signLinkTokens, issueLetterCodes, type Channel, type LinkToSign } from '../consent';
 import {
   renderEmailBatch, renderSms, renderLetterRun, writeAddressList, loadRecipientData, TemplateInvalid,
   type RecipientData, type MergeFields, type LetterRecipient, type EmailBatchRequest,
@@ -32,22 +32,39 @@ export class QuietHours extends Error {
  */
 export const EMAIL_REQUEST_SIZE = 250;
 
-/** The merge fields of one member in this campaign: register fields, signed links, campaign links, ballot fields. */
-async function fieldsMaker(hub: Hub, c: Campaign, cat: CategoryRow, channel: Channel): Promise<(r: RecipientData) => MergeFields> {
+/**
+ * The merge fields of these members in this campaign: register fields, signed links, campaign
+ * links, ballot fields; and each member's one-click unsubscribe URL (the List-Unsubscribe target,
+ * signed for every category: in a category that cannot be declined the field stays '').
+ * The members' own `fields` objects are completed in place (they are this batch's, freshly
+ * loaded), and the links of the whole batch are signed in one call (`signLinkTokens`).
+ */
+export async function mergeFieldsFor(hub: Hub, c: Campaign, cat: CategoryRow, channel: Channel, data: RecipientData[]): Promise<{ fields: MergeFields[]; unsubscribeUrls: string[] }> {
   const ballot = c.kind === 'ballot' ? await ballotFieldsForCampaign(hub.db, c.id) : null;
   // The ballot's own transaction links the notification to the campaign as it launches it: until
   // that commits, wait (the job is retried) rather than send a ballot message without its link.
   if (c.kind === 'ballot' && !ballot) throw new Error(`campaign ${c.id}: its ballot notification is not committed yet`);
-  return (r) => {
-    const claims = { memberId: r.memberId, campaignId: c.id, channel, category: c.category };
-    return {
-      ...r.fields,
-      unsubscribeUrl: cat.declinable ? unsubscribeUrl(hub.config, claims) : '',
-      preferencesUrl: preferencesUrl(hub.config, claims),
-      links: c.links,
-      ...(ballot ? { ballot: ballot({ memberNumber: r.memberNumber, language: r.language }) } : {}),
-    };
-  };
+  const links: LinkToSign[] = new Array(data.length * 2);
+  for (let i = 0; i < data.length; i++) {
+    const claims = { memberId: data[i].memberId, campaignId: c.id, channel, category: c.category };
+    links[2 * i] = { purpose: 'unsubscribe', claims };
+    links[2 * i + 1] = { purpose: 'preferences', claims };
+  }
+  const tokens = signLinkTokens(hub.config, links);
+  const base = hub.config.publicBaseUrl;
+  const fields: MergeFields[] = new Array(data.length);
+  const unsubscribeUrls: string[] = new Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const r = data[i];
+    const f = r.fields;
+    unsubscribeUrls[i] = `${base}/u/${tokens[2 * i]}`;
+    f.unsubscribeUrl = cat.declinable ? unsubscribeUrls[i] : '';
+    f.preferencesUrl = `${base}/p/${tokens[2 * i + 1]}`;
+    f.links = c.links;
+    if (ballot) f.ballot = ballot({ memberNumber: r.memberNumber, language: r.language });
+    fields[i] = f;
+  }
+  return { fields, unsubscribeUrls };
 }
 
 /** Members this channel cannot carry (template errors): failed with the reason, fallback decided with it. */
@@ -80,16 +97,12 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
   if (allowed.length) {
     const version = await templateVersion(hub.db, c.templates.email!);
     const data = await loadRecipientData(hub.db, allowed.map((a) => a.memberId));
-    const fields = await fieldsMaker(hub, c, cat, 'email');
+    const { fields, unsubscribeUrls } = await mergeFieldsFor(hub, c, cat, 'email', data);
     const rowOf = new Map(allowed.map((a) => [a.memberId, a]));
-    const rendered = await renderEmailBatch(hub, version, data.map((d) => {
-      const f = fields(d);
+    const rendered = await renderEmailBatch(hub, version, data.map((d, i) => {
       const row = rowOf.get(d.memberId)!;
-      return {
-        sendLogId: row.id, email: row.decision.address!, language: d.language, fields: f,
-        listUnsubscribeUrl: f.unsubscribeUrl || unsubscribeUrl(hub.config, { memberId: d.memberId, campaignId: c.id, channel: 'email', category: c.category }),
-      };
-    }), { declinable: cat.declinable, metadata: { campaign_id: String(c.id) }, categories: [c.category] }).catch(async (err) => {
+      return { sendLogId: row.id, email: row.decision.address!, language: d.language, fields: fields[i], listUnsubscribeUrl: unsubscribeUrls[i] };
+    }), { declinable: cat.declinable, links: c.links, metadata: { campaign_id: String(c.id) }, categories: [c.category] }).catch(async (err) => {
       if (!(err instanceof TemplateInvalid)) throw err;
       result.failed += await failRows(hub, allowed.map((a) => ({ id: a.id, address: a.decision.address })), `template: ${err.message}`);
       return null;
@@ -171,7 +184,7 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
   }
   const version = await templateVersion(hub.db, c.templates.sms!);
   const [data] = await loadRecipientData(hub.db, [row.member_id]);
-  const fields = (await fieldsMaker(hub, c, cat, 'sms'))(data);
+  const fields = (await mergeFieldsFor(hub, c, cat, 'sms', [data])).fields[0];
   let sms: ReturnType<typeof renderSms>;
   try {
     sms = renderSms(hub, version, data.language, fields, { declinable: cat.declinable });
@@ -217,12 +230,12 @@ export async function sendLetterBatch(hub: Hub, job: BatchJob, jobId: string): P
         path.join(dir, `${name}.csv`))).path;
     } else {
       const version = await templateVersion(hub.db, c.templates.letter!);
-      const fields = await fieldsMaker(hub, c, cat, 'letter');
+      const { fields } = await mergeFieldsFor(hub, c, cat, 'letter', mine);
       // Declinable letters print the member's personal preference code (registered here, before printing).
       const now = hub.clock.now();
       const codes = cat.declinable ? await issueLetterCodes(hub.db, hub.config, mine.map((d) => d.memberId), now) : new Map<number, { code: string; expiresAt: Date }>();
-      const recipients: LetterRecipient[] = mine.map((d) => ({
-        memberNumber: d.memberNumber, name: d.name, addressLines: d.addressLines, postcode: d.postcode ?? '', place: d.place ?? '', language: d.language, fields: fields(d),
+      const recipients: LetterRecipient[] = mine.map((d, i) => ({
+        memberNumber: d.memberNumber, name: d.name, addressLines: d.addressLines, postcode: d.postcode ?? '', place: d.place ?? '', language: d.language, fields: fields[i],
         preferenceCode: codes.get(d.memberId) ?? null,
       }));
       file = (await renderLetterRun(hub, version, recipients, dir, { name, date: now, declinable: cat.declinable })).pdfPath;

@@ -16,8 +16,8 @@ export { recordConsentChange, CONSENT_SOURCES, type ConsentChange, type ConsentC
 export { suppress, normaliseAddress, type SuppressionChannel, type SuppressionReason } from './suppressions';
 export { listCategories, type Category } from './categories';
 export {
-  unsubscribeUrl, preferencesUrl, verifyLinkToken, signLinkToken,
-  type LinkClaims, type VerifiedLink, type LinkPurpose, type LinkFailure,
+  unsubscribeUrl, preferencesUrl, verifyLinkToken, signLinkToken, signLinkTokens,
+  type LinkClaims, type LinkToSign, type VerifiedLink, type LinkPurpose, type LinkFailure,
 } from './links';
 export { registerConsentRoutes, memberConsents } from './routes';
 export { issueLetterCodes, letterCodeFor, normaliseLetterCode, memberOfLetterCode } from './letter-codes';

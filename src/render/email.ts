@@ -63,6 +63,24 @@ export interface SplitTemplate {
   slots: number[];
   /** The unique dynamic statements, compiled once. */
   fns: MergeFn[];
+  /**
+   * For each statement: it reads nothing but campaign links and the union's name, so with the
+   * request's links shared its value is the same for every member (`renderEmailBatch` writes it
+   * into the shared body instead of sending it once per member).
+   */
+  campaignOnly: boolean[];
+}
+
+/** True when a statement reads only `links.*` (and `unionName`, a constant): no member data. */
+function readsOnlyCampaign(node: unknown): boolean {
+  if (!node || typeof node !== 'object') return true;
+  const n = node as { type?: string; parts?: string[]; data?: boolean; depth?: number };
+  if (n.type === 'PathExpression') return !n.data && !n.depth && (n.parts?.[0] === 'links' ? (n.parts?.length ?? 0) > 1 : n.parts?.length === 1 && n.parts[0] === 'unionName');
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'loc') continue;
+    if (Array.isArray(v) ? !v.every(readsOnlyCampaign) : typeof v === 'object' && !readsOnlyCampaign(v)) return false;
+  }
+  return true;
 }
 
 const printAst: (ast: unknown) => string = (Handlebars as any).print ?? ((ast: unknown) => JSON.stringify(ast, (k, v) => (k === 'loc' ? undefined : v)));
@@ -72,6 +90,7 @@ export function splitTemplate(source: string, escape: boolean, unionName: string
   const statics: string[] = [''];
   const slots: number[] = [];
   const fns: MergeFn[] = [];
+  const campaignOnly: boolean[] = [];
   const seen = new Map<string, number>();
   for (const st of ast.body) {
     if (st.type === 'ContentStatement') { statics[statics.length - 1] += (st as hbs.AST.ContentStatement).value; continue; }
@@ -82,12 +101,13 @@ export function splitTemplate(source: string, escape: boolean, unionName: string
     if (i === undefined) {
       i = fns.length;
       fns.push(compileFast(program, { escape, unionName }));
+      campaignOnly.push(readsOnlyCampaign(st));
       seen.set(key, i);
     }
     slots.push(i);
     statics.push('');
   }
-  return { statics, slots, fns };
+  return { statics, slots, fns, campaignOnly };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,9 +359,18 @@ export interface EmailBatchRequest {
 export const MAX_BATCH = 1000;
 export const SUBSTITUTIONS_MAX_BYTES = 10_000;
 
-function substitutionBytes(s: Record<string, string>): number {
-  let n = 0;
-  for (const k in s) n += Buffer.byteLength(k) + Buffer.byteLength(s[k]);
+/** Bytes of the tags of n statements of one kind: `%bs` + 8 hex digits + `h`|`t` + index + `%`. */
+function tagBytes(n: number): number {
+  let b = 0;
+  for (let i = 0; i < n; i++) b += 13 + String(i).length;
+  return b;
+}
+
+/** A member's substitutions in bytes if every statement had its own tag (the size judged against SendGrid's limit). */
+function allValueBytes(tags: number, hv: string[], tv: string[]): number {
+  let n = tags;
+  for (const v of hv) n += Buffer.byteLength(v);
+  for (const v of tv) n += Buffer.byteLength(v);
   return n;
 }
 
@@ -396,20 +425,17 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
   for (const [language, members] of groups) {
     const c = await compileEmail(version, language, { declinable, unionName: config.unionName });
     const sharedMissing = missingLinks(c, sharedLinks);
-    let nonce: string;
-    const statics = c.htmlSplit.statics.join('') + c.textSplit.statics.join('');
-    do nonce = crypto.randomBytes(4).toString('hex'); while (statics.includes(nonce));
-    const hTags = c.htmlSplit.fns.map((_f, i) => `%bs${nonce}h${i}%`);
-    const tTags = c.textSplit.fns.map((_f, i) => `%bs${nonce}t${i}%`);
-    const tagBytes = [...hTags, ...tTags].reduce((a, t) => a + t.length, 0);
     const hf = c.htmlSplit.fns;
     const tf = c.textSplit.fns;
-    const parts: EmailRecipientPart[] = [];
-    const ids: string[] = [];
+    const tags = tagBytes(hf.length) + tagBytes(tf.length);
+    // Each member's values, by statement; the keys (tags) are chosen once the request's shared
+    // values are known (below).
+    const shared: { ref: string; to: EmailAddress; subject: string; headers: Record<string, string>; hv: string[]; tv: string[] }[] = [];
+    let linksShared = true;
     for (const r of members) {
       const own = r.fields.links;
       let links = sharedLinks;
-      if (own && own !== sharedLinks) { for (const _k in own) { links = { ...sharedLinks, ...own }; break; } }
+      if (own && own !== sharedLinks) { for (const _k in own) { links = { ...sharedLinks, ...own }; linksShared = false; break; } }
       if (sharedMissing.length) {
         const missing = missingLinks(c, links);
         if (missing.length) throw new TemplateInvalid(missing.map((l) => ({ field: `links.${l}`, line: 1, message: `malen bruker {{links.${l}}}, men ingen lenke «${l}» er oppgitt` })));
@@ -421,32 +447,69 @@ export async function renderEmailBatch(env: RenderEnv, version: TemplateVersion,
       const to: EmailAddress = { email: r.email, name: fastOneLine(r.name ?? `${f.firstName} ${f.lastName}`) };
       const subject = fastOneLine(c.subject(f, links));
       const ref = String(r.sendLogId);
-      const values: Record<string, string> = {};
-      let length = tagBytes;
-      for (let i = 0; i < hf.length; i++) { const v = hf[i](f, links); values[hTags[i]] = v; length += v.length; }
-      for (let i = 0; i < tf.length; i++) { const v = tf[i](f, links); values[tTags[i]] = v; length += v.length; }
-      // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when it could matter.
-      if (length * 3 > SUBSTITUTIONS_MAX_BYTES && substitutionBytes(values) > SUBSTITUTIONS_MAX_BYTES) {
+      const hv: string[] = new Array(hf.length);
+      const tv: string[] = new Array(tf.length);
+      let length = 0;
+      for (let i = 0; i < hf.length; i++) { const v = hf[i](f, links); hv[i] = v; length += v.length; }
+      for (let i = 0; i < tf.length; i++) { const v = tf[i](f, links); tv[i] = v; length += v.length; }
+      // The limit is judged on every statement's value and tag, as if none were shared (a member
+      // alone with the merged body is decided before, and whatever the request shares): UTF-8
+      // takes at most 3 bytes per UTF-16 unit, so count exactly only when it could matter.
+      if ((length + tags) * 3 > SUBSTITUTIONS_MAX_BYTES && allValueBytes(tags, hv, tv) > SUBSTITUTIONS_MAX_BYTES) {
         out.push({
           language, shared: false, sendLogIds: [ref],
           message: { ...base(), text: c.text(f, links), html: c.html(f, links), recipients: [{ ref, to, subject, headers }] },
         });
         continue;
       }
-      parts.push({ ref, to, subject, headers, values });
-      ids.push(ref);
+      shared.push({ ref, to, subject, headers, hv, tv });
     }
-    if (parts.length) {
-      out.push({
-        language, shared: true, sendLogIds: ids,
-        message: {
-          ...base(),
-          text: taggedBody(c.textSplit, (i) => tTags[i]),
-          html: taggedBody(c.htmlSplit, (i) => hTags[i]),
-          recipients: parts,
-        },
-      });
+    if (!shared.length) continue;
+    // What the request sends once instead of once per member (what each member gets is the same):
+    //  - a statement that reads only campaign links (`{{links.action}}`), when every member has
+    //    the request's links, goes into the shared body as its value: it is no member's data;
+    //  - a text statement whose value equals an html statement's for EVERY member of the
+    //    request (a first name, a URL: nothing that html-escaping changes) uses that html tag.
+    const first = shared[0];
+    const hInline = c.htmlSplit.campaignOnly.map((only) => linksShared && only);
+    const tInline = c.textSplit.campaignOnly.map((only) => linksShared && only);
+    const tAlias: number[] = tf.map((_f, j) => {
+      if (tInline[j]) return -1;
+      for (let k = 0; k < hf.length; k++) {
+        if (hInline[k] || first.hv[k] !== first.tv[j]) continue;
+        let all = true;
+        for (let m = 1; m < shared.length && all; m++) all = shared[m].hv[k] === shared[m].tv[j];
+        if (all) return k;
+      }
+      return -1;
+    });
+    // The tag prefix is random per request, and appears neither in the shared text nor in what is inlined.
+    let statics = c.htmlSplit.statics.join('') + c.textSplit.statics.join('');
+    for (let i = 0; i < hf.length; i++) if (hInline[i]) statics += first.hv[i];
+    for (let j = 0; j < tf.length; j++) if (tInline[j]) statics += first.tv[j];
+    let nonce: string;
+    do nonce = crypto.randomBytes(4).toString('hex'); while (statics.includes(nonce));
+    const hTags = hf.map((_f, i) => `%bs${nonce}h${i}%`);
+    const tTags = tf.map((_f, j) => (tAlias[j] >= 0 ? hTags[tAlias[j]] : `%bs${nonce}t${j}%`));
+    const parts: EmailRecipientPart[] = new Array(shared.length);
+    const ids: string[] = new Array(shared.length);
+    for (let m = 0; m < shared.length; m++) {
+      const { ref, to, subject, headers, hv, tv } = shared[m];
+      const values: Record<string, string> = {};
+      for (let i = 0; i < hf.length; i++) if (!hInline[i]) values[hTags[i]] = hv[i];
+      for (let j = 0; j < tf.length; j++) if (!tInline[j] && tAlias[j] < 0) values[tTags[j]] = tv[j];
+      parts[m] = { ref, to, subject, headers, values };
+      ids[m] = ref;
     }
+    out.push({
+      language, shared: true, sendLogIds: ids,
+      message: {
+        ...base(),
+        text: taggedBody(c.textSplit, (j) => (tInline[j] ? first.tv[j] : tTags[j])),
+        html: taggedBody(c.htmlSplit, (i) => (hInline[i] ? first.hv[i] : hTags[i])),
+        recipients: parts,
+      },
+    });
   }
   return out;
 }
