@@ -1,5 +1,5 @@
 import { createTestHub, type TestHub } from './helpers/hub';
-import { CHANNELS, decideBatch, decisionJoinSql, reachableSql, recordConsentChange, suppress, unreachableReasonSql, type Channel } from '../src/consent';
+import { CHANNELS, categoryFacts, decideBatch, decisionJoinSql, reachableSql, recordConsentChange, suppress, unreachableReasonSql, type Channel } from '../src/consent';
 
 /**
  * The decision's forms (SQL as subqueries for the snapshot, SQL as joins for the preview, batch for
@@ -27,7 +27,7 @@ const STATUS = ['active', 'resigned'] as const;
 type Choice = 'none' | 'granted' | 'withdrawn' | 'random';
 const CHOICES: Choice[] = ['none', 'granted', 'withdrawn', 'random'];
 
-test('reachableSql, unreachableReasonSql, decisionJoinSql and decideBatch agree for every member, category and channel', async () => {
+test('reachableSql, unreachableReasonSql, decisionJoinSql (gated and over known category facts) and decideBatch agree for every member, category and channel', async () => {
   const db = t.hub.db;
   // An edge: a category that used to be declinable, with withdrawals on record, is now mandatory.
   await db.query(`INSERT INTO message_categories (code, name_nb, legal_basis, declinable, default_on, channels)
@@ -94,11 +94,22 @@ test('reachableSql, unreachableReasonSql, decisionJoinSql and decideBatch agree 
       // The joins are on unique keys: still one row per member.
       expect(joined).toHaveLength(members.length);
       const joinedById = new Map(joined.map((r) => [r.id as number, r]));
+      // The join form over the category's facts as read (constants; irrelevant joins left out), as the preview uses it.
+      const facts = await categoryFacts(db, code);
+      const djk = decisionJoinSql('m', '$2', CHANNELS, opts, facts);
+      const knownById = new Map((await db.many(
+        `SELECT m.id, ${CHANNELS.map((ch) => `${djk.reachable(ch)} AS ok_${ch}, ${djk.reason(ch)} AS reason_${ch}`).join(', ')}
+           FROM members m ${djk.joins} WHERE m.id = ANY ($1::bigint[])`, [members, code])).map((r) => [r.id as number, r]));
+      expect(knownById.size).toBe(members.length);
       for (const ch of CHANNELS) {
         // …and one channel joined alone.
         const dj1 = decisionJoinSql('m', '$2', [ch], opts);
         const alone = new Map((await db.many(
           `SELECT m.id, ${dj1.reachable(ch)} AS ok, ${dj1.reason(ch)} AS reason FROM members m ${dj1.joins} WHERE m.id = ANY ($1::bigint[])`,
+          [members, code])).map((r) => [r.id as number, r]));
+        const dk1 = decisionJoinSql('m', '$2', [ch], opts, facts);
+        const knownAlone = new Map((await db.many(
+          `SELECT m.id, ${dk1.reachable(ch)} AS ok, ${dk1.reason(ch)} AS reason FROM members m ${dk1.joins} WHERE m.id = ANY ($1::bigint[])`,
           [members, code])).map((r) => [r.id as number, r]));
         const sql = await db.many(
           `SELECT m.id, ${reachableSql('m', '$2', ch, opts)} AS ok, ${unreachableReasonSql('m', '$2', ch, opts)} AS reason
@@ -120,6 +131,10 @@ test('reachableSql, unreachableReasonSql, decisionJoinSql and decideBatch agree 
           expect({ label, joined: [j[`ok_${ch}`], j[`reason_${ch}`]] }).toEqual({ label, joined: [r.ok, r.reason] });
           const a = alone.get(r.id)!;
           expect({ label, alone: [a.ok, a.reason] }).toEqual({ label, alone: [r.ok, r.reason] });
+          const k = knownById.get(r.id)!;
+          expect({ label, known: [k[`ok_${ch}`], k[`reason_${ch}`]] }).toEqual({ label, known: [r.ok, r.reason] });
+          const ka = knownAlone.get(r.id)!;
+          expect({ label, knownAlone: [ka.ok, ka.reason] }).toEqual({ label, knownAlone: [r.ok, r.reason] });
           if (b.allowed) expect(b.address).toBeTruthy();
           const key = r.reason ?? 'allowed';
           counts.set(key, (counts.get(key) ?? 0) + 1);

@@ -150,40 +150,82 @@ export interface DecisionJoin {
  * facts stay uncorrelated EXISTS (InitPlans: evaluated once, passed to the workers), and they
  * gate the consent joins: a withdrawal is read only for a declinable category, a grant only for
  * a category that needs one, so the other join's scan does not run at all.
+ *
+ * `category`: the category's row as read IN THE SAME SNAPSHOT as the query that uses this SQL
+ * (`categoryFacts` in a REPEATABLE READ transaction; null = no such category). The category's
+ * facts are then constants in the SQL and the joins they make irrelevant are left out (a channel
+ * the category does not allow joins nothing; a category that cannot be declined joins no
+ * withdrawal, one that needs no grant no grant): a LEFT JOIN costs every member of the audience
+ * a pass through its node even when its side is empty. The same rules, proven equal with the
+ * other forms by test/consent-decision.test.ts.
  * Aliases `dj_*` are taken. `categoryParam` as for `reachableSql`.
  */
-export function decisionJoinSql(memberAlias: string, categoryParam: string, channels: readonly Channel[], opts: DecisionOptions = {}): DecisionJoin {
+export function decisionJoinSql(memberAlias: string, categoryParam: string, channels: readonly Channel[], opts: DecisionOptions = {},
+  category?: CategoryFacts | null): DecisionJoin {
   const m = memberAlias;
   assertIdent(m, 'memberAlias');
   assertCategoryExpr(categoryParam);
   channels.forEach((ch) => assertChannel(ch));
   if (new Set(channels).size !== channels.length) throw new Error('channels must be distinct');
   const c = `(${categoryParam})::text`;
-  const declinable = `EXISTS (SELECT 1 FROM message_categories mc_o WHERE mc_o.code = ${c} AND mc_o.declinable)`;
-  const needsNoGrant = `EXISTS (SELECT 1 FROM message_categories mc_d WHERE mc_d.code = ${c} AND (mc_d.default_on OR NOT mc_d.declinable))`;
+  const known = category !== undefined;
+  const lit = (b: boolean) => (b ? 'TRUE' : 'FALSE');
+  const isDeclinable = !!category?.declinable;
+  const grantNeeded = !!category && category.declinable && !category.defaultOn;
+  const allows = (ch: Channel) => !!category?.channels.includes(ch);
+  const declinable = known ? lit(isDeclinable)
+    : `EXISTS (SELECT 1 FROM message_categories mc_o WHERE mc_o.code = ${c} AND mc_o.declinable)`;
+  const needsNoGrant = known ? lit(!grantNeeded)
+    : `EXISTS (SELECT 1 FROM message_categories mc_d WHERE mc_d.code = ${c} AND (mc_d.default_on OR NOT mc_d.declinable))`;
+  // Known: the facts hold only for the category they were read for, so the channel rule names it
+  // (anything else is "not allowed": nobody reachable, the safe side); this also keeps the
+  // category parameter referenced in every form, so its type is always known.
+  const quoted = category ? `'${category.code.replace(/'/g, "''")}'` : null;
+  const channelAllowed = (ch: Channel) => (!known
+    ? `EXISTS (SELECT 1 FROM message_categories mc_a WHERE mc_a.code = ${c} AND '${ch}' = ANY (mc_a.channels))`
+    : allows(ch) ? `coalesce(${c} = ${quoted}, FALSE)` : `(${c} IS NULL AND FALSE)`);
+  // Which joins are written: all of them, gated in SQL, unless the category is known.
+  const joined = (ch: Channel) => ({
+    sp: suppressionKey(m, ch) !== null && (!known || allows(ch)),
+    wd: !known || (allows(ch) && isDeclinable),
+    gr: !known || (allows(ch) && grantNeeded),
+  });
   const joins: string[] = [];
   for (const ch of channels) {
-    const key = suppressionKey(m, ch);
-    if (key !== null) joins.push(`LEFT JOIN suppressions dj_sp_${ch} ON dj_sp_${ch}.channel = '${ch}' AND dj_sp_${ch}.address = ${key} AND dj_sp_${ch}.lifted_at IS NULL`);
+    const j = joined(ch);
+    if (j.sp) joins.push(`LEFT JOIN suppressions dj_sp_${ch} ON dj_sp_${ch}.channel = '${ch}' AND dj_sp_${ch}.address = ${suppressionKey(m, ch)} AND dj_sp_${ch}.lifted_at IS NULL`);
     // The gate is inside the subquery: a pseudo-constant there stops the scan itself (One-Time Filter).
     const cs = (a: string, cond: string) => `LEFT JOIN (SELECT ${a}.member_id FROM consent_state ${a}
        WHERE ${a}.category = ${c} AND ${a}.channel = '${ch}' AND ${cond}) ${a} ON ${a}.member_id = ${m}.id`;
-    joins.push(cs(`dj_wd_${ch}`, `NOT dj_wd_${ch}.granted AND ${declinable}`));
-    joins.push(cs(`dj_gr_${ch}`, `dj_gr_${ch}.granted AND NOT ${needsNoGrant}`));
+    if (j.wd) joins.push(cs(`dj_wd_${ch}`, known ? `NOT dj_wd_${ch}.granted` : `NOT dj_wd_${ch}.granted AND ${declinable}`));
+    if (j.gr) joins.push(cs(`dj_gr_${ch}`, known ? `dj_gr_${ch}.granted` : `dj_gr_${ch}.granted AND NOT ${needsNoGrant}`));
   }
   const partsOf = (ch: Channel): Parts => {
     if (!channels.includes(ch)) throw new Error(`channel ${ch} was not joined`);
+    const j = joined(ch);
+    // A part whose join was left out is decided by the category alone: the channel is not allowed
+    // (checked first, so the part is never what decides), or the category cannot be declined
+    // (no withdrawal counts), or it needs no grant.
     return {
       ...memberParts(m, c, ch, opts),
-      channelAllowed: `EXISTS (SELECT 1 FROM message_categories mc_a WHERE mc_a.code = ${c} AND '${ch}' = ANY (mc_a.channels))`,
-      notSuppressed: suppressionKey(m, ch) === null ? 'TRUE' : `dj_sp_${ch}.id IS NULL`,
+      channelAllowed: channelAllowed(ch),
+      notSuppressed: suppressionKey(m, ch) === null || !j.sp ? 'TRUE' : `dj_sp_${ch}.id IS NULL`,
       // Declined: a withdrawal (joined only when the category can be declined).
-      notOptedOut: `dj_wd_${ch}.member_id IS NULL`,
+      notOptedOut: j.wd ? `dj_wd_${ch}.member_id IS NULL` : 'TRUE',
       // Needs no grant, or has one (joined only when one is needed).
-      consented: `(${needsNoGrant} OR dj_gr_${ch}.member_id IS NOT NULL)`,
+      consented: j.gr ? `(${needsNoGrant} OR dj_gr_${ch}.member_id IS NOT NULL)` : 'TRUE',
     };
   };
   return { joins: joins.join('\n    '), reachable: (ch) => allOf(partsOf(ch)), reason: (ch) => firstFailing(partsOf(ch)) };
+}
+
+/**
+ * The category's facts the decision reads (null: no such category), for `decisionJoinSql`'s
+ * `category`. Read it in the same REPEATABLE READ transaction as the query that uses them.
+ */
+export async function categoryFacts(db: Queryable, code: string): Promise<CategoryFacts | null> {
+  const r = (await db.query('SELECT code, declinable, default_on, channels FROM message_categories WHERE code = $1', [code])).rows[0];
+  return r ? { code: r.code, declinable: r.declinable, defaultOn: r.default_on, channels: r.channels } : null;
 }
 
 /** The raw facts about one member that the decision needs (what decideBatch's query fetches). */

@@ -87,22 +87,60 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
 export const QUERY_CANCELED = '57014';
 
 /**
+ * Planner or executor settings for the rest of the current transaction only (`set_config(…, true)`,
+ * i.e. SET LOCAL), in one round trip; names and values are passed as parameters.
+ */
+export async function setLocal(client: Queryable, settings: Record<string, string>): Promise<void> {
+  const names = Object.keys(settings);
+  if (!names.length) return;
+  await client.query(`SELECT ${names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`,
+    names.flatMap((k) => [k, settings[k]]));
+}
+
+/** Options of a bounded query or transaction. */
+export interface Bounds {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** More SET LOCAL settings for the transaction (see `setLocal`). */
+  settings?: Record<string, string>;
+  /** How the transaction starts, e.g. 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' (default 'BEGIN'). */
+  begin?: 'BEGIN' | 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+}
+
+/**
  * One bounded query: run on a client of its own with `SET LOCAL statement_timeout`, and
  * cancelled on the server (pg_cancel_backend) as soon as `signal` aborts, e.g. because the HTTP
  * client went away. Rejects with the driver's error (code 57014) when cut short.
  */
-export async function boundedQuery<T extends Row = Row>(db: Db, sql: string, params: unknown[], o: { timeoutMs: number; signal?: AbortSignal }): Promise<pg.QueryResult<T>> {
-  if (o.signal?.aborted) throw Object.assign(new Error('the client went away before the query started'), { code: QUERY_CANCELED });
+export async function boundedQuery<T extends Row = Row>(db: Db, sql: string, params: unknown[], o: Bounds): Promise<pg.QueryResult<T>> {
+  return boundedTx(db, (q) => q.query<T>(sql, params), o);
+}
+
+/**
+ * `boundedQuery` for several statements in one transaction (e.g. one snapshot for a read and the
+ * query built from it): each statement has the timeout, and a signal that aborts between two of
+ * them stops the next one from starting.
+ */
+export async function boundedTx<T>(db: Db, fn: (q: Queryable) => Promise<T>, o: Bounds): Promise<T> {
+  const gone = () => Object.assign(new Error('the client went away before the query started'), { code: QUERY_CANCELED });
+  if (o.signal?.aborted) throw gone();
   const client = await db.connect();
   const pid = (client as unknown as { processID: number }).processID;
   let running = false;
   const cancel = () => { if (running) db.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined); };
   o.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    await client.query('BEGIN');
+    await client.query(o.begin ?? 'BEGIN');
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(o.timeoutMs))}`);
+    if (o.settings) await setLocal(client, o.settings);
     running = true;
-    const r = await client.query<T>(sql, params);
+    const q: Queryable = {
+      query: (sql, params) => {
+        if (o.signal?.aborted) return Promise.reject(gone());
+        return client.query(sql, params);
+      },
+    };
+    const r = await fn(q);
     running = false;
     await client.query('COMMIT');
     return r;
