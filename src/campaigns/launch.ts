@@ -1,5 +1,5 @@
 import type { Hub } from '../hub';
-import type { Queryable } from '../db';
+import { prepared, type Queryable } from '../db';
 import type { Staff } from '../auth';
 import { audit } from '../audit';
 import { Problem } from '../errors';
@@ -148,10 +148,10 @@ export async function enqueuePending(hub: Hub, id: number): Promise<number> {
 /** A running campaign with nothing left queued or sending, and no fallback still to write, is completed. */
 export async function completeIfDone(hub: Hub, id: number): Promise<boolean> {
   const r = await hub.db.query(
-    `UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
+    prepared(`UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
       WHERE id = $1 AND state = 'running' AND snapshot_at IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))
-        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND fallback_due)`, [id, hub.clock.now()]);
+        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND fallback_due)`), [id, hub.clock.now()]);
   return (r.rowCount ?? 0) > 0;
 }
 

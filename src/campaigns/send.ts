@@ -96,7 +96,7 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
   const result: BatchResult = { sent: 0, skipped, failed: 0, inDoubt };
   if (allowed.length) {
     const version = await templateVersion(hub.db, c.templates.email!);
-    const data = await loadRecipientData(hub.db, allowed.map((a) => a.memberId));
+    const data = await loadRecipientData(hub.db, allowed.map((a) => a.memberId), version);
     const { fields, unsubscribeUrls } = await mergeFieldsFor(hub, c, cat, 'email', data);
     const rowOf = new Map(allowed.map((a) => [a.memberId, a]));
     const rendered = await renderEmailBatch(hub, version, data.map((d, i) => {
@@ -183,7 +183,7 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
     return { state: 'skipped' };
   }
   const version = await templateVersion(hub.db, c.templates.sms!);
-  const [data] = await loadRecipientData(hub.db, [row.member_id]);
+  const [data] = await loadRecipientData(hub.db, [row.member_id], version);
   const fields = (await mergeFieldsFor(hub, c, cat, 'sms', [data])).fields[0];
   let sms: ReturnType<typeof renderSms>;
   try {

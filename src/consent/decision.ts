@@ -1,4 +1,4 @@
-import type { Queryable } from '../db';
+import { prepared, type Queryable } from '../db';
 
 /**
  * THE consent decision: may member M be sent category C on channel X?
@@ -284,7 +284,7 @@ export async function decideBatch(
   // The category's columns come on the first row only: parsing its channel array on each of a
   // thousand rows per batch was measurable at a million recipients.
   const { rows } = await db.query(
-    `SELECT ids.id AS req_id, m.id, m.status, m.email, m.phone, m.street, m.postcode, pc.place,
+    prepared(`SELECT ids.id AS req_id, m.id, m.status, m.email, m.phone, m.street, m.postcode, pc.place,
             cs.granted AS choice,
             (SELECT count(*) > 0 FROM suppressions s
               WHERE s.channel = $3 AND s.lifted_at IS NULL
@@ -295,7 +295,7 @@ export async function decideBatch(
        LEFT JOIN members m ON m.id = ids.id
        LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
        LEFT JOIN message_categories mc ON mc.code = $2
-       LEFT JOIN consent_state cs ON cs.member_id = m.id AND cs.category = $2 AND cs.channel = $3`,
+       LEFT JOIN consent_state cs ON cs.member_id = m.id AND cs.category = $2 AND cs.channel = $3`),
     [memberIds, category, channel],
   );
   const first = rows.find((r) => r.c_code !== null);

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db';
+import { prepared, type Queryable } from '../db';
 import { IN_FLIGHT_IDS, COVERED } from './attempts';
 
 /**
@@ -154,8 +154,8 @@ export interface PendingRow { id: number; memberId: number; state?: SendLogState
 /** A batch's rows still to send (queued, or sending under an earlier attempt); erased members' rows are never sent. */
 export async function pendingRows(db: Queryable, campaignId: number, channel: string, batchNo: number): Promise<PendingRow[]> {
   const { rows } = await db.query(
-    `SELECT s.id, s.member_id, s.state FROM send_log s
-      WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state IN ('queued', 'sending') AND s.member_id IS NOT NULL`,
+    prepared(`SELECT s.id, s.member_id, s.state FROM send_log s
+      WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state IN ('queued', 'sending') AND s.member_id IS NOT NULL`),
     [campaignId, channel, batchNo]);
   return rows.map((r) => ({ id: Number(r.id), memberId: Number(r.member_id), state: r.state }));
 }
@@ -171,22 +171,22 @@ export async function settleEarlierAttempts(db: Queryable, campaignId: number, c
   // are the ones that were `sending`. One statement.
   const a = await db.query(
     declinable
-      ? `WITH open AS (
+      ? prepared(`WITH open AS (
            UPDATE send_attempts SET finished_at = now(), outcome = 'interrupted'
             WHERE campaign_id = $1 AND channel = $2 AND batch_no = $3 AND finished_at IS NULL RETURNING id, send_log_ids),
          x AS (SELECT o.id AS attempt, unnest(o.send_log_ids) AS sid FROM open o)
          UPDATE send_log s SET state = 'in_doubt', attempt_id = x.attempt, reason = 'in_doubt: attempt ' || x.attempt || ' was interrupted', updated_at = now()
-           FROM x WHERE s.id = x.sid AND s.state = 'queued'`
-      : `UPDATE send_attempts SET finished_at = now(), outcome = 'interrupted'
-          WHERE campaign_id = $1 AND channel = $2 AND batch_no = $3 AND finished_at IS NULL`,
+           FROM x WHERE s.id = x.sid AND s.state = 'queued'`)
+      : prepared(`UPDATE send_attempts SET finished_at = now(), outcome = 'interrupted'
+          WHERE campaign_id = $1 AND channel = $2 AND batch_no = $3 AND finished_at IS NULL`),
     [campaignId, channel, batchNo]);
   // SMS and letters (and email rows marked before migration 190): the row itself says `sending`.
   const r = await db.query(
     declinable
-      ? `UPDATE send_log s SET state = 'in_doubt', reason = 'in_doubt: attempt ' || COALESCE(s.attempt_id, '?') || ' was interrupted', updated_at = now()
-          WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state = 'sending'`
-      : `UPDATE send_log s SET state = 'queued', attempt_id = NULL, updated_at = now()
-          WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state = 'sending'`,
+      ? prepared(`UPDATE send_log s SET state = 'in_doubt', reason = 'in_doubt: attempt ' || COALESCE(s.attempt_id, '?') || ' was interrupted', updated_at = now()
+          WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state = 'sending'`)
+      : prepared(`UPDATE send_log s SET state = 'queued', attempt_id = NULL, updated_at = now()
+          WHERE s.campaign_id = $1 AND s.channel = $2 AND s.batch_no = $3 AND s.state = 'sending'`),
     [campaignId, channel, batchNo]);
   return declinable ? (a.rowCount ?? 0) + (r.rowCount ?? 0) : 0;
 }
@@ -221,7 +221,7 @@ export async function markSending(db: Queryable, attemptId: string, ids: number[
  */
 export async function openAttempt(db: Queryable, attemptId: string, batch: { campaignId: number; channel: string; batchNo: number }, ids: number[]): Promise<number[] | null> {
   const { rows } = await db.query(
-    `WITH c AS (SELECT 1 FROM campaigns WHERE id = $2 AND state IN ('running', 'completed')),
+    prepared(`WITH c AS (SELECT 1 FROM campaigns WHERE id = $2 AND state IN ('running', 'completed')),
      -- By primary key only, the state tested above an OFFSET 0 fence: a state or campaign
      -- condition next to the ids lets the planner AND in the partial index send_log_pending, i.e.
      -- read every pending row of the campaign (up to a million) for each request of 250.
@@ -229,7 +229,7 @@ export async function openAttempt(db: Queryable, attemptId: string, batch: { cam
              WHERE x.state = 'queued' AND EXISTS (SELECT 1 FROM c)),
      ins AS (INSERT INTO send_attempts (id, campaign_id, channel, batch_no, send_log_ids)
              SELECT $3, $2, $4, $5, array_agg(id) FROM ok HAVING count(*) > 0 RETURNING send_log_ids)
-     SELECT EXISTS (SELECT 1 FROM c) AS open, (SELECT send_log_ids FROM ins) AS ids`,
+     SELECT EXISTS (SELECT 1 FROM c) AS open, (SELECT send_log_ids FROM ins) AS ids`),
     [ids, batch.campaignId, attemptId, batch.channel, batch.batchNo]);
   if (!rows[0].open) return null;
   return ((rows[0].ids ?? []) as (string | number)[]).map(Number);
@@ -244,14 +244,14 @@ export async function openAttempt(db: Queryable, attemptId: string, batch: { cam
 export async function markAttemptSent(db: Queryable, attemptId: string, rows: { id: number; address: string | null }[], providerMessageId: string | null, at: Date): Promise<number> {
   if (!rows.length) return 0;
   const r = await db.query(
-    `WITH a AS (UPDATE send_attempts SET finished_at = COALESCE(finished_at, now()), outcome = 'sent', provider_message_id = $5 WHERE id = $3)
+    prepared(`WITH a AS (UPDATE send_attempts SET finished_at = COALESCE(finished_at, now()), outcome = 'sent', provider_message_id = $5 WHERE id = $3)
      UPDATE send_log s SET state = CASE WHEN s.state IN ('queued', 'in_doubt', 'cancelled') THEN 'sent' ELSE s.state END,
             reason = CASE WHEN s.state IN ('in_doubt', 'cancelled') THEN NULL ELSE s.reason END,
             attempt_id = $3, sent_at = COALESCE(s.sent_at, $4),
             provider_message_id = CASE WHEN s.member_id IS NULL THEN NULL ELSE COALESCE(s.provider_message_id, $5) END,
             address = CASE WHEN s.member_id IS NULL THEN NULL ELSE COALESCE(v.address, s.address) END, updated_at = now()
        FROM unnest($1::bigint[], $2::text[]) AS v(id, address)
-      WHERE s.id = v.id AND s.state IN ('queued', 'sent', 'in_doubt', 'cancelled') AND ${FIRST_FINAL_WINS('s')}`,
+      WHERE s.id = v.id AND s.state IN ('queued', 'sent', 'in_doubt', 'cancelled') AND ${FIRST_FINAL_WINS('s')}`),
     [rows.map((x) => x.id), rows.map((x) => x.address), attemptId, at, providerMessageId]);
   return r.rowCount ?? 0;
 }
