@@ -1,4 +1,5 @@
 import type { Hub } from '../hub';
+import { setLocal } from '../db';
 import { decisionJoinSql, type Channel } from '../consent';
 import { audienceSql, chooseChannelSql, validateAudience } from '../audience';
 import { audienceSize, completeIfDone, enqueuePending } from './launch';
@@ -76,6 +77,10 @@ async function snapshotStep(hub: Hub, id: number): Promise<Step> {
     // (bench/RESULTS.md, fifth session).
     const dj = decisionJoinSql('m', '$1::text', c.channels, { includeResigned });
     const chosen = chooseChannelSql(c.channels, { preferred: 'mp.channel', allowed: (ch) => dj.reachable(ch) });
+    // The step numbers its rows per channel (a sort of up to CAMPAIGN_SNAPSHOT_STEP rows) and
+    // groups what it wrote: with the default 4 MB both spilled to temporary files at 100,000
+    // members (auto_explain, bench/RESULTS.md, sixth session). For this transaction only.
+    await setLocal(db, { work_mem: '64MB' });
     const rows = await writeSnapshotRows(db,
       { campaignId: c.id, firstChannel: first, nextBatch: row.next_batch, emailBatchSize: plan?.batchSize ?? BATCH_SIZE, batchSize: BATCH_SIZE },
       `SELECT p.id, p.ch, CASE WHEN p.ch IS NULL THEN COALESCE(p.first_reason, 'unreachable') END AS reason FROM (
