@@ -163,8 +163,10 @@ async function main(): Promise<void> {
     const templateId = (await db.one(`SELECT id FROM templates WHERE key = 'campaign'`))!.id as number;
 
     // ---- processes ----
+    // --cpu-prof: a V8 CPU profile of each worker and of the emulator, in <tmpdir>/bench-campaign-prof.
+    const prof = process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(os.tmpdir(), 'bench-campaign-prof')}`] : [];
     const emu = await startNode('emulator', ['dev/emulators/cli.ts', '--ledger', 'count', '--sendgrid-api-key', API_KEY],
-      { ...process.env, NODE_ENV: 'development' }, 'json');
+      { ...process.env, NODE_ENV: 'development' }, 'json', prof);
     const emuInfo = JSON.parse(emu.line) as { sendgrid: { url: string; publicKeyBase64: string }; twilio: { url: string }; pid: number };
     procs.push({ ...emu, pid: emuInfo.pid });
     const port = await freePort();
@@ -175,7 +177,6 @@ async function main(): Promise<void> {
     };
     delete env.PORT;
     for (let i = 0; i < workerCount; i++) {
-      const prof = process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(os.tmpdir(), 'bench-campaign-prof')}`] : [];
       // As `npm run start:worker` runs it: a capped heap, so V8 collects instead of growing.
       const w = await startNode(`worker${i + 1}`, ['src/main.ts', 'worker'], env, /workers running/, ['--max-old-space-size=256', ...prof]);
       procs.push({ ...w, pid: servingPid(w.pid) });
