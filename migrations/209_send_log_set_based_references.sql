@@ -20,44 +20,19 @@
 ALTER TABLE send_log DROP CONSTRAINT send_log_member_id_fkey;
 ALTER TABLE send_log DROP CONSTRAINT send_log_campaign_id_fkey;
 
-CREATE FUNCTION send_log_refs_missing(member_ids bigint[], campaign_ids bigint[]) RETURNS void
-  LANGUAGE plpgsql AS $$
-DECLARE
-  want int;
-  got int;
-  missing bigint;
+-- The error a foreign key raised, with the old constraint's name: `ref` is 'member' or 'campaign'.
+CREATE FUNCTION send_log_reference_missing(ref text, id bigint) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  -- Locked first, then counted: a member deleted by a transaction that commits while we wait for
-  -- its lock is not returned, so it is missing.
-  SELECT count(*) INTO want FROM (SELECT DISTINCT x FROM unnest(member_ids) x WHERE x IS NOT NULL) w;
-  IF want > 0 THEN
-    SELECT count(*) INTO got FROM (
-      SELECT m.id FROM members m WHERE m.id = ANY(member_ids) FOR KEY SHARE OF m) l;
-    IF got <> want THEN
-      SELECT x INTO missing FROM unnest(member_ids) x
-       WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = x) LIMIT 1;
-      RAISE EXCEPTION 'insert or update on table "send_log" violates foreign key constraint "send_log_member_id_fkey"'
-        USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'send_log_member_id_fkey', TABLE = 'send_log',
-              DETAIL = format('Key (member_id)=(%s) is not present in table "members".', missing);
-    END IF;
-  END IF;
-  SELECT count(*) INTO want FROM (SELECT DISTINCT x FROM unnest(campaign_ids) x WHERE x IS NOT NULL) w;
-  IF want > 0 THEN
-    SELECT count(*) INTO got FROM (
-      SELECT c.id FROM campaigns c WHERE c.id = ANY(campaign_ids) FOR KEY SHARE OF c) l;
-    IF got <> want THEN
-      SELECT x INTO missing FROM unnest(campaign_ids) x
-       WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = x) LIMIT 1;
-      RAISE EXCEPTION 'insert or update on table "send_log" violates foreign key constraint "send_log_campaign_id_fkey"'
-        USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'send_log_campaign_id_fkey', TABLE = 'send_log',
-              DETAIL = format('Key (campaign_id)=(%s) is not present in table "campaigns".', missing);
-    END IF;
-  END IF;
+  RAISE EXCEPTION 'insert or update on table "send_log" violates foreign key constraint "send_log_%_id_fkey"', ref
+    USING ERRCODE = 'foreign_key_violation', CONSTRAINT = format('send_log_%s_id_fkey', ref), TABLE = 'send_log',
+          DETAIL = format('Key (%s_id)=(%s) is not present in table "%ss".', ref, id, ref);
 END $$;
 
+-- Locked first, then counted: a member (campaign) deleted by a transaction that commits while
+-- this waits for its lock is not returned, so it is missing.
 CREATE FUNCTION send_log_check_inserted() RETURNS trigger LANGUAGE plpgsql
   -- A snapshot step's 100,000 rows name 100,000 members of one id range: one range scan of
-  -- members hashed against them, not 100,000 index probes (the planner knows nothing of the
+  -- members merged with them, not 100,000 index probes (the planner knows nothing of the
   -- transition table and chose the probes). For this function's statements only.
   SET enable_nestloop = off AS $$
 DECLARE
@@ -72,14 +47,16 @@ BEGIN
       SELECT 1 FROM members m JOIN (SELECT DISTINCT n.member_id FROM new_rows n) n ON n.member_id = m.id
        WHERE m.id BETWEEN lo AND hi FOR KEY SHARE OF m) l;
     IF got <> want THEN
-      PERFORM send_log_refs_missing((SELECT array_agg(DISTINCT member_id) FROM new_rows), NULL);
+      PERFORM send_log_reference_missing('member', (SELECT n.member_id FROM new_rows n
+        WHERE n.member_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = n.member_id) LIMIT 1));
     END IF;
   END IF;
   SELECT count(DISTINCT campaign_id) INTO want FROM new_rows;
   SELECT count(*) INTO got FROM (
     SELECT 1 FROM campaigns c WHERE c.id IN (SELECT n.campaign_id FROM new_rows n) FOR KEY SHARE OF c) l;
   IF got <> want THEN
-    PERFORM send_log_refs_missing(NULL, (SELECT array_agg(DISTINCT campaign_id) FROM new_rows));
+    PERFORM send_log_reference_missing('campaign', (SELECT n.campaign_id FROM new_rows n
+      WHERE NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = n.campaign_id) LIMIT 1));
   END IF;
   RETURN NULL;
 END $$;
@@ -88,7 +65,12 @@ CREATE TRIGGER send_log_references_insert AFTER INSERT ON send_log
 
 CREATE FUNCTION send_log_check_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM send_log_refs_missing(ARRAY[NEW.member_id], ARRAY[NEW.campaign_id]);
+  IF NEW.member_id IS NOT NULL THEN
+    PERFORM 1 FROM members m WHERE m.id = NEW.member_id FOR KEY SHARE OF m;
+    IF NOT FOUND THEN PERFORM send_log_reference_missing('member', NEW.member_id); END IF;
+  END IF;
+  PERFORM 1 FROM campaigns c WHERE c.id = NEW.campaign_id FOR KEY SHARE OF c;
+  IF NOT FOUND THEN PERFORM send_log_reference_missing('campaign', NEW.campaign_id); END IF;
   RETURN NULL;
 END $$;
 CREATE TRIGGER send_log_references_update AFTER UPDATE OF member_id, campaign_id ON send_log FOR EACH ROW

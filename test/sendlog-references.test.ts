@@ -42,6 +42,18 @@ async function blockedOnLock(pid: number): Promise<void> {
 
 const pidOf = (c: pg.PoolClient): number => (c as unknown as { processID: number }).processID;
 
+/** Two sessions of their own, a writer of log rows and an eraser of members, released after `fn`. */
+async function writerAndEraser(fn: (writer: pg.PoolClient, eraser: pg.PoolClient) => Promise<void>): Promise<void> {
+  const writer = await t.hub.db.connect();
+  const eraser = await t.hub.db.connect();
+  try {
+    await fn(writer, eraser);
+  } finally {
+    writer.release();
+    eraser.release();
+  }
+}
+
 test('a log row for a member who is not in the register is refused with the foreign key error', async () => {
   const c = await campaign('refs-member');
   await expect(logRow(t.hub.db.pool, c, 987654321)).rejects.toMatchObject({ code: '23503', constraint: 'send_log_member_id_fkey' });
@@ -94,9 +106,7 @@ test('deleting a campaign deletes its log rows and no other campaign\'s', async 
 test('a member deleted while a writer holds their new log row waits for it, and the row then has no member', async () => {
   const c = await campaign('refs-race-1');
   const m = await insertMember(t.hub.db, { memberNumber: 'REF8' });
-  const writer = await t.hub.db.connect();
-  const eraser = await t.hub.db.connect();
-  try {
+  await writerAndEraser(async (writer, eraser) => {
     await writer.query('BEGIN');
     const id = await logRow(writer, c, m.id);
     const erased = eraser.query(`DELETE FROM members WHERE id = $1`, [m.id]);
@@ -104,18 +114,13 @@ test('a member deleted while a writer holds their new log row waits for it, and 
     await writer.query('COMMIT');
     await erased;
     expect((await must(`SELECT member_id FROM send_log WHERE id = $1`, [id])).member_id).toBeNull();
-  } finally {
-    writer.release();
-    eraser.release();
-  }
+  });
 });
 
 test('a writer that meets a member being deleted waits, and is refused once the deletion commits', async () => {
   const c = await campaign('refs-race-2');
   const m = await insertMember(t.hub.db, { memberNumber: 'REF9' });
-  const writer = await t.hub.db.connect();
-  const eraser = await t.hub.db.connect();
-  try {
+  await writerAndEraser(async (writer, eraser) => {
     await eraser.query('BEGIN');
     await eraser.query(`DELETE FROM members WHERE id = $1`, [m.id]);
     const written = logRow(writer, c, m.id).then(() => 'written', (err) => err);
@@ -123,8 +128,5 @@ test('a writer that meets a member being deleted waits, and is refused once the 
     await eraser.query('COMMIT');
     expect(await written).toMatchObject({ code: '23503', constraint: 'send_log_member_id_fkey' });
     expect((await must(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [c])).n).toBe(0);
-  } finally {
-    writer.release();
-    eraser.release();
-  }
+  });
 });

@@ -1,7 +1,7 @@
 import type { Hub } from '../hub';
 import type { Staff } from '../auth';
 import { Problem } from '../errors';
-import { decisionJoinSql, categoryFacts, CHANNELS, type CategoryFacts, type Channel, type UnreachableReason } from '../consent';
+import { decisionJoinSql, preferenceJoinSql, categoryFacts, CHANNELS, type CategoryFacts, type Channel, type UnreachableReason } from '../consent';
 import { memberScopeSql } from '../members';
 import { audienceSql, validateAudience, type AudienceFilter } from './filter';
 import { getSavedAudience } from './saved';
@@ -114,7 +114,7 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
   WITH aud AS MATERIALIZED (
     SELECT mp.channel AS pref, ${dj.reason(first)} AS reason${flags}, count(*) AS n
       FROM ${audience} m
-      LEFT JOIN member_channel_preferences mp ON mp.member_id = m.id
+      ${preferenceJoinSql('m', 'mp')}
       ${dj.joins}
      GROUP BY ${groupBy}
   )
@@ -128,7 +128,7 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
                    'municipality', s.municipality, 'channel', s.channel) ORDER BY s.id), '[]'::json)
             FROM (SELECT m.id, m.member_number, m.first_name, m.last_name, mu.name AS municipality, ${sampleChosen} AS channel
                     FROM (SELECT * FROM ${audience} m ORDER BY m.id LIMIT ${SAMPLE_SIZE}) m
-                    LEFT JOIN member_channel_preferences mp ON mp.member_id = m.id
+                    ${preferenceJoinSql('m', 'mp')}
                     ${dj.joins}
                     LEFT JOIN municipalities mu ON mu.number = m.municipality_number) s) AS sample
     FROM aud f`;

@@ -321,3 +321,13 @@ export function preferredChannelSql(memberAlias: string): string {
   assertIdent(memberAlias, 'memberAlias');
   return `(SELECT mcp.channel FROM member_channel_preferences mcp WHERE mcp.member_id = ${memberAlias}.id)`;
 }
+
+/**
+ * The same fact in join form, beside decisionJoinSql's joins: a LEFT JOIN that makes
+ * `${alias}.channel` the member's preferred channel or NULL (at most one row per member).
+ */
+export function preferenceJoinSql(memberAlias: string, alias: string): string {
+  assertIdent(memberAlias, 'memberAlias');
+  assertIdent(alias, 'alias');
+  return `LEFT JOIN member_channel_preferences ${alias} ON ${alias}.member_id = ${memberAlias}.id`;
+}

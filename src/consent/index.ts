@@ -9,7 +9,7 @@ import { mountProviderWebhooks } from './webhooks';
  * provider webhooks. Other areas import only from here.
  */
 export {
-  reachableSql, unreachableReasonSql, decisionJoinSql, categoryFacts, decideBatch, decideFacts, preferredChannelSql, CHANNELS,
+  reachableSql, unreachableReasonSql, decisionJoinSql, categoryFacts, decideBatch, decideFacts, preferredChannelSql, preferenceJoinSql, CHANNELS,
   type Channel, type Decision, type DecisionJoin, type DecisionOptions, type UnreachableReason, type MemberFacts, type CategoryFacts,
 } from './decision';
 export { recordConsentChange, CONSENT_SOURCES, type ConsentChange, type ConsentChangeResult, type ConsentSource } from './ledger';

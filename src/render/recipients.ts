@@ -18,15 +18,28 @@ export interface RecipientData {
   fields: MergeFields;
 }
 
+/** What every recipient row carries: no join but the postcode's place. */
+const BASE_SELECT = 'm.id AS member_id, m.member_number, m.first_name, m.last_name, m.email, m.phone, m.language, m.street, m.postcode, pc.place AS postal_place';
+
 /**
- * The select list behind `loadRecipientData`, for callers who join it into their own batch query
- * (alias `m` for members). Agreement names are joined with ", ".
+ * The register fields that cost a join (or a subquery) each: the joins they need (aliases of
+ * MEMBER_JOINS) and their select item.
  */
-export const RECIPIENT_SELECT = `
-  m.id AS member_id, m.member_number, m.first_name, m.last_name, m.email, m.phone, m.language, m.street, m.postcode,
-  pc.place AS postal_place, mu.name AS municipality, co.name AS county, w.name AS workplace, e.name AS employer,
-  b.name AS branch, c.name AS club,
-  (SELECT string_agg(a.name, ', ' ORDER BY a.name) FROM member_agreements ma JOIN agreements a ON a.id = ma.agreement_id WHERE ma.member_id = m.id) AS agreement`;
+const JOINED_FIELDS: { field: string; joins: string[]; select: string }[] = [
+  { field: 'municipality', joins: ['mu'], select: 'mu.name AS municipality' },
+  { field: 'county', joins: ['co'], select: 'co.name AS county' },
+  { field: 'workplace', joins: ['w'], select: 'w.name AS workplace' },
+  { field: 'employer', joins: ['w', 'e'], select: 'e.name AS employer' },
+  { field: 'branch', joins: ['b'], select: 'b.name AS branch' },
+  { field: 'club', joins: ['c'], select: 'c.name AS club' },
+  { field: 'agreement', joins: [], select: `(SELECT string_agg(a.name, ', ' ORDER BY a.name) FROM member_agreements ma JOIN agreements a ON a.id = ma.agreement_id WHERE ma.member_id = m.id) AS agreement` },
+];
+
+/**
+ * The select list behind `loadRecipientData`, every field, for callers who join it into their own
+ * query (alias `m` for members). Agreement names are joined with ", ".
+ */
+export const RECIPIENT_SELECT = [BASE_SELECT, ...JOINED_FIELDS.map((f) => f.select)].join(',\n  ');
 
 /** The register's own joins (src/members), which RECIPIENT_SELECT reads from. */
 export const RECIPIENT_JOINS = MEMBER_JOINS;
@@ -49,20 +62,8 @@ export function recipientFromRow(r: Record<string, any>): RecipientData {
   };
 }
 
-/**
- * The register fields that cost a join each, with the joins they need (aliases of MEMBER_JOINS)
- * and the select item that stands for them when no template text names them.
- */
-const JOINED_FIELDS: { field: string; joins: string[]; select: string }[] = [
-  { field: 'municipality', joins: ['mu'], select: 'mu.name AS municipality' },
-  { field: 'county', joins: ['co'], select: 'co.name AS county' },
-  { field: 'workplace', joins: ['w'], select: 'w.name AS workplace' },
-  { field: 'employer', joins: ['w', 'e'], select: 'e.name AS employer' },
-  { field: 'branch', joins: ['b'], select: 'b.name AS branch' },
-  { field: 'club', joins: ['c'], select: 'c.name AS club' },
-  { field: 'agreement', joins: [], select: RECIPIENT_SELECT.slice(RECIPIENT_SELECT.indexOf('(SELECT string_agg')) },
-];
-const JOIN_LINES = new Map(RECIPIENT_JOINS.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => [l.split(/\s+/)[3], l]));
+/** MEMBER_JOINS line by line, by alias ("LEFT JOIN postal_codes pc ON …" under pc). */
+const JOIN_LINES = new Map(RECIPIENT_JOINS.split('\n').map((l) => /JOIN\s+\S+\s+(\w+)\s+ON\b/.exec(l)).filter((m) => m !== null).map((m) => [m[1], m.input.trim()]));
 
 const textsOf = (version: TemplateVersion): string[] =>
   Object.values(version.languages).flatMap((l) => (l ? [l.subject, l.mjml, l.sms, l.letter] : [])).filter((t): t is string => !!t);
@@ -75,24 +76,22 @@ const dataSqlByVersion = new Map<number, string>();
  * one or two of those fields. A field counts as named when its name appears anywhere in a text
  * (a comment or a word in the prose included): loading a field no template uses costs only time,
  * leaving out one it uses would send '' to every member, so the test errs on loading. Versions
- * are immutable, so the statement is kept per version id.
+ * are immutable, so the statement is kept per version id (0: no version, every field).
  */
 function recipientDataSql(version: TemplateVersion | undefined): string {
-  const cached = version ? dataSqlByVersion.get(version.id) : undefined;
+  const key = version?.id ?? 0;
+  const cached = dataSqlByVersion.get(key);
   if (cached) return cached;
   const texts = version ? textsOf(version) : null;
   const used = (f: string) => !texts || texts.some((t) => new RegExp(`\\b${f}\\b`).test(t));
   const fields = JOINED_FIELDS.filter((f) => used(f.field));
   const aliases = new Set(fields.flatMap((f) => f.joins));
-  const select = [
-    'm.id AS member_id, m.member_number, m.first_name, m.last_name, m.email, m.phone, m.language, m.street, m.postcode, pc.place AS postal_place',
-    ...JOINED_FIELDS.map((f) => (fields.includes(f) ? f.select : `NULL::text AS ${f.field}`)),
-  ].join(',\n  ');
+  const select = [BASE_SELECT, ...JOINED_FIELDS.map((f) => (fields.includes(f) ? f.select : `NULL::text AS ${f.field}`))].join(',\n  ');
   const joins = [JOIN_LINES.get('pc')!, ...[...JOIN_LINES.keys()].filter((a) => aliases.has(a)).map((a) => JOIN_LINES.get(a)!)].join('\n    ');
   const sql = `SELECT ${select} FROM unnest($1::bigint[]) WITH ORDINALITY AS ids(id, ord)
     JOIN members m ON m.id = ids.id
     ${joins} ORDER BY ids.ord`;
-  if (version) dataSqlByVersion.set(version.id, sql);
+  dataSqlByVersion.set(key, sql);
   return sql;
 }
 
