@@ -3,7 +3,7 @@ import { createTestHub, type TestHub } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
 
 /**
- * send_log's references to members and campaigns (migration 209): the foreign keys became
+ * send_log's references to members and campaigns (migrations 209, 210): the foreign keys became
  * per-statement triggers, and every guarantee the keys gave is kept. A log row names a member
  * and a campaign that exist; the rows it names stay locked against deletion until the writer
  * commits; a deleted member's rows stay with no member (the proof of what was sent stays, the
@@ -129,4 +129,37 @@ test('a writer that meets a member being deleted waits, and is refused once the 
     expect(await written).toMatchObject({ code: '23503', constraint: 'send_log_member_id_fkey' });
     expect((await must(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [c])).n).toBe(0);
   });
+});
+
+test('a deletion of members outside READ COMMITTED is refused, and the member and their rows stay', async () => {
+  const c = await campaign('refs-rr-delete');
+  const m = await insertMember(t.hub.db, { memberNumber: 'REF10' });
+  const id = await logRow(t.hub.db.pool, c, m.id);
+  await writerAndEraser(async (_writer, eraser) => {
+    await eraser.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await expect(eraser.query(`DELETE FROM members WHERE id = $1`, [m.id])).rejects.toMatchObject({ code: '25000' });
+    await eraser.query('ROLLBACK');
+  });
+  expect((await must(`SELECT member_id FROM send_log WHERE id = $1`, [id])).member_id).toBe(m.id);
+});
+
+test('a writer in REPEATABLE READ whose member was deleted after its snapshot is refused', async () => {
+  const c = await campaign('refs-rr-writer');
+  const m = await insertMember(t.hub.db, { memberNumber: 'REF11' });
+  await writerAndEraser(async (writer, eraser) => {
+    await writer.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await writer.query('SELECT 1 FROM members LIMIT 1'); // the snapshot is taken here
+    await eraser.query(`DELETE FROM members WHERE id = $1`, [m.id]);
+    await expect(logRow(writer, c, m.id)).rejects.toMatchObject({ code: '40001' }); // a serialization failure: retried, it is refused as missing
+    await writer.query('ROLLBACK');
+  });
+  expect((await must(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [c])).n).toBe(0);
+});
+
+test('a statement naming two campaigns, one of them missing, is refused', async () => {
+  const c = await campaign('refs-two-campaigns');
+  const m = await insertMember(t.hub.db, { memberNumber: 'REF12' });
+  await expect(t.hub.db.query(
+    `INSERT INTO send_log (campaign_id, member_id, channel) SELECT x, $2, 'email' FROM unnest($1::bigint[]) x`,
+    [[c, 987654324], m.id])).rejects.toMatchObject({ code: '23503', detail: 'Key (campaign_id)=(987654324) is not present in table "campaigns".' });
 });
