@@ -185,8 +185,10 @@ async function main(): Promise<void> {
     };
     delete env.PORT;
     for (let i = 0; i < workerCount; i++) {
-      // As `npm run start:worker` runs it: a capped heap, so V8 collects instead of growing.
-      const w = await startNode(`worker${i + 1}`, ['src/main.ts', 'worker'], env, /workers running/, ['--max-old-space-size=256', ...prof]);
+      // As `npm run start:worker` runs it: a capped old space, so V8 collects instead of growing,
+      // and a young generation of 64 MB semi-spaces (package.json says why).
+      const w = await startNode(`worker${i + 1}`, ['src/main.ts', 'worker'], env, /workers running/,
+        ['--max-old-space-size=256', '--max-semi-space-size=64', ...prof]);
       procs.push({ ...w, pid: servingPid(w.pid) });
     }
     const api = await startNode('api', ['src/main.ts', 'api'], { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, /is running/);
