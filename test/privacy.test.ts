@@ -27,8 +27,8 @@ async function campaign(db: Db, o: { category?: string; state?: string; name?: s
 
 async function logRow(db: Db, o: { campaignId: number; memberId: number; channel?: string; state?: string; address?: string | null; createdAt?: Date; reason?: string | null }): Promise<number> {
   return (await db.one(
-    `INSERT INTO send_log (campaign_id, member_id, channel, state, address, reason, sent_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4 IN ('sent','delivered','bounced') THEN $7::timestamptz END, $7) RETURNING id`,
+    `INSERT INTO send_log (campaign_id, member_id, channel, state, address, reason, sent_at, created_at, batch_no)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4 IN ('sent','delivered','bounced') THEN $7::timestamptz END, $7, 0) RETURNING id`,
     [o.campaignId, o.memberId, o.channel ?? 'email', o.state ?? 'delivered', o.address ?? null, o.reason ?? null, o.createdAt ?? clock.now()]))!.id;
 }
 

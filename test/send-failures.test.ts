@@ -159,8 +159,9 @@ describe('failure classes: recipient, account, transient', () => {
       expect(c.state).toBe('cancelled');
       expect(c.counts).toEqual(expect.objectContaining({ sending: 0, queued: 0, sent: 5, cancelled: 0 }));
       expect(ms.map((m) => rig.em.sendgrid.ledger.countByRecipient().get(m.email))).toEqual(ms.map(() => 1));
-      // Each row carries SendGrid's X-Message-Id and its address, as before attempts were rows of their own.
-      const rows = await rig.hub.db.many(`SELECT provider_message_id, address, attempt_id FROM send_log WHERE campaign_id = $1`, [id]);
+      // Each row names its address and the attempt that sent it, which carries SendGrid's X-Message-Id.
+      const rows = await rig.hub.db.many(`SELECT t.provider_message_id, s.address, s.attempt_id FROM send_log s
+        LEFT JOIN send_attempts t ON t.id = s.attempt_id WHERE s.campaign_id = $1`, [id]);
       expect(rows.every((r) => r.provider_message_id && r.address && r.attempt_id)).toBe(true);
     } finally {
       rig.em.sendgrid.faults.slowReplies(0);

@@ -26,7 +26,7 @@ async function campaign(name: string): Promise<number> {
 }
 
 async function logRow(q: { query: pg.Pool['query'] } | pg.PoolClient, campaignId: number, memberId: number | null): Promise<number> {
-  return (await q.query(`INSERT INTO send_log (campaign_id, member_id, channel) VALUES ($1, $2, 'email') RETURNING id`, [campaignId, memberId])).rows[0].id;
+  return (await q.query(`INSERT INTO send_log (campaign_id, member_id, channel, batch_no) VALUES ($1, $2, 'email', 0) RETURNING id`, [campaignId, memberId])).rows[0].id;
 }
 
 /** Waits (by state, up to a generous limit) until the backend `pid` is waiting for a lock. */
@@ -69,7 +69,7 @@ test('one missing member refuses the whole statement, the members that exist inc
   const c = await campaign('refs-many');
   const ms = [await insertMember(t.hub.db, { memberNumber: 'REF2' }), await insertMember(t.hub.db, { memberNumber: 'REF3' })];
   await expect(t.hub.db.query(
-    `INSERT INTO send_log (campaign_id, member_id, channel) SELECT $1, x, 'email' FROM unnest($2::bigint[]) x`,
+    `INSERT INTO send_log (campaign_id, member_id, channel, batch_no) SELECT $1, x, 'email', 0 FROM unnest($2::bigint[]) x`,
     [c, [ms[0].id, 987654322, ms[1].id]])).rejects.toMatchObject({ code: '23503', detail: 'Key (member_id)=(987654322) is not present in table "members".' });
   expect((await must(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [c])).n).toBe(0);
 });
@@ -160,6 +160,6 @@ test('a statement naming two campaigns, one of them missing, is refused', async 
   const c = await campaign('refs-two-campaigns');
   const m = await insertMember(t.hub.db, { memberNumber: 'REF12' });
   await expect(t.hub.db.query(
-    `INSERT INTO send_log (campaign_id, member_id, channel) SELECT x, $2, 'email' FROM unnest($1::bigint[]) x`,
+    `INSERT INTO send_log (campaign_id, member_id, channel, batch_no) SELECT x, $2, 'email', 0 FROM unnest($1::bigint[]) x`,
     [[c, 987654324], m.id])).rejects.toMatchObject({ code: '23503', detail: 'Key (campaign_id)=(987654324) is not present in table "campaigns".' });
 });

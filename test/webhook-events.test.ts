@@ -46,7 +46,7 @@ const postTwilio = (path: string, params: Record<string, string>) => fetch(`${ap
 async function row(memberId: number, channel: 'email' | 'sms' | 'letter', opts: { category?: string; pid?: string | null; address?: string | null; state?: string } = {}) {
   const c = await t.hub.db.one(`INSERT INTO campaigns (name, category, channels) VALUES ('events', $1, ARRAY[$2]) RETURNING id`, [opts.category ?? 'newsletter', channel]);
   const s = await t.hub.db.one(
-    `INSERT INTO send_log (campaign_id, member_id, channel, state, provider_message_id, address, sent_at) VALUES ($1, $2, $3, $4, $5, $6, now()) RETURNING id`,
+    `INSERT INTO send_log (campaign_id, member_id, channel, state, provider_message_id, address, sent_at, batch_no) VALUES ($1, $2, $3, $4, $5, $6, now(), 0) RETURNING id`,
     [c!.id, memberId, channel, opts.state ?? 'sent', opts.pid ?? null, opts.address ?? null]);
   return s!.id as number;
 }

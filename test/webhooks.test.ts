@@ -184,7 +184,7 @@ describe('applyProviderOutcome', () => {
   test('first final outcome wins; last event is the newest; sent_at set once', async () => {
     const m = await insertMember(t.hub.db);
     const c = await t.hub.db.one(`INSERT INTO campaigns (name, category, channels) VALUES ('x', 'newsletter', ARRAY['email']) RETURNING id`);
-    const id = (await t.hub.db.one(`INSERT INTO send_log (campaign_id, member_id, channel, state) VALUES ($1, $2, 'email', 'sending') RETURNING id`, [c!.id, m.id]))!.id;
+    const id = (await t.hub.db.one(`INSERT INTO send_log (campaign_id, member_id, channel, state, batch_no) VALUES ($1, $2, 'email', 'sending', 0) RETURNING id`, [c!.id, m.id]))!.id;
     const t0 = new Date('2025-03-01T10:00:00Z');
     const at = (s: number) => new Date(t0.getTime() + s * 1000);
     expect(await applyProviderOutcome(t.hub.db, { sendLogId: id, event: 'sent', at: at(0) })).toMatchObject({ changed: true, finalState: 'sent', becameFinal: false });

@@ -6,7 +6,7 @@ import { Problem } from '../errors';
 import type { Channel } from '../consent';
 import { audienceSql, validateAudience } from '../audience';
 import { loadCampaign, assertTransition, type Campaign } from './model';
-import { cancelPending } from '../sendlog';
+import { cancelPending, closeBatchIfDone, closeDoneBatches, openBatches, NO_OPEN_BATCH } from '../sendlog';
 import { resolveHalts } from './halts';
 import { batchNotBefore, type WindowPlan } from './window';
 import { enqueueBatches, enqueueSnapshot, scheduleLaunch } from '../../queues/campaigns';
@@ -131,26 +131,34 @@ async function bestEffort(hub: Hub, p: Promise<unknown>, ctx: Record<string, unk
 }
 
 /**
- * Enqueues every batch that still has rows to send (deterministic ids: what is queued stays as
- * it is), each email batch not before its time under the campaign's delivery window.
+ * Enqueues every open batch (rows may still wait in it: send_batches; deterministic ids: what is
+ * queued stays as it is), each email batch not before its time under the campaign's delivery
+ * window. Batches with nothing left are closed first, so they are not enqueued.
  */
 export async function enqueuePending(hub: Hub, id: number): Promise<number> {
   const plan = (await hub.db.one(`SELECT delivery_window -> 'plan' AS plan FROM campaigns WHERE id = $1`, [id]))?.plan as WindowPlan | null;
-  const batches = (await hub.db.query(
-    `SELECT channel, batch_no FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')
-      GROUP BY 1, 2 ORDER BY 2, 1`, [id])).rows as { channel: Channel; batch_no: number }[];
-  const jobs = batches.map((b) => ({ campaignId: id, channel: b.channel, batchNo: b.batch_no, notBefore: batchNotBefore(plan, b.channel, b.batch_no) }));
+  await closeDoneBatches(hub.db, id);
+  const batches = await openBatches(hub.db, id);
+  const jobs = batches.map((b) => ({ campaignId: id, channel: b.channel, batchNo: b.batchNo, notBefore: batchNotBefore(plan, b.channel, b.batchNo) }));
   await enqueueBatches(hub, jobs);
-  await completeIfDone(hub, id);
+  await completeIfDone(hub, id, null);
   return jobs.length;
 }
 
-/** A running campaign with nothing left queued or sending, and no fallback still to write, is completed. */
-export async function completeIfDone(hub: Hub, id: number): Promise<boolean> {
+/**
+ * A running campaign with no open batch (nothing left queued or sending), and no fallback still
+ * to write, is completed. A job names its batch (`batch`), which is closed first if it has
+ * nothing left; `undefined` closes every batch with nothing left (the sweep), `null` none.
+ * Each close commits before the campaign is looked at, so of two jobs closing the last two
+ * batches at once the later one sees both closed.
+ */
+export async function completeIfDone(hub: Hub, id: number, batch?: { channel: Channel; batchNo: number } | null): Promise<boolean> {
+  if (batch) await closeBatchIfDone(hub.db, { campaignId: id, ...batch });
+  else if (batch === undefined) await closeDoneBatches(hub.db, id);
   const r = await hub.db.query(
     prepared(`UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
       WHERE id = $1 AND state = 'running' AND snapshot_at IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending'))
+        AND ${NO_OPEN_BATCH('$1')}
         AND NOT EXISTS (SELECT 1 FROM send_log WHERE campaign_id = $1 AND fallback_due)`), [id, hub.clock.now()]);
   return (r.rowCount ?? 0) > 0;
 }

@@ -57,7 +57,7 @@ export async function openBatch(hub: Hub, job: BatchRef): Promise<OpenedBatch | 
   const cat = (await loadCategory(hub.db, c.category))!;
   const inDoubt = await settleEarlierAttempts(hub.db, c.id, job.channel, job.batchNo, job.channel !== 'letter' && cat.declinable);
   const rows = await pendingRows(hub.db, c.id, job.channel, job.batchNo);
-  if (!rows.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped: 0, failed: 0, inDoubt }; }
+  if (!rows.length) { await completeIfDone(hub, c.id, job); return { sent: 0, skipped: 0, failed: 0, inDoubt }; }
   const { allowed, skipped } = await recheck(hub, c, job.channel, rows);
   return { c, cat, allowed, skipped, inDoubt };
 }

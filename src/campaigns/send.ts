@@ -136,7 +136,7 @@ async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResul
       }
     }
   }
-  await completeIfDone(hub, c.id);
+  await completeIfDone(hub, c.id, job);
   return result;
 }
 
@@ -152,10 +152,10 @@ export async function fanOutSmsBatch(hub: Hub, job: BatchJob): Promise<BatchResu
   const until = quietUntil(hub.config, c.category, hub.clock.now());
   if (until) throw new QuietHours(until);
   const rows = await pendingRows(hub.db, c.id, 'sms', job.batchNo);
-  if (!rows.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped: 0, failed: 0 }; }
+  if (!rows.length) { await completeIfDone(hub, c.id, job); return { sent: 0, skipped: 0, failed: 0 }; }
   const { allowed, skipped } = await recheck(hub, c, 'sms', rows.filter((r) => r.state === 'queued'));
   await enqueueSmsMessages(hub, c.id, [...allowed.map((a) => a.id), ...rows.filter((r) => r.state === 'sending').map((r) => r.id)]);
-  await completeIfDone(hub, c.id);
+  await completeIfDone(hub, c.id, job);
   return { sent: 0, skipped, failed: 0 };
 }
 
@@ -172,14 +172,14 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
   const cat = (await loadCategory(hub.db, c.category))!;
   // Left `sending` by an earlier attempt of this job (a kill, a lost answer): in doubt.
   if (row.state === 'sending' && await settleEarlierAttemptOfRow(hub.db, row.id, cat.declinable)) {
-    await completeIfDone(hub, c.id);
+    await completeIfDone(hub, c.id, { channel: 'sms', batchNo: row.batch_no });
     return { state: 'in_doubt' };
   }
   const decision = (await decideBatch(hub.db, c.category, 'sms', [row.member_id], { includeResigned: c.kind === 'register_event' })).get(row.member_id)!;
   if (!decision.allowed) {
     await markSkipped(hub.db, [{ id: row.id, reason: decision.reason ?? 'unreachable' }]);
     if (FALL_THROUGH_REASONS.has(decision.reason ?? '')) await runFallbacks(hub);
-    await completeIfDone(hub, c.id);
+    await completeIfDone(hub, c.id, { channel: 'sms', batchNo: row.batch_no });
     return { state: 'skipped' };
   }
   const version = await templateVersion(hub.db, c.templates.sms!);
@@ -192,7 +192,7 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
     if (!(err instanceof TemplateInvalid)) throw err;
     // Too long once merged, or no SMS in the template: this member cannot get it by SMS.
     await failRows(hub, [{ id: row.id, address: decision.address }], `template: ${err.message}`);
-    await completeIfDone(hub, c.id);
+    await completeIfDone(hub, c.id, { channel: 'sms', batchNo: row.batch_no });
     return { state: 'failed' };
   }
   const r = await deliverTracked(hub, { campaignId: c.id, channel: 'sms', batchNo: row.batch_no }, [{ id: Number(row.id), memberId: Number(row.member_id), address: decision.address! }], async ([m]) => {
@@ -201,7 +201,7 @@ export async function sendSmsMessage(hub: Hub, job: SmsMessageJob): Promise<{ st
   });
   if (r.halted) return { state: 'halted' };
   if (r.failed) await runFallbacks(hub);
-  await completeIfDone(hub, c.id);
+  await completeIfDone(hub, c.id, { channel: 'sms', batchNo: row.batch_no });
   return { state: r.sent ? 'sent' : r.failed ? 'failed' : 'unchanged' };
 }
 
@@ -215,7 +215,7 @@ export async function sendLetterBatch(hub: Hub, job: BatchJob, jobId: string): P
   const o = await openBatch(hub, job);
   if (!('c' in o)) return o;
   const { c, cat, allowed, skipped } = o;
-  if (!allowed.length) { await completeIfDone(hub, c.id); return { sent: 0, skipped, failed: 0 }; }
+  if (!allowed.length) { await completeIfDone(hub, c.id, job); return { sent: 0, skipped, failed: 0 }; }
   const data = await loadRecipientData(hub.db, allowed.map((a) => a.memberId));
   const byMember = new Map(allowed.map((a) => [a.memberId, a]));
   const dir = path.resolve(hub.config.letterOutputDir, `campaign-${c.id}`);
@@ -242,6 +242,6 @@ export async function sendLetterBatch(hub: Hub, job: BatchJob, jobId: string): P
     }
     return marked.map(() => path.basename(file));
   });
-  await completeIfDone(hub, c.id);
+  await completeIfDone(hub, c.id, job);
   return { sent: r.sent, skipped, failed: 0, file };
 }

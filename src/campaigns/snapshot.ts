@@ -36,7 +36,7 @@ export async function takeSnapshot(hub: Hub, id: number): Promise<{ taken: numbe
       WHERE id = $1 AND snapshot_at IS NULL RETURNING snapshot_taken`, [id, hub.clock.now()]);
   if (r) hub.log.info({ campaignId: id, recipients: r.snapshot_taken }, 'campaign snapshot taken');
   await enqueuePending(hub, id);
-  await completeIfDone(hub, id);
+  await completeIfDone(hub, id, null);
   const c = await hub.db.one(`SELECT snapshot_taken FROM campaigns WHERE id = $1`, [id]);
   return { taken: c?.snapshot_taken ?? 0, done: true };
 }

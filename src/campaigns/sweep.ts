@@ -22,7 +22,7 @@ export async function requeueFromDatabase(hub: Hub): Promise<{ started: number; 
     if (r.snapshot_at === null) { await enqueueSnapshot(hub, r.id); snapshots++; continue; }
     if (r.state !== 'running') continue;
     batches += await enqueuePending(hub, r.id);
-    if (await completeIfDone(hub, r.id)) completed++;
+    if (await completeIfDone(hub, r.id, null)) completed++; // enqueuePending closed what it could
   }
   return { started, snapshots, batches, completed };
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db';
+import { PROVIDER_ID, ROWS_WITH_PROVIDER_ID } from './attempts';
 
 /**
  * Provider events belong to their row. A provider event (a SendGrid event, a Twilio status
@@ -54,7 +55,7 @@ export function normaliseEventAddress(channel: EventChannel, a: string): string 
 }
 
 /**
- * SendGrid stores the request's X-Message-Id on the row; each recipient's events carry
+ * SendGrid's request has one X-Message-Id (on the row's attempt, PROVIDER_ID); each recipient's events carry
  * `sg_message_id` = that id, a dot, and a per-recipient suffix. Twilio's MessageSid is exact.
  */
 export function sameProviderMessage(provider: EventProvider, rowId: string, eventId: string): boolean {
@@ -62,7 +63,7 @@ export function sameProviderMessage(provider: EventProvider, rowId: string, even
   return eventId === rowId;
 }
 
-const ROW_SQL = `SELECT s.id, s.campaign_id, s.member_id, s.channel, s.state, s.provider_message_id, s.address,
+const ROW_SQL = `SELECT s.id, s.campaign_id, s.member_id, s.channel, s.state, ${PROVIDER_ID('s')} AS provider_message_id, s.address,
   m.email AS member_email, m.phone AS member_phone
   FROM send_log s LEFT JOIN members m ON m.id = s.member_id`;
 
@@ -72,14 +73,14 @@ export async function matchEventRow(db: Queryable, ref: EventRowRef): Promise<Ev
   if (ref.sendLogId) {
     r = (await db.query(`${ROW_SQL} WHERE s.id = $1`, [ref.sendLogId])).rows[0];
   } else if (ref.providerMessageId && ref.provider === 'twilio') {
-    const rows = (await db.query(`${ROW_SQL} WHERE s.provider_message_id = $1 LIMIT 2`, [ref.providerMessageId])).rows;
+    const rows = (await db.query(`${ROW_SQL} WHERE s.id IN ${ROWS_WITH_PROVIDER_ID('$1')} AND ${PROVIDER_ID('s')} = $1 LIMIT 2`, [ref.providerMessageId])).rows;
     r = rows.length === 1 ? rows[0] : undefined;
   } else if (ref.providerMessageId) {
     // SendGrid's id names a request of up to 1000 recipients: without our log id the row is
     // the one of that request with this address.
     const base = ref.providerMessageId.split('.')[0];
     const rows = ref.address
-      ? (await db.query(`${ROW_SQL} WHERE s.provider_message_id = $1 AND s.channel = 'email'
+      ? (await db.query(`${ROW_SQL} WHERE s.id IN ${ROWS_WITH_PROVIDER_ID('$1')} AND ${PROVIDER_ID('s')} = $1 AND s.channel = 'email'
            AND lower(btrim(COALESCE(s.address, m.email))) = $2 LIMIT 2`, [base, normaliseEventAddress('email', ref.address)])).rows
       : [];
     r = rows.length === 1 ? rows[0] : undefined;

@@ -1,5 +1,5 @@
 import { prepared, type Queryable } from '../db';
-import { IN_FLIGHT_IDS, COVERED } from './attempts';
+import { IN_FLIGHT_IDS, COVERED, PROVIDER_ID, ROWS_WITH_PROVIDER_ID } from './attempts';
 
 /**
  * The send log: the ONLY module that writes `send_log` (and `send_log_counts`). Every write is a
@@ -101,7 +101,7 @@ export async function applyProviderOutcome(db: Queryable, o: ProviderOutcome): P
   let id = o.sendLogId ?? null;
   if (id === null) {
     if (!o.providerMessageId) return NOT_FOUND;
-    const { rows } = await db.query('SELECT id FROM send_log WHERE provider_message_id = $1 LIMIT 2', [o.providerMessageId]);
+    const { rows } = await db.query(`SELECT s.id FROM send_log s WHERE s.id IN ${ROWS_WITH_PROVIDER_ID('$1')} AND ${PROVIDER_ID('s')} = $1 LIMIT 2`, [o.providerMessageId]);
     if (rows.length !== 1) return NOT_FOUND;
     id = rows[0].id as number;
   }
@@ -247,8 +247,9 @@ export async function markAttemptSent(db: Queryable, attemptId: string, rows: { 
     prepared(`WITH a AS (UPDATE send_attempts SET finished_at = COALESCE(finished_at, now()), outcome = 'sent', provider_message_id = $5 WHERE id = $3)
      UPDATE send_log s SET state = CASE WHEN s.state IN ('queued', 'in_doubt', 'cancelled') THEN 'sent' ELSE s.state END,
             reason = CASE WHEN s.state IN ('in_doubt', 'cancelled') THEN NULL ELSE s.reason END,
-            attempt_id = $3, sent_at = COALESCE(s.sent_at, $4),
-            provider_message_id = CASE WHEN s.member_id IS NULL THEN NULL ELSE COALESCE(s.provider_message_id, $5) END,
+            -- The request's id stays on the attempt (PROVIDER_ID): no indexed column changes, so
+            -- every row version here is HOT (migration 211). An erased row names no attempt.
+            attempt_id = CASE WHEN s.member_id IS NULL THEN NULL ELSE $3 END, sent_at = COALESCE(s.sent_at, $4),
             address = CASE WHEN s.member_id IS NULL THEN NULL ELSE COALESCE(v.address, s.address) END, updated_at = now()
        FROM unnest($1::bigint[], $2::text[]) AS v(id, address)
       WHERE s.id = v.id AND s.state IN ('queued', 'sent', 'in_doubt', 'cancelled') AND ${FIRST_FINAL_WINS('s')}`),
@@ -410,3 +411,4 @@ export { IN_FLIGHT_IDS } from './attempts';
 export { writeSnapshotRows, type SnapshotRows, type SnapshotStepWrite } from './snapshot';
 export { anonymiseMembersRows, reduceSendLogRows } from './privacy';
 export { campaignCounts } from './counts';
+export { closeBatchIfDone, closeDoneBatches, openBatches, NO_OPEN_BATCH, type BatchKey } from './batches';

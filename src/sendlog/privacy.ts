@@ -15,7 +15,9 @@ export async function anonymiseMembersRows(db: Queryable, memberIds: number[], t
        reason = CASE WHEN old.cancel THEN 'member_erased'
                      WHEN s.reason IS NOT NULL AND EXISTS (SELECT 1 FROM unnest($2::text[]) t WHERE strpos(lower(s.reason), t) > 0) THEN 'erased'
                      ELSE s.reason END,
-       member_id = NULL, address = NULL, provider_message_id = NULL, updated_at = $3
+       -- An email row's provider id is its attempt's (PROVIDER_ID): the row stops naming it.
+       member_id = NULL, address = NULL, provider_message_id = NULL,
+       attempt_id = CASE WHEN s.channel = 'email' THEN NULL ELSE s.attempt_id END, updated_at = $3
      FROM old WHERE s.id = old.id
      RETURNING old.cancel`, [memberIds, terms, at]);
   return { anonymised: r.rowCount ?? 0, cancelled: r.rows.filter((x) => x.cancel).length };
