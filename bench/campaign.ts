@@ -247,12 +247,17 @@ async function main(): Promise<void> {
       if (snapshotMs < 0 && (await db.one(`SELECT snapshot_at FROM campaigns WHERE id = $1`, [campaignId]))!.snapshot_at) snapshotMs = performance.now() - t0;
       const st = await (await fetch(`${emuInfo.sendgrid.url}/__emulator/stats`)).json() as { recipients: number };
       accepted = st.recipients;
-      // The count of pending rows reads up to a million index entries: taken only once the
-      // emulator has every recipient (and for the progress line), so the measuring does not
-      // load the database it measures. The end condition is the same.
+      // Pending rows are counted in the open batches only (send_batches: a closed batch has none),
+      // so the measuring does not load the database it measures; once the emulator has every
+      // recipient and no batch is open, the whole campaign is counted once to confirm.
       const logDue = performance.now() - lastLog > 10_000;
       if (accepted >= members || logDue) {
-        pending = (await db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [campaignId]))!.n;
+        pending = (await db.one(`SELECT count(*)::int AS n FROM send_batches b JOIN send_log s
+          ON s.campaign_id = b.campaign_id AND s.channel = b.channel AND s.batch_no = b.batch_no
+          WHERE b.campaign_id = $1 AND b.open AND s.state IN ('queued', 'sending')`, [campaignId]))!.n;
+        if (pending === 0 && accepted >= members) {
+          pending = (await db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [campaignId]))!.n;
+        }
       }
       if (pending === 0 && accepted >= members) break;
       if (performance.now() > deadline) throw new Error(`not done after ${secs(performance.now() - t0)} s: ${pending} pending, ${accepted} accepted`);
