@@ -265,7 +265,9 @@ export async function finishAttempt(db: Queryable, attemptId: string, outcome: '
 /** The rows of a campaign that are `sending` right now: marked so (SMS, letters) or covered by an unfinished email attempt. */
 export async function rowsInFlight(db: Queryable, campaignId: number): Promise<number[]> {
   const { rows } = await db.query(
-    `SELECT s.id FROM send_log s WHERE s.campaign_id = $1 AND s.state = 'sending'
+    // A row sending is waiting, so its batch is open (batches.ts): only the open batches are read.
+    `SELECT s.id FROM send_log s JOIN send_batches b ON b.campaign_id = s.campaign_id AND b.channel = s.channel AND b.batch_no = s.batch_no
+      WHERE b.campaign_id = $1 AND b.open AND s.state = 'sending'
      UNION SELECT x.id FROM (SELECT s.id, s.state FROM send_log s WHERE s.id IN ${IN_FLIGHT_IDS('$1')} OFFSET 0) x WHERE x.state = 'queued'`, [campaignId]);
   return rows.map((r) => Number(r.id));
 }
