@@ -25,6 +25,10 @@ const WAITING_IN_BATCH = (c: string, ch: string, b: string) =>
 
 /** Closes the batch if none of its rows waits. True when it is closed now (by this call). */
 export async function closeBatchIfDone(db: Db, b: BatchKey): Promise<boolean> {
+  // A row seen waiting, without a lock, is reason enough to leave the batch open (leaving it
+  // open is always safe): an SMS message job of a batch that is still going pays one read.
+  const done = (await db.query(prepared(`SELECT ${WAITING_IN_BATCH('$1', '$2', '$3')} AS done`), [b.campaignId, b.channel, b.batchNo])).rows[0].done;
+  if (!done) return false;
   return db.tx(async (q) => {
     const row = (await q.query(prepared(`SELECT open FROM send_batches WHERE campaign_id = $1 AND channel = $2 AND batch_no = $3 FOR UPDATE`),
       [b.campaignId, b.channel, b.batchNo])).rows[0];
