@@ -85,8 +85,8 @@ async function snapshotStep(hub: Hub, id: number): Promise<Step> {
     await setLocal(db, { work_mem: '64MB' });
     const rows = await writeSnapshotRows(db,
       { campaignId: c.id, firstChannel: first, nextBatch: row.next_batch, emailBatchSize: plan?.batchSize ?? BATCH_SIZE, batchSize: BATCH_SIZE, memberIds: { from: lo, to: hi } },
-      `SELECT p.id, p.ch, CASE WHEN p.ch IS NULL THEN COALESCE(p.first_reason, 'unreachable') END AS reason FROM (
-         SELECT m.id, ${chosen} AS ch, ${dj.reason(first)} AS first_reason
+      `SELECT p.id, p.ch, CASE WHEN p.ch IS NULL THEN COALESCE(p.first_reason, 'unreachable') END AS reason, p.lang FROM (
+         SELECT m.id, ${chosen} AS ch, ${dj.reason(first)} AS first_reason, m.language AS lang
            -- The step's audience as a subquery: the decision's joins run over it, not over every member.
            FROM (SELECT m.* FROM members m
                   WHERE m.id >= $2 AND m.id < $3 AND (${audience}) AND ${includeResigned ? 'TRUE' : `m.status = 'active'`}) m

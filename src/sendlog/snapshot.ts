@@ -18,7 +18,9 @@ export interface SnapshotStepWrite {
 
 /**
  * One snapshot step's rows: for every member the caller's `pick` names (a SELECT of
- * `id, ch, reason`: the member, the chosen channel or null, and the reason when null) that has
+ * `id, ch, reason, lang`: the member, the chosen channel or null, the reason when null, and the
+ * member's language; an email batch holds one language, so that it is one rendering and its
+ * requests are full: 1000 members of mixed languages made 5–6 SendGrid requests, not 4) that has
  * no row in the campaign yet, a row queued on `ch` in a numbered batch, or skipped with the
  * reason on the first channel. The campaign decides WHO and on WHICH channel (the one channel
  * rule, src/audience/channel.ts); this decides how it is written. The log's unique key keeps
@@ -30,7 +32,7 @@ export async function writeSnapshotRows(db: Queryable, step: SnapshotStepWrite, 
   const [cid, first, next, emailSize, size, from, to] = [1, 2, 3, 4, 5, 6, 7].map((k) => `$${params.length + k}`);
   const { rows } = await db.query(
     `WITH pick AS (
-       SELECT p.id, p.ch, p.reason FROM (${pick}) p
+       SELECT p.id, p.ch, p.reason, CASE WHEN p.ch = 'email' THEN COALESCE(p.lang, '') ELSE '' END AS grp FROM (${pick}) p
         WHERE p.id >= ${from}::bigint AND p.id < ${to}::bigint
           -- The campaign's existing rows of this id range only (send_log_unique's second column):
           -- without the range the anti-join read every row the earlier steps wrote, 900,000 by
@@ -38,14 +40,18 @@ export async function writeSnapshotRows(db: Queryable, step: SnapshotStepWrite, 
           AND NOT EXISTS (SELECT 1 FROM send_log s WHERE s.campaign_id = ${cid}::bigint
                            AND s.member_id >= ${from}::bigint AND s.member_id < ${to}::bigint AND s.member_id = p.id)
      ), numbered AS (
-       SELECT id, ch, reason,
-              CASE WHEN ch IS NOT NULL THEN (row_number() OVER (PARTITION BY ch ORDER BY id) - 1)
+       SELECT id, ch, reason, grp,
+              CASE WHEN ch IS NOT NULL THEN (row_number() OVER (PARTITION BY ch, grp ORDER BY id) - 1)
                 / (CASE WHEN ch = 'email' THEN ${emailSize}::int ELSE ${size}::int END) END AS k
          FROM pick
+     ), ranked AS (
+       -- Batch numbers dense per channel: the groups' batches one after the other.
+       SELECT id, ch, reason, CASE WHEN ch IS NOT NULL THEN dense_rank() OVER (PARTITION BY ch ORDER BY grp, k) - 1 END AS k
+         FROM numbered
      ), ins AS (
        INSERT INTO send_log (campaign_id, member_id, channel, state, reason, batch_no)
        SELECT ${cid}::bigint, id, COALESCE(ch, ${first}::text), CASE WHEN ch IS NULL THEN 'skipped' ELSE 'queued' END, reason, ${next}::int + k
-         FROM numbered
+         FROM ranked
        ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
        RETURNING channel, batch_no)
      SELECT channel, batch_no, count(*)::int AS n FROM ins GROUP BY 1, 2`, p);
