@@ -1,6 +1,6 @@
-import type pg from 'pg';
 import { createTestHub, type TestHub } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
+import { blockedOnLock, pidOf, someoneWaitsOn } from './helpers/locks';
 import { closeBatchIfDone, closeDoneBatches, openAttempt, markAttemptSent, openBatches } from '../src/sendlog';
 
 /**
@@ -31,26 +31,6 @@ async function queuedRows(campaignId: number, memberIds: number[], batchNo = 0):
 const isOpen = async (campaignId: number, batchNo = 0) =>
   (await t.hub.db.one(`SELECT open FROM send_batches WHERE campaign_id = $1 AND channel = 'email' AND batch_no = $2`, [campaignId, batchNo]))?.open;
 
-async function blockedOnLock(pid: number): Promise<void> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const r = await t.hub.db.one(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [pid]);
-    if (r?.wait_event_type === 'Lock') return;
-    if (Date.now() > end) throw new Error(`backend ${pid} never waited for a lock`);
-    await new Promise((res) => setImmediate(res));
-  }
-}
-/** Waits (by state, up to a generous limit) until a backend running a statement containing `text` waits for a lock. */
-async function someoneWaitsOn(text: string): Promise<void> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const r = await t.hub.db.one(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0 AND pid <> pg_backend_pid()`, [text]);
-    if (r) return;
-    if (Date.now() > end) throw new Error(`no backend waited while running "${text}"`);
-    await new Promise((res) => setImmediate(res));
-  }
-}
-const pidOf = (c: pg.PoolClient): number => (c as unknown as { processID: number }).processID;
 
 test('rows written queued open their batch, and a batch with a row still queued is not closed', async () => {
   const c = await runningCampaign('batches-open');
@@ -90,7 +70,7 @@ test('a writer that makes a row wait while a closer holds the batch leaves the b
     await closer.query('BEGIN');
     await closer.query(`SELECT 1 FROM send_batches WHERE campaign_id = $1 FOR UPDATE`, [c]);
     const written = writer.query(`UPDATE send_log SET state = 'queued' WHERE id = $1`, [id]);
-    await blockedOnLock(pidOf(writer));
+    await blockedOnLock(t.hub.db, pidOf(writer));
     // The closer sees nothing waiting (the writer's change is not visible to it) and closes.
     await closer.query(`UPDATE send_batches SET open = false WHERE campaign_id = $1`, [c]);
     await closer.query('COMMIT');
@@ -112,7 +92,7 @@ test('a closer that meets a writer holding the batch waits, sees its row, and le
     await writer.query('BEGIN');
     await writer.query(`UPDATE send_log SET state = 'queued' WHERE id = $1`, [id]);
     const closed = closeBatchIfDone(t.hub.db, { campaignId: c, channel: 'email', batchNo: 0 });
-    await someoneWaitsOn('FROM send_batches');
+    await someoneWaitsOn(t.hub.db, 'FROM send_batches');
     await writer.query('COMMIT');
     expect(await closed).toBe(false);
     expect(await isOpen(c)).toBe(true);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { createTestHub, type TestHub } from './helpers/hub';
 import { insertMember } from './helpers/fixtures';
+import { blockedOnLock, pidOf } from './helpers/locks';
 
 /**
  * send_log's references to members and campaigns (migrations 209, 210): the foreign keys became
@@ -29,18 +30,6 @@ async function logRow(q: { query: pg.Pool['query'] } | pg.PoolClient, campaignId
   return (await q.query(`INSERT INTO send_log (campaign_id, member_id, channel, batch_no) VALUES ($1, $2, 'email', 0) RETURNING id`, [campaignId, memberId])).rows[0].id;
 }
 
-/** Waits (by state, up to a generous limit) until the backend `pid` is waiting for a lock. */
-async function blockedOnLock(pid: number): Promise<void> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const r = await t.hub.db.one(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [pid]);
-    if (r?.wait_event_type === 'Lock') return;
-    if (Date.now() > end) throw new Error(`backend ${pid} never waited for a lock`);
-    await new Promise((res) => setImmediate(res));
-  }
-}
-
-const pidOf = (c: pg.PoolClient): number => (c as unknown as { processID: number }).processID;
 
 /** Two sessions of their own, a writer of log rows and an eraser of members, released after `fn`. */
 async function writerAndEraser(fn: (writer: pg.PoolClient, eraser: pg.PoolClient) => Promise<void>): Promise<void> {
@@ -110,7 +99,7 @@ test('a member deleted while a writer holds their new log row waits for it, and 
     await writer.query('BEGIN');
     const id = await logRow(writer, c, m.id);
     const erased = eraser.query(`DELETE FROM members WHERE id = $1`, [m.id]);
-    await blockedOnLock(pidOf(eraser));
+    await blockedOnLock(t.hub.db, pidOf(eraser));
     await writer.query('COMMIT');
     await erased;
     expect((await must(`SELECT member_id FROM send_log WHERE id = $1`, [id])).member_id).toBeNull();
@@ -124,7 +113,7 @@ test('a writer that meets a member being deleted waits, and is refused once the 
     await eraser.query('BEGIN');
     await eraser.query(`DELETE FROM members WHERE id = $1`, [m.id]);
     const written = logRow(writer, c, m.id).then(() => 'written', (err) => err);
-    await blockedOnLock(pidOf(writer));
+    await blockedOnLock(t.hub.db, pidOf(writer));
     await eraser.query('COMMIT');
     expect(await written).toMatchObject({ code: '23503', constraint: 'send_log_member_id_fkey' });
     expect((await must(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1`, [c])).n).toBe(0);

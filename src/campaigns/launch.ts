@@ -153,7 +153,7 @@ export async function enqueuePending(hub: Hub, id: number): Promise<number> {
  * batches at once the later one sees both closed.
  */
 export async function completeIfDone(hub: Hub, id: number, batch?: { channel: Channel; batchNo: number } | null): Promise<boolean> {
-  if (batch) await closeBatchIfDone(hub.db, { campaignId: id, ...batch });
+  if (batch) await closeBatchIfDone(hub.db, { campaignId: id, channel: batch.channel, batchNo: batch.batchNo });
   else if (batch === undefined) await closeDoneBatches(hub.db, id);
   const r = await hub.db.query(
     prepared(`UPDATE campaigns SET state = 'completed', completed_at = $2, updated_at = now()
