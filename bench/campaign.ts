@@ -10,8 +10,9 @@
  * organisation and N members from the demo generator (`src/demo/generator.ts`) through the
  * import's COPY path (`importMembers`), every one active with an email address; ANALYZE.
  * Then three kinds of separate processes, so each one's peak RSS is its own: the SendGrid/Twilio
- * emulators (`dev/emulators/cli.ts --ledger count`), the worker (`src/main.ts worker`,
- * one or more) and the API (`src/main.ts api`). A staff token is created, the campaign (category
+ * emulators (`dev/emulators/cli.ts --ledger count`), the worker (`npm run start:worker`'s command,
+ * one or more) and the API (`npm run start:api`'s): the compiled code under plain node with
+ * package.json's flags, as production runs them (the bench runs `npm run build` first). A staff token is created, the campaign (category
  * `campaign`, template `campaign`, audience everyone, links {action}) is created and launched
  * through the API. Measured: wall time from the launch request until no row is queued/sending,
  * all N rows have `sent_at` and the emulator's stats report N recipients accepted (polled every
@@ -24,7 +25,7 @@
  * The wall ends when the end condition is seen; what the bench reads afterwards is not in it.
  * Prints one JSON line, then a short table.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -91,8 +92,27 @@ function servingPid(pid: number): number {
 
 interface Proc { name: string; child: ChildProcess; pid: number }
 
-function startNode(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | 'json', nodeArgs: string[] = []): Promise<Proc & { line: string }> {
-  const child = spawn(process.execPath, nodeArgs.length ? [...nodeArgs, '--import', 'tsx', ...args] : [TSX, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The node arguments of an npm script of package.json that runs `node [flags] dist/…` (start:api,
+ * start:worker): the bench starts the hub's processes exactly as production does, so their flags
+ * (the worker's heap sizes) cannot drift from what it measures, and tsx's loader (its transform
+ * cache, ~15–40 MB of RSS) is not counted in the hub's memory.
+ */
+function productionArgs(script: string): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const words = (pkg.scripts[script] ?? '').trim().split(/\s+/);
+  if (words[0] !== 'node' || !words.some((w) => w.startsWith('dist/'))) throw new Error(`package.json ${script} is not "node … dist/…": ${pkg.scripts[script]}`);
+  return words.slice(1);
+}
+
+/** A production process: `node <prof flags> <package.json script's arguments> ` in the project root. */
+function startProduction(name: string, script: string, env: NodeJS.ProcessEnv, ready: RegExp, prof: string[]): Promise<Proc & { line: string }> {
+  return startNode(name, [], env, ready, [], [...prof, ...productionArgs(script)]);
+}
+
+function startNode(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | 'json', nodeArgs: string[] = [], plain?: string[]): Promise<Proc & { line: string }> {
+  const argv = plain ?? (nodeArgs.length ? [...nodeArgs, '--import', 'tsx', ...args] : [TSX, ...args]);
+  const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
@@ -118,6 +138,9 @@ async function stop(p: Proc | undefined): Promise<void> {
 
 async function main(): Promise<void> {
   const members = flag('members', flag('recipients', 1_000_000));
+  // The hub's processes run compiled, as production does: build what is in the tree now.
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed (${build.status})`);
   const workerCount = flag('workers', 1);
   const webhooks = process.argv.includes('--webhooks');
   const keep = process.argv.includes('--keep');
@@ -185,13 +208,11 @@ async function main(): Promise<void> {
     };
     delete env.PORT;
     for (let i = 0; i < workerCount; i++) {
-      // As `npm run start:worker` runs it: a capped old space, so V8 collects instead of growing,
-      // and a young generation of 64 MB semi-spaces (package.json says why).
-      const w = await startNode(`worker${i + 1}`, ['src/main.ts', 'worker'], env, /workers running/,
-        ['--max-old-space-size=256', '--max-semi-space-size=64', ...prof]);
+      // As `npm run start:worker` runs it (the compiled code and package.json's node flags).
+      const w = await startProduction(`worker${i + 1}`, 'start:worker', env, /workers running/, prof);
       procs.push({ ...w, pid: servingPid(w.pid) });
     }
-    const api = await startNode('api', ['src/main.ts', 'api'], { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, /is running/);
+    const api = await startProduction('api', 'start:api', { ...env, PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, /is running/, []);
     procs.push({ ...api, pid: servingPid(api.pid) });
     const base = `http://127.0.0.1:${port}`;
     if (webhooks) {
