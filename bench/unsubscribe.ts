@@ -209,6 +209,12 @@ export async function main(): Promise<Record<string, unknown>> {
     }
     floorTimes.sort((a, b) => a - b);
     const floorMs = Number(floorTimes[Math.floor(FLOOR / 2)].toFixed(2));
+    // The ledger's statistics, as autovacuum keeps them in production (it is off on this machine's
+    // PostgreSQL, conf.d/90-ci.conf): without them the foreign-key check of consent_state.event_id
+    // keeps the plan it was first given for an empty consent_events, a sequential scan, and every
+    // check reads the whole ledger: per batch of 500 it took 37, 45, 53 ms… as the ledger grew,
+    // which was the spread of the saturation figure (1,392–4,514 /s in five runs of one build).
+    await db.query('ANALYZE consent_events, consent_state');
     const before = Number((await db.one('SELECT count(*) AS n FROM consent_events'))!.n);
     const steadyCpu0 = await serverCpuMs(child);
     const steadyPg0 = await pgBackendCpu(db);
