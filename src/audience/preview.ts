@@ -61,8 +61,9 @@ export const SAMPLE_SIZE = 20;
  * (a partial aggregate below the Gather) and the leader merges a handful of groups, from which
  * every count is summed; nothing per member is materialised or read twice (the earlier form kept
  * a CTE of the whole audience and counted it in the leader, serially: ~0.2× the floor).
- * The sample is a bounded subquery of its own in the same statement (same snapshot): the first
- * 20 members of the audience by id, decided by the same joins over those 20 rows only.
+ * The sample is a second, bounded statement in the same REPEATABLE READ transaction (same
+ * snapshot): the first 20 members of the audience by id, decided by the same joins over those 20
+ * rows only.
  * The chosen channel is the member's preferred one when offered and allowed, else the first allowed
  * one in `channels` order: what the launch snapshot does (`chooseChannelSql`, over the groups).
  *
@@ -122,17 +123,22 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
          ${counts},
          ${sum(none)} AS unreachable,
          (SELECT coalesce(json_object_agg(x.reason, x.n ORDER BY x.reason), '{}'::json) FROM (
-            SELECT f.reason, sum(f.n)::int AS n FROM aud f WHERE ${none} GROUP BY 1) x) AS reasons,
-         (SELECT coalesce(json_agg(json_build_object(
-                   'memberNumber', s.member_number, 'firstName', s.first_name, 'lastName', s.last_name,
-                   'municipality', s.municipality, 'channel', s.channel) ORDER BY s.id), '[]'::json)
-            FROM (SELECT m.id, m.member_number, m.first_name, m.last_name, mu.name AS municipality, ${sampleChosen} AS channel
-                    FROM (SELECT * FROM ${audience} m ORDER BY m.id LIMIT ${SAMPLE_SIZE}) m
-                    ${preferenceJoinSql('m', 'mp')}
-                    ${dj.joins}
-                    LEFT JOIN municipalities mu ON mu.number = m.municipality_number) s) AS sample
+            SELECT f.reason, sum(f.n)::int AS n FROM aud f WHERE ${none} GROUP BY 1) x) AS reasons
     FROM aud f`;
-    return { sql, params };
+    // The sample: the first 20 members of the audience by id, decided by the same joins over
+    // those 20 rows only. A statement of its own in the same REPEATABLE READ transaction (the same
+    // snapshot as the counts): as a subquery of the counts' statement it added its joins to that
+    // statement's planning, ~1 % of the preview (bench/RESULTS.md, eighth session).
+    const sampleSql = `
+  SELECT coalesce(json_agg(json_build_object(
+           'memberNumber', s.member_number, 'firstName', s.first_name, 'lastName', s.last_name,
+           'municipality', s.municipality, 'channel', s.channel) ORDER BY s.id), '[]'::json) AS sample
+    FROM (SELECT m.id, m.member_number, m.first_name, m.last_name, mu.name AS municipality, ${sampleChosen} AS channel
+            FROM (SELECT * FROM ${audience} m ORDER BY m.id LIMIT ${SAMPLE_SIZE}) m
+            ${preferenceJoinSql('m', 'mp')}
+            ${dj.joins}
+            LEFT JOIN municipalities mu ON mu.number = m.municipality_number) s`;
+    return { sql, sampleSql, params };
   };
   // (JIT is off on the hub's connections: it would cost ~50 ms of a query that needs less.)
   // join_collapse_limit = 1: the joins run in the order written (the audience first, then each of
@@ -142,9 +148,10 @@ export async function previewAudience(hub: Pick<Hub, 'db'>, staff: Staff | null,
   // REPEATABLE READ: the category's facts and the preview see one snapshot, so the SQL built from
   // them is exactly the decision at that instant (decisionJoinSql's `category`).
   const settings = { join_collapse_limit: '1' };
-  const run = async (q: Queryable) => {
-    const { sql, params } = build(await categoryFacts(q, input.category));
-    return (await q.query(sql, params)).rows[0];
+  const run = async (q: Queryable): Promise<Record<string, any>> => {
+    const { sql, sampleSql, params } = build(await categoryFacts(q, input.category));
+    const counts: Record<string, any> = (await q.query(sql, params)).rows[0];
+    return { ...counts, sample: (await q.query(sampleSql, params)).rows[0].sample };
   };
   // Bounded: a statement timeout of its own, cancelled on the server when the client goes away.
   const r = bounds.timeoutMs
