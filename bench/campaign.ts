@@ -96,7 +96,7 @@ interface Proc { name: string; child: ChildProcess; pid: number }
  * The node arguments of an npm script of package.json that runs `node [flags] dist/…` (start:api,
  * start:worker): the bench starts the hub's processes exactly as production does, so their flags
  * (the worker's heap sizes) cannot drift from what it measures, and tsx's loader (its transform
- * cache, ~15–40 MB of RSS) is not counted in the hub's memory.
+ * cache, ~40–45 MB of RSS per process here) is not counted in the hub's memory.
  */
 function productionArgs(script: string): string[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
@@ -105,13 +105,17 @@ function productionArgs(script: string): string[] {
   return words.slice(1);
 }
 
-/** A production process: `node <prof flags> <package.json script's arguments> ` in the project root. */
+/** A production process: `node <prof flags> <package.json script's arguments>` in the project root. */
 function startProduction(name: string, script: string, env: NodeJS.ProcessEnv, ready: RegExp, prof: string[]): Promise<Proc & { line: string }> {
-  return startNode(name, [], env, ready, [], [...prof, ...productionArgs(script)]);
+  return startNode(name, [...prof, ...productionArgs(script)], env, ready);
 }
 
-function startNode(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | 'json', nodeArgs: string[] = [], plain?: string[]): Promise<Proc & { line: string }> {
-  const argv = plain ?? (nodeArgs.length ? [...nodeArgs, '--import', 'tsx', ...args] : [TSX, ...args]);
+/** A development process: `args` (a .ts entry and its arguments) under tsx, `nodeArgs` for node itself. */
+function startTsx(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp | 'json', nodeArgs: string[] = []): Promise<Proc & { line: string }> {
+  return startNode(name, nodeArgs.length ? [...nodeArgs, '--import', 'tsx', ...args] : [TSX, ...args], env, ready);
+}
+
+function startNode(name: string, argv: string[], env: NodeJS.ProcessEnv, ready: RegExp | 'json'): Promise<Proc & { line: string }> {
   const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr!.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
   return new Promise((resolve, reject) => {
@@ -139,8 +143,8 @@ async function stop(p: Proc | undefined): Promise<void> {
 async function main(): Promise<void> {
   const members = flag('members', flag('recipients', 1_000_000));
   // The hub's processes run compiled, as production does: build what is in the tree now.
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`npm run build failed (${build.status})`);
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`npm run build failed (${build.status ?? build.error})`);
   const workerCount = flag('workers', 1);
   const webhooks = process.argv.includes('--webhooks');
   const keep = process.argv.includes('--keep');
@@ -196,7 +200,7 @@ async function main(): Promise<void> {
     // ---- processes ----
     // --cpu-prof: a V8 CPU profile of each worker and of the emulator, in <tmpdir>/bench-campaign-prof.
     const prof = process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(os.tmpdir(), 'bench-campaign-prof')}`] : [];
-    const emu = await startNode('emulator', ['dev/emulators/cli.ts', '--ledger', 'count', '--sendgrid-api-key', API_KEY],
+    const emu = await startTsx('emulator', ['dev/emulators/cli.ts', '--ledger', 'count', '--sendgrid-api-key', API_KEY],
       { ...process.env, NODE_ENV: 'development' }, 'json', prof);
     const emuInfo = JSON.parse(emu.line) as { sendgrid: { url: string; publicKeyBase64: string }; twilio: { url: string }; pid: number };
     procs.push({ ...emu, pid: emuInfo.pid });
