@@ -113,6 +113,31 @@ describe('SendGrid emulator through @sendgrid/mail', () => {
     expect(toSendgridBody(message).personalizations.map((p) => p.custom_args)).toEqual([{ send_log_id: '501' }, { send_log_id: '502' }]);
   });
 
+  test('a header every recipient has with the same value goes once at the top level, and every member still gets it', async () => {
+    const email = createEmailProvider(sgConfig(sg.url));
+    const message: EmailMessage = {
+      from: { email: 'post@budstikke.example', name: 'Budstikke-forbundet' },
+      text: 'Hei', html: '<p>Hei</p>',
+      categories: ['union_news'], metadata: {}, tracking: { clicks: false, opens: false }, sandbox: false,
+      recipients: [1, 2, 3].map((i) => ({
+        ref: String(700 + i), to: { email: `felles${i}@example.no` }, subject: 'Emne',
+        headers: { 'List-Unsubscribe': `<https://hub.example/u/f${i}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      })),
+    };
+    const body = toSendgridBody(message);
+    expect(body.headers).toEqual({ 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    expect(body.personalizations.map((p) => p.headers)).toEqual([1, 2, 3].map((i) => ({ 'List-Unsubscribe': `<https://hub.example/u/f${i}>` })));
+    await email.send(message);
+    for (const i of [1, 2, 3]) {
+      const [m] = sg.ledger.recent({ to: `felles${i}@example.no` });
+      expect(m.headers).toEqual({ 'List-Unsubscribe': `<https://hub.example/u/f${i}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    }
+    // A header only some recipients have, or with different values, stays with each of them.
+    const mixed = toSendgridBody({ ...message, recipients: [message.recipients[0], { ...message.recipients[1], headers: {} }] });
+    expect(mixed.headers).toBeUndefined();
+    expect(mixed.personalizations[0].headers).toEqual(message.recipients[0].headers);
+  });
+
   test('the HTTP pages list recent messages and counts', async () => {
     const email = createEmailProvider(sgConfig(sg.url));
     await email.sendBody(campaignBody(3));

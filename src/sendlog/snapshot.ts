@@ -23,9 +23,16 @@ export interface SnapshotStepWrite {
  * requests are full: 1000 members of mixed languages made 5–6 SendGrid requests, not 4) that has
  * no row in the campaign yet, a row queued on `ch` in a numbered batch, or skipped with the
  * reason on the first channel. The campaign decides WHO and on WHICH channel (the one channel
- * rule, src/audience/channel.ts); this decides how it is written. The log's unique key keeps
- * every member once however often a step runs. `pick` may use `params` ($1…); this appends its
- * own after them.
+ * rule, src/audience/channel.ts); this decides how it is written. Every member once however
+ * often a step runs: the anti-join leaves out members the campaign has a row for, and the log's
+ * unique key refuses the rest. The insert is a plain one, not ON CONFLICT DO NOTHING: nothing
+ * else writes a campaign's rows for members it has none for (a fallback row follows a committed
+ * first row, and the campaign's row lock orders the steps), so the conflict arm never fired,
+ * and its speculative insertion (a probe of the unique index before each row, a confirmation
+ * record after) cost 26 % of the insert (1.86 → 1.38 s per 100,000 rows on a copy of send_log,
+ * bench/RESULTS.md, ninth session). Should a row appear anyway, the step fails with the unique
+ * violation and its transaction writes nothing; the job's retry starts again from the cursor.
+ * `pick` may use `params` ($1…); this appends its own after them.
  */
 export async function writeSnapshotRows(db: Queryable, step: SnapshotStepWrite, pick: string, params: unknown[]): Promise<SnapshotRows[]> {
   const p = [...params, step.campaignId, step.firstChannel, step.nextBatch, step.emailBatchSize, step.batchSize, step.memberIds.from, step.memberIds.to];
@@ -52,7 +59,6 @@ export async function writeSnapshotRows(db: Queryable, step: SnapshotStepWrite, 
        INSERT INTO send_log (campaign_id, member_id, channel, state, reason, batch_no)
        SELECT ${cid}::bigint, id, COALESCE(ch, ${first}::text), CASE WHEN ch IS NULL THEN 'skipped' ELSE 'queued' END, reason, ${next}::int + k
          FROM ranked
-       ON CONFLICT (campaign_id, member_id, channel) DO NOTHING
        RETURNING channel, batch_no)
      SELECT channel, batch_no, count(*)::int AS n FROM ins GROUP BY 1, 2`, p);
   return rows.map((r) => ({ channel: r.channel, batchNo: r.batch_no, n: r.n }));
