@@ -272,21 +272,24 @@ async function main(): Promise<void> {
       if (snapshotMs < 0 && (await db.one(`SELECT snapshot_at FROM campaigns WHERE id = $1`, [campaignId]))!.snapshot_at) snapshotMs = performance.now() - t0;
       const st = await (await fetch(`${emuInfo.sendgrid.url}/__emulator/stats`)).json() as { recipients: number };
       accepted = st.recipients;
-      // Pending rows are counted in the open batches only (send_batches: a closed batch has none),
-      // so the measuring does not load the database it measures; once the emulator has every
-      // recipient and no batch is open, the whole campaign is counted once to confirm.
+      // The progress line counts open batches (send_batches: a closed batch has no pending row),
+      // not their rows: counting the rows of the open batches read up to 600,000 log rows every
+      // 10 s (0.4 s of a backend each, 5.5 s per run, ninth session), load the measured run does
+      // not have in production. Once the emulator has every recipient, the pending rows of the
+      // open batches are counted, and when none is left the whole campaign once to confirm.
       const logDue = performance.now() - lastLog > 10_000;
-      if (accepted >= members || logDue) {
+      if (accepted >= members) {
         pending = (await db.one(`SELECT count(*)::int AS n FROM send_batches b JOIN send_log s
           ON s.campaign_id = b.campaign_id AND s.channel = b.channel AND s.batch_no = b.batch_no
           WHERE b.campaign_id = $1 AND b.open AND s.state IN ('queued', 'sending')`, [campaignId]))!.n;
-        if (pending === 0 && accepted >= members) {
+        if (pending === 0) {
           pending = (await db.one(`SELECT count(*)::int AS n FROM send_log WHERE campaign_id = $1 AND state IN ('queued', 'sending')`, [campaignId]))!.n;
         }
       }
       if (pending === 0 && accepted >= members) break;
-      if (performance.now() > deadline) throw new Error(`not done after ${secs(performance.now() - t0)} s: ${pending} pending, ${accepted} accepted`);
-      if (logDue) { lastLog = performance.now(); log(`${secs(lastLog - t0)} s: ${pending} pending, ${accepted} accepted`); }
+      const openBatches = async () => (await db.one(`SELECT count(*)::int AS n FROM send_batches WHERE campaign_id = $1 AND open`, [campaignId]))!.n;
+      if (performance.now() > deadline) throw new Error(`not done after ${secs(performance.now() - t0)} s: ${await openBatches()} batches open, ${accepted} accepted`);
+      if (logDue) { lastLog = performance.now(); log(`${secs(lastLog - t0)} s: ${await openBatches()} batches open, ${accepted} accepted`); }
       await sleep(250);
     }
     // The wall ends when the end condition is seen, before the bench's own reading below

@@ -1,6 +1,7 @@
 import { createTestHub, type TestHub } from './helpers/hub';
 import { createOrg, insertMember, type Org } from './helpers/fixtures';
-import { loadRecipientData, type TemplateVersion, type LanguageContent } from '../src/render';
+import { loadRecipientData, recipientColumns, recipientFromRow, type TemplateVersion, type LanguageContent } from '../src/render';
+import { decideBatchWith } from '../src/consent';
 
 /**
  * The recipient data of a send (src/render/recipients.ts): with the template version being sent,
@@ -58,4 +59,15 @@ test('the members come back in the order they were asked for, each once', async 
   const other = (await insertMember(t.hub.db, { memberNumber: 'RD2' })).id;
   const v = version({ nb: { sms: '{{firstName}}' } });
   expect((await loadRecipientData(t.hub.db, [other, memberId, 987654321], v)).map((d) => d.memberId)).toEqual([other, memberId]);
+});
+
+test('read with the consent re-check, a member\'s data for the message is the same as loadRecipientData\'s, and an unknown id gets no row', async () => {
+  const v = version({ nb: { subject: 'Hei {{firstName}}', mjml: '<mj-text>{{workplace}}, {{agreement}}</mj-text>' } });
+  const both = await decideBatchWith(t.hub.db, 'newsletter', 'email', [memberId, 987654321], {}, recipientColumns(v));
+  const mine = both.get(memberId)!;
+  expect(mine.decision).toMatchObject({ allowed: true, address: expect.stringContaining('@') });
+  const [alone] = await loadRecipientData(t.hub.db, [memberId], v);
+  expect(recipientFromRow(mine.row!)).toEqual(alone);
+  expect(alone.fields.workplace).toMatch(/^Verksted/);
+  expect(both.get(987654321)).toEqual({ decision: { allowed: false, reason: 'unknown_member', address: null }, row: null });
 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Hub } from '../hub';
 import { decideBatch, signLinkTokens, issueLetterCodes, type Channel, type LinkToSign } from '../consent';
 import {
-  renderEmailBatch, renderSms, renderLetterRun, writeAddressList, loadRecipientData, TemplateInvalid,
+  renderEmailBatch, renderSms, renderLetterRun, writeAddressList, loadRecipientData, recipientColumns, TemplateInvalid,
   type RecipientData, type MergeFields, type LetterRecipient, type EmailBatchRequest,
 } from '../render';
 import { markFailed, markSkipped, pendingRows, settleEarlierAttemptOfRow, FALL_THROUGH_REASONS } from '../sendlog';
@@ -90,17 +90,17 @@ export function sendEmailBatch(hub: Hub, job: BatchJob): Promise<BatchResult> {
 }
 
 async function sendEmailBatchLocked(hub: Hub, job: BatchJob): Promise<BatchResult> {
-  const o = await openBatch(hub, job);
+  // The template's recipient columns are read with the consent re-check (one statement per batch).
+  const o = await openBatch(hub, job, async (c) => recipientColumns(await templateVersion(hub.db, c.templates.email!)));
   if (!('c' in o)) return o;
   const { c, cat, allowed, skipped, inDoubt } = o;
   const result: BatchResult = { sent: 0, skipped, failed: 0, inDoubt };
   if (allowed.length) {
     const version = await templateVersion(hub.db, c.templates.email!);
-    const data = await loadRecipientData(hub.db, allowed.map((a) => a.memberId), version);
+    const data = allowed.map((a) => a.data!);
     const { fields, unsubscribeUrls } = await mergeFieldsFor(hub, c, cat, 'email', data);
-    const rowOf = new Map(allowed.map((a) => [a.memberId, a]));
     const rendered = await renderEmailBatch(hub, version, data.map((d, i) => {
-      const row = rowOf.get(d.memberId)!;
+      const row = allowed[i];
       return { sendLogId: row.id, email: row.decision.address!, language: d.language, fields: fields[i], listUnsubscribeUrl: unsubscribeUrls[i] };
     }), { declinable: cat.declinable, links: c.links, metadata: { campaign_id: String(c.id) }, categories: [c.category] }).catch(async (err) => {
       if (!(err instanceof TemplateInvalid)) throw err;

@@ -271,15 +271,31 @@ export function decideFacts(category: CategoryFacts | null, channel: Channel, f:
 }
 
 /**
+ * More columns of the same members, read by the decision's own statement: `select` items and
+ * LEFT JOINs that may use `m` (members) and `pc` (its postcode's postal_codes row). A sender that
+ * needs the members' data for the message too reads each member once (src/campaigns/open.ts).
+ */
+export interface ColumnsWithDecision { select: string; joins: string }
+
+/**
  * The batch form: ONE query for up to 1000 members, used by senders just before a batch
  * leaves. Every requested id is in the result; ids not in the register get `unknown_member`.
  */
 export async function decideBatch(
   db: Queryable, category: string, channel: Channel, memberIds: number[], opts: DecisionOptions = {},
 ): Promise<Map<number, Decision>> {
+  const out = new Map<number, Decision>();
+  for (const [id, d] of await decideBatchWith(db, category, channel, memberIds, opts, null)) out.set(id, d.decision);
+  return out;
+}
+
+/** decideBatch, each member's row of `columns` beside their decision (null for an id not in the register). */
+export async function decideBatchWith(
+  db: Queryable, category: string, channel: Channel, memberIds: number[], opts: DecisionOptions, columns: ColumnsWithDecision | null,
+): Promise<Map<number, { decision: Decision; row: Record<string, any> | null }>> {
   assertChannel(channel);
   if (memberIds.length > 1000) throw new Error('decideBatch takes at most 1000 members');
-  const out = new Map<number, Decision>();
+  const out = new Map<number, { decision: Decision; row: Record<string, any> | null }>();
   if (memberIds.length === 0) return out;
   // The category's columns come on the first row only: parsing its channel array on each of a
   // thousand rows per batch was measurable at a million recipients.
@@ -290,12 +306,14 @@ export async function decideBatch(
               WHERE s.channel = $3 AND s.lifted_at IS NULL
                 AND s.address = CASE $3 WHEN 'email' THEN lower(btrim(m.email)) WHEN 'sms' THEN m.phone END) AS suppressed,
             CASE WHEN ids.ord = 1 THEN mc.code END AS c_code, CASE WHEN ids.ord = 1 THEN mc.declinable END AS c_declinable,
-            CASE WHEN ids.ord = 1 THEN mc.default_on END AS c_default_on, CASE WHEN ids.ord = 1 THEN mc.channels END AS c_channels
+            CASE WHEN ids.ord = 1 THEN mc.default_on END AS c_default_on, CASE WHEN ids.ord = 1 THEN mc.channels END AS c_channels${columns ? `,
+            ${columns.select}` : ''}
        FROM unnest($1::bigint[]) WITH ORDINALITY AS ids(id, ord)
        LEFT JOIN members m ON m.id = ids.id
        LEFT JOIN postal_codes pc ON pc.postcode = m.postcode
        LEFT JOIN message_categories mc ON mc.code = $2
-       LEFT JOIN consent_state cs ON cs.member_id = m.id AND cs.category = $2 AND cs.channel = $3`),
+       LEFT JOIN consent_state cs ON cs.member_id = m.id AND cs.category = $2 AND cs.channel = $3${columns ? `
+       ${columns.joins}` : ''}`),
     [memberIds, category, channel],
   );
   const first = rows.find((r) => r.c_code !== null);
@@ -303,11 +321,14 @@ export async function decideBatch(
     ? { code: first.c_code, declinable: first.c_declinable, defaultOn: first.c_default_on, channels: first.c_channels } : null;
   for (const r of rows) {
     const id = Number(r.req_id);
-    if (r.id === null) { out.set(id, { allowed: false, reason: 'unknown_member', address: null }); continue; }
-    out.set(id, decideFacts(cat, channel, {
-      status: r.status, email: r.email, phone: r.phone, street: r.street, postcode: r.postcode, place: r.place,
-      choice: r.choice, suppressed: r.suppressed,
-    }, opts));
+    if (r.id === null) { out.set(id, { decision: { allowed: false, reason: 'unknown_member', address: null }, row: null }); continue; }
+    out.set(id, {
+      decision: decideFacts(cat, channel, {
+        status: r.status, email: r.email, phone: r.phone, street: r.street, postcode: r.postcode, place: r.place,
+        choice: r.choice, suppressed: r.suppressed,
+      }, opts),
+      row: columns ? r : null,
+    });
   }
   return out;
 }

@@ -9,8 +9,8 @@ import { mountProviderWebhooks } from './webhooks';
  * provider webhooks. Other areas import only from here.
  */
 export {
-  reachableSql, unreachableReasonSql, decisionJoinSql, categoryFacts, decideBatch, decideFacts, preferredChannelSql, preferenceJoinSql, CHANNELS,
-  type Channel, type Decision, type DecisionJoin, type DecisionOptions, type UnreachableReason, type MemberFacts, type CategoryFacts,
+  reachableSql, unreachableReasonSql, decisionJoinSql, categoryFacts, decideBatch, decideBatchWith, decideFacts, preferredChannelSql, preferenceJoinSql, CHANNELS,
+  type Channel, type ColumnsWithDecision, type Decision, type DecisionJoin, type DecisionOptions, type UnreachableReason, type MemberFacts, type CategoryFacts,
 } from './decision';
 export { recordConsentChange, CONSENT_SOURCES, type ConsentChange, type ConsentChangeResult, type ConsentSource } from './ledger';
 export { suppress, normaliseAddress, type SuppressionChannel, type SuppressionReason } from './suppressions';

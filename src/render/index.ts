@@ -26,6 +26,6 @@ export {
   listTemplates, createTemplate, addTemplateVersion, validateTemplateContent, templateProblem, mergeLanguages, templateUsage,
 } from './templates';
 export type { RecipientData } from './recipients';
-export { loadRecipientData, RECIPIENT_SELECT, RECIPIENT_JOINS, recipientFromRow } from './recipients';
+export { loadRecipientData, recipientColumns, RECIPIENT_SELECT, RECIPIENT_JOINS, recipientFromRow, type RecipientColumns } from './recipients';
 export { previewTemplate, templateLinks, sampleRecipient } from './preview';
 export { registerTemplateRoutes } from './routes';

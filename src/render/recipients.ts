@@ -68,28 +68,49 @@ const JOIN_LINES = new Map(RECIPIENT_JOINS.split('\n').map((l) => /JOIN\s+\S+\s+
 const textsOf = (version: TemplateVersion): string[] =>
   Object.values(version.languages).flatMap((l) => (l ? [l.subject, l.mjml, l.sms, l.letter] : [])).filter((t): t is string => !!t);
 
-const dataSqlByVersion = new Map<number, string>();
 /**
- * The recipient-data statement for one template version: the joins of the register fields its
- * texts name, and NULL (merged as '') for the rest. At a million recipients the six joins and the
+ * The columns a batch's recipient data needs, for a statement of the caller's that reads members
+ * as `m` and has joined `postal_codes pc ON pc.postcode = m.postcode` (the consent re-check does,
+ * so the send path reads each member once: src/campaigns/open.ts). `joins` are LEFT JOINs on `m`.
+ */
+export interface RecipientColumns { select: string; joins: string }
+
+const columnsByVersion = new Map<number, RecipientColumns>();
+/**
+ * The recipient columns for one template version: the joins of the register fields its texts
+ * name, and NULL (merged as '') for the rest. At a million recipients the six joins and the
  * agreement subquery were most of the statement's 15 ms per 1000 members, and most templates use
  * one or two of those fields. A field counts as named when its name appears anywhere in a text
  * (a comment or a word in the prose included): loading a field no template uses costs only time,
  * leaving out one it uses would send '' to every member, so the test errs on loading. Versions
- * are immutable, so the statement is kept per version id (0: no version, every field).
+ * are immutable, so the columns are kept per version id (0: no version, every field).
  */
-function recipientDataSql(version: TemplateVersion | undefined): string {
+export function recipientColumns(version?: TemplateVersion): RecipientColumns {
   const key = version?.id ?? 0;
-  const cached = dataSqlByVersion.get(key);
+  const cached = columnsByVersion.get(key);
   if (cached) return cached;
   const texts = version ? textsOf(version) : null;
   const used = (f: string) => !texts || texts.some((t) => new RegExp(`\\b${f}\\b`).test(t));
   const fields = JOINED_FIELDS.filter((f) => used(f.field));
   const aliases = new Set(fields.flatMap((f) => f.joins));
-  const select = [BASE_SELECT, ...JOINED_FIELDS.map((f) => (fields.includes(f) ? f.select : `NULL::text AS ${f.field}`))].join(',\n  ');
-  const joins = [JOIN_LINES.get('pc')!, ...[...JOIN_LINES.keys()].filter((a) => aliases.has(a)).map((a) => JOIN_LINES.get(a)!)].join('\n    ');
+  const columns = {
+    select: [BASE_SELECT, ...JOINED_FIELDS.map((f) => (fields.includes(f) ? f.select : `NULL::text AS ${f.field}`))].join(',\n  '),
+    joins: [...JOIN_LINES.keys()].filter((a) => aliases.has(a)).map((a) => JOIN_LINES.get(a)!).join('\n    '),
+  };
+  columnsByVersion.set(key, columns);
+  return columns;
+}
+
+const dataSqlByVersion = new Map<number, string>();
+/** The recipient-data statement for one template version (its columns, by member id, in the order given). */
+function recipientDataSql(version: TemplateVersion | undefined): string {
+  const key = version?.id ?? 0;
+  const cached = dataSqlByVersion.get(key);
+  if (cached) return cached;
+  const { select, joins } = recipientColumns(version);
   const sql = `SELECT ${select} FROM unnest($1::bigint[]) WITH ORDINALITY AS ids(id, ord)
     JOIN members m ON m.id = ids.id
+    ${JOIN_LINES.get('pc')!}
     ${joins} ORDER BY ids.ord`;
   dataSqlByVersion.set(key, sql);
   return sql;
