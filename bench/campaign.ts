@@ -41,7 +41,7 @@ import { syncBuiltInTemplates } from '../src/render';
 import { importMembers } from '../src/members';
 import { createApiToken, createStaffUser } from '../src/auth';
 import { demoOrganisation, generateMembers, insertOrganisation, streetPostcodes, type DemoMember } from '../src/demo/seed';
-import { loadAverage, pgBackendPids, pgStatements, procTicks, tickSeconds } from './helpers/system';
+import { loadAverage, pgBackendPids, pgEndedTicks, pgStatements, procTicks, tickSeconds } from './helpers/system';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
     // missed, so a lower bound) and the emulator apart, so the hub's cost shows beside the double's.
     const pgPids = () => pgBackendPids(db);
     const hubPids = () => procs.filter((p) => p.name !== 'emulator').map((p) => p.pid);
-    const cpu0 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), emu: procTicks([emuInfo.pid]) };
+    const cpu0 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), pgEnded: await pgEndedTicks(db), emu: procTicks([emuInfo.pid]) };
     // Load-independent measures of PostgreSQL's work (CPU seconds inflate on a busy machine):
     // buffer accesses of this database and the send log's row versions (updates, HOT updates).
     const pgWork = async () => {
@@ -295,9 +295,14 @@ async function main(): Promise<void> {
     // The wall ends when the end condition is seen, before the bench's own reading below
     // (1.5 s for the statistics to arrive, the statement profile, the count of sent rows).
     const wallMs = performance.now() - t0;
-    const cpu1 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), emu: procTicks([emuInfo.pid]) };
-    const perMillion = (a: Map<number, number>, b: Map<number, number>) => Number((tickSeconds(a, b) * (1_000_000 / members)).toFixed(1));
-    const cpuPerMillion = { hub_s: perMillion(cpu0.hub, cpu1.hub), postgres_s: perMillion(cpu0.pg, cpu1.pg), emulator_s: perMillion(cpu0.emu, cpu1.emu) };
+    const cpu1 = { hub: procTicks(hubPids()), pg: procTicks(await pgPids()), pgEnded: await pgEndedTicks(db), emu: procTicks([emuInfo.pid]) };
+    const perMillion = (a: Map<number, number>, b: Map<number, number>, extraTicks = 0) => Number(((tickSeconds(a, b) + extraTicks / 100) * (1_000_000 / members)).toFixed(1));
+    // PostgreSQL: the backends alive at the end, and those that ended during the run (pgEndedTicks,
+    // less what those had used before the launch).
+    let endedBefore = 0;
+    for (const [pid, t] of cpu0.pg) if (!cpu1.pg.has(pid)) endedBefore += t;
+    const pgEnded = cpu1.pgEnded - cpu0.pgEnded - endedBefore;
+    const cpuPerMillion = { hub_s: perMillion(cpu0.hub, cpu1.hub), postgres_s: perMillion(cpu0.pg, cpu1.pg, pgEnded), emulator_s: perMillion(cpu0.emu, cpu1.emu) };
     // Statistics reach pg_stat_* from the backends within a second or so.
     await sleep(1500);
     const work1 = await pgWork();

@@ -36,8 +36,8 @@ export const tickSeconds = (a: Map<number, number>, b: Map<number, number>): num
 
 /**
  * The PostgreSQL backends serving the bench database (PostgreSQL runs on this host), without
- * the one asking. A backend that ends between two readings is missed, so CPU read from them is a
- * lower bound.
+ * the one asking. A backend that ends between two readings is missed, so CPU read from them alone
+ * is a lower bound: add `pgEndedTicks`' difference.
  */
 export async function pgBackendPids(db: { many(sql: string): Promise<Record<string, unknown>[]> }): Promise<number[]> {
   return (await db.many(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).map((r) => Number(r.pid));
@@ -70,4 +70,19 @@ export async function pgStatements(db: { query(sql: string): Promise<unknown>; m
       }));
     },
   };
+}
+
+/**
+ * CPU ticks of the PostgreSQL processes that have ended (backends whose connection closed, parallel
+ * workers): the kernel adds a reaped child's utime + stime to its parent's cutime + cstime, and
+ * every backend is a child of the postmaster (the PPid of the asking backend). The difference of
+ * two readings is the CPU of the backends that ended in between, which `pgBackendPids` cannot see
+ * (a pool closing an idle connection mid-run took its CPU out of the campaign's figure). It counts
+ * any database's: the bench's is the only one at work while it runs.
+ */
+export async function pgEndedTicks(db: { one(sql: string): Promise<Record<string, unknown> | undefined> }): Promise<number> {
+  const self = Number((await db.one('SELECT pg_backend_pid() AS pid'))!.pid);
+  const ppid = Number(/^PPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${self}/status`, 'utf8'))![1]);
+  const f = fs.readFileSync(`/proc/${ppid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[13]) + Number(f[14]);
 }
