@@ -268,6 +268,7 @@ async function main(): Promise<void> {
     let accepted = 0;
     let lastLog = 0;
     const deadline = t0 + Math.max(600_000, members * 1.2);
+    const openBatches = async () => (await db.one(`SELECT count(*)::int AS n FROM send_batches WHERE campaign_id = $1 AND open`, [campaignId]))!.n;
     for (;;) {
       if (snapshotMs < 0 && (await db.one(`SELECT snapshot_at FROM campaigns WHERE id = $1`, [campaignId]))!.snapshot_at) snapshotMs = performance.now() - t0;
       const st = await (await fetch(`${emuInfo.sendgrid.url}/__emulator/stats`)).json() as { recipients: number };
@@ -287,7 +288,6 @@ async function main(): Promise<void> {
         }
       }
       if (pending === 0 && accepted >= members) break;
-      const openBatches = async () => (await db.one(`SELECT count(*)::int AS n FROM send_batches WHERE campaign_id = $1 AND open`, [campaignId]))!.n;
       if (performance.now() > deadline) throw new Error(`not done after ${secs(performance.now() - t0)} s: ${await openBatches()} batches open, ${accepted} accepted`);
       if (logDue) { lastLog = performance.now(); log(`${secs(lastLog - t0)} s: ${await openBatches()} batches open, ${accepted} accepted`); }
       await sleep(250);

@@ -12,12 +12,17 @@ export function loadAverage(digits = 1): number[] {
   return os.loadavg().map((x) => Number(x.toFixed(digits)));
 }
 
+/** The fields of /proc/<pid>/stat after the command name (field 3, the state, is [0]). */
+function statFields(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+}
+
 /** utime + stime (clock ticks, 1/100 s) of each pid that still exists. */
 export function procTicks(pids: number[]): Map<number, number> {
   const out = new Map<number, number>();
   for (const pid of pids) {
     try {
-      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const f = statFields(pid);
       out.set(pid, Number(f[11]) + Number(f[12]));
     } catch { /* gone */ }
   }
@@ -83,6 +88,6 @@ export async function pgStatements(db: { query(sql: string): Promise<unknown>; m
 export async function pgEndedTicks(db: { one(sql: string): Promise<Record<string, unknown> | undefined> }): Promise<number> {
   const self = Number((await db.one('SELECT pg_backend_pid() AS pid'))!.pid);
   const ppid = Number(/^PPid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${self}/status`, 'utf8'))![1]);
-  const f = fs.readFileSync(`/proc/${ppid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const f = statFields(ppid);
   return Number(f[13]) + Number(f[14]);
 }

@@ -70,11 +70,11 @@ export function toSendgridBody(m: EmailMessage): SendgridMailBody {
   return {
     from: m.from,
     ...(m.replyTo ? { reply_to: m.replyTo } : {}),
-    ...(common ? { headers: common.headers } : {}),
+    ...(common ? { headers: common } : {}),
     personalizations: m.recipients.map((r) => ({
       to: [r.to],
       subject: r.subject,
-      ...headersOf(r.headers, common?.headers),
+      ...headersOf(r.headers, common),
       ...(r.values ? { substitutions: r.values } : {}),
       ...(r.ref !== undefined ? { custom_args: { send_log_id: r.ref } } : {}),
     })),
@@ -95,17 +95,17 @@ export function toSendgridBody(m: EmailMessage): SendgridMailBody {
  * its own, so what every member gets is unchanged, and the request carries the header once
  * instead of once per member (53 of a campaign personalization's ~680 bytes).
  */
-function commonHeaders(recipients: EmailMessage['recipients']): { headers: Record<string, string> } | null {
+function commonHeaders(recipients: EmailMessage['recipients']): Record<string, string> | null {
   if (recipients.length < 2) return null;
   let headers: Record<string, string> | null = null;
   for (const [k, v] of Object.entries(recipients[0].headers)) {
     if (recipients.every((r) => r.headers[k] === v)) (headers ??= {})[k] = v;
   }
-  return headers ? { headers } : null;
+  return headers;
 }
 
 /** A personalization's `headers`: the recipient's less those sent at the top level (none left: no field). */
-function headersOf(headers: Record<string, string>, common: Record<string, string> | undefined): { headers?: Record<string, string> } {
+function headersOf(headers: Record<string, string>, common: Record<string, string> | null): { headers?: Record<string, string> } {
   if (!common) return { headers };
   let own: Record<string, string> | undefined;
   for (const k in headers) if (!(k in common)) (own ??= {})[k] = headers[k];
