@@ -33,11 +33,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config';
-import { createDb, dropDatabase, ensureDatabase } from '../src/db';
+import { createDb, dropDatabase, ensureDatabase, type Queryable } from '../src/db';
 import { migrate } from '../src/db/migrate';
 import { createHub } from '../src/hub';
 import { buildApp } from '../src/http/app';
-import { signLinkToken } from '../src/consent';
+import { GROUP_COMMIT_DEFAULTS, signLinkToken } from '../src/consent';
 import { loadAverage, pgBackendPids, procTicks, tickSeconds } from './helpers/system';
 
 const RATE = Number(process.env.BENCH_STEADY_RATE ?? 500);
@@ -152,19 +152,19 @@ async function steadyOpenLoop(base: string, paths: string[], rate: number, total
 /**
  * The steady part's floor: the same arrivals (rate, open loop, latency from the due time) as
  * bare durable commits, grouped as the hub's writer groups them and with as many commits in
- * flight (its maxInFlight, 2): whatever arrived while a commit was in flight is one INSERT of
+ * flight (GROUP_COMMIT_DEFAULTS): whatever arrived while a commit was in flight is one INSERT of
  * those rows in the next, answered when it commits. No HTTP, no token, no consent rules: what
  * the machine's WAL flush alone gives a group-committing writer at this rate. On a disk whose
  * flushes stall (seen: a bare pgbench at 500 commits/s, one client, p99 58 ms) the hub's p99
  * cannot be below this one's, so the budget's 20 ms is judged against it.
  */
-async function commitFloorOpenLoop(db: { query(sql: string, params?: unknown[]): Promise<unknown> }, rate: number, total: number): Promise<Steady> {
+async function commitFloorOpenLoop(db: Queryable, rate: number, total: number): Promise<Steady> {
   await db.query('CREATE TABLE IF NOT EXISTS bench_commit_floor (k int NOT NULL)');
   const queue: { k: number; done: (ok: boolean) => void }[] = [];
   let inFlight = 0;
   const pump = () => {
-    while (inFlight < 2 && queue.length) {
-      const batch = queue.splice(0, 500);
+    while (inFlight < GROUP_COMMIT_DEFAULTS.maxInFlight && queue.length) {
+      const batch = queue.splice(0, GROUP_COMMIT_DEFAULTS.maxBatch);
       inFlight++;
       db.query('INSERT INTO bench_commit_floor SELECT unnest($1::int[])', [batch.map((b) => b.k)])
         .then(() => batch.forEach((b) => b.done(true)), () => batch.forEach((b) => b.done(false)))

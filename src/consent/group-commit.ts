@@ -50,6 +50,9 @@ export interface UnsubscribeResult {
   eventId: number | null;
 }
 
+/** The writer's grouping when not told otherwise (bench/unsubscribe.ts's floor groups the same way). */
+export const GROUP_COMMIT_DEFAULTS = { maxBatch: 500, maxInFlight: 2 } as const;
+
 export interface GroupCommitOptions {
   /** Requests per commit at most (default 500). */
   maxBatch?: number;
@@ -80,8 +83,8 @@ export class UnsubscribeWriter {
   private readonly maxInFlight: number;
 
   constructor(private readonly db: Db, opts: GroupCommitOptions = {}) {
-    this.maxBatch = opts.maxBatch ?? 500;
-    this.maxInFlight = opts.maxInFlight ?? 2;
+    this.maxBatch = opts.maxBatch ?? GROUP_COMMIT_DEFAULTS.maxBatch;
+    this.maxInFlight = opts.maxInFlight ?? GROUP_COMMIT_DEFAULTS.maxInFlight;
   }
 
   /** Resolves once the change is committed. */

@@ -15,6 +15,7 @@ export {
 export { recordConsentChange, CONSENT_SOURCES, type ConsentChange, type ConsentChangeResult, type ConsentSource } from './ledger';
 export { suppress, normaliseAddress, type SuppressionChannel, type SuppressionReason } from './suppressions';
 export { listCategories, type Category } from './categories';
+export { GROUP_COMMIT_DEFAULTS } from './group-commit';
 export {
   unsubscribeUrl, preferencesUrl, verifyLinkToken, signLinkToken, signLinkTokens,
   type LinkClaims, type LinkToSign, type VerifiedLink, type LinkPurpose, type LinkFailure,
