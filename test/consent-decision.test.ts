@@ -179,6 +179,26 @@ test('decideBatch: specific rules', async () => {
   expect((await decideBatch(db, 'magazine', 'email', [active])).get(active)!.reason).toBe('channel_not_allowed');
 });
 
+test('a changed or erased email is decided by its new value in every form (the stored key follows the email)', async () => {
+  const db = t.hub.db;
+  const id = (await db.one(
+    `INSERT INTO members (member_number, first_name, last_name, email, status) VALUES ('K1', 'A', 'B', 'fri@example.no', 'active') RETURNING id`))!.id as number;
+  await suppress(db, { channel: 'email', address: 'sperret@example.no', reason: 'hard_bounce', sourceEvent: 'test' });
+  const forms = async () => {
+    const sql = (await db.one(`SELECT ${unreachableReasonSql('m', '$1', 'email')} AS reason FROM members m WHERE m.id = $2`, ['newsletter', id]))!.reason;
+    const dj = decisionJoinSql('m', '$1', ['email']);
+    const join = (await db.one(`SELECT ${dj.reason('email')} AS reason FROM members m ${dj.joins} WHERE m.id = $2`, ['newsletter', id]))!.reason;
+    const batch = (await decideBatch(db, 'newsletter', 'email', [id])).get(id)!.reason;
+    return [sql, join, batch];
+  };
+  expect(await forms()).toEqual([null, null, null]);
+  // The member form writes the email as typed: other case, surrounding spaces.
+  await db.query(`UPDATE members SET email = '  Sperret@Example.NO ' WHERE id = $1`, [id]);
+  expect(await forms()).toEqual(['suppressed', 'suppressed', 'suppressed']);
+  await db.query('UPDATE members SET email = NULL WHERE id = $1', [id]);
+  expect(await forms()).toEqual(['no_address', 'no_address', 'no_address']);
+});
+
 test('the set form plans as joins (no per-member loop in Node, one query)', async () => {
   const plan = await t.hub.db.many(`EXPLAIN SELECT m.id FROM members m WHERE ${reachableSql('m', '$1', 'email')}`.replaceAll('$1', "'newsletter'"));
   const text = plan.map((r) => r['QUERY PLAN']).join('\n');

@@ -1,0 +1,14 @@
+-- The member's email as the consent decision compares it (issue 15): trimmed and lower-cased,
+-- the form a suppression stores (consent/suppressions.ts normaliseAddress). The decision matched
+-- `lower(btrim(m.email))` against suppressions.address and tested `btrim(m.email) <> ''` for an
+-- address, per member, in every form: in the audience preview and the campaign snapshot that is
+-- two string functions over each member of the audience (lower() under the database's libc
+-- collation converts to wide characters and back; ~0.5–0.9 µs per member here), about 7 % of a
+-- preview of 67,000 members out of 1,000,000 (bench/RESULTS.md, eleventh session). Kept on the
+-- row, computed once when the email is written, the decision reads a plain column.
+--
+-- Generated, so no writer can forget it and nothing writes it: the import, the member form and
+-- erasure (email set to NULL) change it by changing the email. It is not more personal data than
+-- the email beside it: it goes wherever the email goes, and nothing reads it but the decision's
+-- comparisons (src/consent/decision.ts suppressionKey and hasAddress).
+ALTER TABLE members ADD COLUMN email_key text GENERATED ALWAYS AS (lower(btrim(email))) STORED;
