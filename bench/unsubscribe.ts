@@ -36,7 +36,7 @@ import { loadConfig } from '../src/config';
 import { createDb, dropDatabase, ensureDatabase, type Queryable } from '../src/db';
 import { migrate } from '../src/db/migrate';
 import { createHub } from '../src/hub';
-import { buildApp } from '../src/http/app';
+import { buildApp, listenApp } from '../src/http/app';
 import { GROUP_COMMIT_DEFAULTS, signLinkToken } from '../src/consent';
 import { loadAverage, pgBackendPids, procTicks, tickSeconds } from './helpers/system';
 
@@ -60,11 +60,9 @@ async function serve(): Promise<void> {
   const config = loadConfig({ ...process.env, PORT: '0', LOG_LEVEL: 'silent', EMULATORS: '0', DEMO_SEED: '0' });
   const hub = createHub(config, { dbMax: 20 });
   const app = buildApp(hub);
-  const server = app.listen(0, '127.0.0.1', () => {
-    const addr = server.address();
-    process.send!({ port: typeof addr === 'object' && addr ? addr.port : 0 });
-  });
-  server.keepAliveTimeout = 65_000;
+  const server = await listenApp(app, 0, '127.0.0.1');
+  const addr = server.address();
+  process.send!({ port: typeof addr === 'object' && addr ? addr.port : 0 });
   process.on('message', (m: any) => {
     if (m === 'cpu') process.send!({ cpu: process.cpuUsage() });
   });

@@ -4,7 +4,7 @@ import { ensureDatabase } from './db';
 import { migrate } from './db/migrate';
 import { pingRedis } from './redis';
 import { createHub, closeHub, type Hub } from './hub';
-import { buildApp, buildMetricsApp } from './http/app';
+import { buildApp, buildMetricsApp, listenApp } from './http/app';
 import { createMetrics } from './metrics';
 import { seedDemoUnion, DEMO_PASSWORD, DEMO_TOTP_SECRET } from './demo/seed';
 import { syncBuiltInTemplates } from './render';
@@ -81,10 +81,7 @@ export async function start(mode: Mode, config: Config): Promise<{ hub: Hub; ser
       internal.on('error', (err: any) => fatal(`cannot listen on METRICS_PORT ${config.metrics.port} (${err.code ?? err.message})`));
       hub.onClose(() => new Promise<void>((r) => internal.close(() => r())));
     }
-    server = await new Promise<http.Server>((resolve, reject) => {
-      const s = app.listen(config.port, () => resolve(s));
-      s.on('error', reject);
-    }).catch((err: any) => fatal(`cannot listen on port ${config.port} (${err.code ?? err.message}); set PORT`));
+    server = await listenApp(app, config.port).catch((err: any) => fatal(`cannot listen on port ${config.port} (${err.code ?? err.message}); set PORT`));
   }
   let workerMetricsLine = '';
   if (mode === 'worker' && config.metrics.workerPort !== null) {

@@ -69,6 +69,11 @@ describe('organisation numbers', () => {
 });
 
 describe('HTTP basics', () => {
+  test('an idle keep-alive connection is kept longer than the 60 s of the proxies in front (clients are told 65 s)', async () => {
+    const r = await fetch(`${api.url}/healthz`);
+    expect(r.headers.get('keep-alive')).toBe('timeout=65');
+  });
+
   test('health, readiness, metrics and OpenAPI', async () => {
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${api.url}/readyz`);

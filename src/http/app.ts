@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Hub } from '../hub';
@@ -21,6 +22,25 @@ import { registerVocabularyRoutes } from '../vocabulary/routes';
 import { registerWebRoutes } from '../web/routes';
 import { registerSessionRoutes } from '../web/session-routes';
 import { registerStrikeRoutes } from '../strikes';
+
+/**
+ * How long the hub keeps an idle keep-alive connection open. Longer than the idle timeout of what
+ * sits in front of it: the usual proxies and load balancers keep 60 s, and undici (Node's fetch)
+ * keeps a pooled connection for the server's `Keep-Alive: timeout` hint less a second. With Node's
+ * 5 s default the server closed a connection at about the moment a client reused it, and that
+ * request failed with ECONNRESET (seen in CI on a busy machine: a test's fetch after a pause).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** The app's HTTP server, listening (production, tests and benches start it this one way). */
+export function listenApp(app: express.Express, port: number, host?: string): Promise<http.Server> {
+  return new Promise<http.Server>((resolve, reject) => {
+    const s = host === undefined ? app.listen(port) : app.listen(port, host);
+    s.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    s.once('listening', () => resolve(s));
+    s.once('error', reject);
+  });
+}
 
 export interface AppOptions {
   metrics?: Metrics;

@@ -1,7 +1,6 @@
-import http from 'node:http';
 import net from 'node:net';
 import type { Clock } from '../../src/clock';
-import { buildApp } from '../../src/http/app';
+import { buildApp, listenApp } from '../../src/http/app';
 import { startEmulators, type Emulators } from '../../dev/emulators';
 import { startCampaignWorkers, type CampaignWorkers } from '../../queues/campaigns.worker';
 import { syncBuiltInTemplates } from '../../src/render';
@@ -59,7 +58,7 @@ export async function campaignRig(opts: { env?: Record<string, string>; ledgerMo
   });
   await syncBuiltInTemplates(t.hub);
   const app = buildApp(t.hub);
-  const server = await new Promise<http.Server>((resolve) => { const s = app.listen(port, '127.0.0.1', () => resolve(s)); });
+  const server = await listenApp(app, port, '127.0.0.1');
   const rig: CampaignRig = {
     ...t, em, url: base, clock, workers: null,
     async startWorkers() {

@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { dropDatabase, ensureDatabase } from '../../src/db';
 import { createHub, closeHub, type Hub } from '../../src/hub';
 import { FixedClock, type Clock } from '../../src/clock';
-import { buildApp } from '../../src/http/app';
+import { buildApp, listenApp } from '../../src/http/app';
 import { createApiToken, createStaffUser, type Role, type Staff } from '../../src/auth';
 import { TEST_REDIS_URL, dbUrl, templateDb, testRunId } from './env';
 
@@ -64,7 +64,7 @@ export async function createTestHub(opts: { env?: Record<string, string>; clock?
 /** The hub's HTTP app on a loopback port, reached through real HTTP. */
 export async function startApi(hub: Hub): Promise<{ url: string; server: http.Server; close(): Promise<void> }> {
   const app = buildApp(hub);
-  const server = await new Promise<http.Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  const server = await listenApp(app, 0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
