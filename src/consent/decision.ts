@@ -68,11 +68,15 @@ function memberParts(m: string, c: string, channel: Channel, opts: DecisionOptio
   const active = opts.includeResigned
     ? `(${m}.status = 'active' OR (${m}.status = 'resigned' AND ${c} = 'service'))`
     : `${m}.status = 'active'`;
+  return { active, hasAddress: hasAddressSql(m, channel) };
+}
+
+/** Rule 3 as an SQL boolean over the member row `m` (never NULL): M has an address for the channel. */
+export function hasAddressSql(m: string, channel: Channel): string {
   // members.email_key is lower(btrim(email)) (migration 212): non-empty exactly when the trimmed email is.
-  const hasAddress = channel === 'email' ? `(${m}.email_key IS NOT NULL AND ${m}.email_key <> '')`
+  return channel === 'email' ? `(${m}.email_key IS NOT NULL AND ${m}.email_key <> '')`
     : channel === 'sms' ? `${m}.phone IS NOT NULL`
       : `(${m}.street IS NOT NULL AND btrim(${m}.street) <> '' AND ${m}.postcode IS NOT NULL)`;
-  return { active, hasAddress };
 }
 
 /**

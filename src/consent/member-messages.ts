@@ -3,7 +3,7 @@ import { createEmailProvider, createSmsProvider, type EmailProvider, type SmsPro
 import { escapeHtml } from '../web/html';
 import { createMemberLink } from './one-time';
 import { CHANNEL_NAMES, type Lang } from './i18n';
-import { suppressionKey, type Channel } from './decision';
+import { hasAddressSql, suppressionKey, type Channel } from './decision';
 
 /**
  * The two service messages the member pages send to a member's own address: the one-time link
@@ -75,7 +75,7 @@ async function target(hub: Hub, memberId: number, channel: 'email' | 'sms'): Pro
     `SELECT m.first_name, ${channel === 'email' ? 'btrim(m.email)' : 'm.phone'} AS address
        FROM members m
       WHERE m.id = $1 AND m.status = 'active'
-        AND ${channel === 'email' ? "m.email IS NOT NULL AND btrim(m.email) <> ''" : 'm.phone IS NOT NULL'}
+        AND ${hasAddressSql('m', channel)}
         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = $2 AND s.lifted_at IS NULL
                         AND s.address = ${suppressionKey('m', channel)})`, [memberId, channel]);
   return r ? { memberId, firstName: String(r.first_name ?? '').trim(), address: r.address } : null;

@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import type { Hub } from '../hub';
-import { CHANNELS, suppressionKey, type Channel } from './decision';
+import { CHANNELS, hasAddressSql, suppressionKey, type Channel } from './decision';
 import { cachedCategories, type Category } from './categories';
 import { csrfField, verifyCsrfField, verifyLinkToken, type VerifiedLink } from './links';
 import Joi from 'joi';
@@ -168,8 +168,8 @@ async function loadPrefs(hub: Hub, memberId: number): Promise<PrefData | null> {
     cachedCategories(hub.db),
     hub.db.query(
       `SELECT m.language,
-              (m.email IS NOT NULL AND btrim(m.email) <> '') AS has_email, m.phone IS NOT NULL AS has_sms,
-              (m.street IS NOT NULL AND btrim(m.street) <> '' AND m.postcode IS NOT NULL) AS has_letter,
+              ${hasAddressSql('m', 'email')} AS has_email, ${hasAddressSql('m', 'sms')} AS has_sms,
+              ${hasAddressSql('m', 'letter')} AS has_letter,
               EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = 'email' AND s.address = ${suppressionKey('m', 'email')} AND s.lifted_at IS NULL) AS sup_email,
               EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = 'sms' AND s.address = ${suppressionKey('m', 'sms')} AND s.lifted_at IS NULL) AS sup_sms,
               (SELECT p.channel FROM member_channel_preferences p WHERE p.member_id = m.id) AS preferred,
