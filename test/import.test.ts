@@ -251,6 +251,31 @@ describe('CSV import', () => {
     expect(ag.map((x) => x.agreement_id)).toEqual([org.otherAgreementId]);
   });
 
+  test('a re-import changes coverage only where a row lists other agreements; coverage it keeps keeps its start date', async () => {
+    const [same, renamed, moved, gained, lost, added] = [num(), num(), num(), num(), num(), num()];
+    const A = codes.agreement;
+    const B = codes.otherAgreement;
+    const head = 'medlemsnummer;fornavn;etternavn;tariffavtale';
+    await post(`${head}\n${same};Ola;Lie;${A}\n${renamed};Kari;Lie;${A}|${B}\n${moved};Per;Lie;${A}\n${gained};Liv;Lie;\n${lost};Tor;Lie;${B}\n`);
+    // Coverage recorded by an earlier import keeps the date it started.
+    await t.hub.db.query(`UPDATE member_agreements SET covered_from = DATE '2020-01-01'
+                           WHERE member_id IN (SELECT id FROM members WHERE member_number = ANY ($1))`, [[same, renamed, moved, gained, lost]]);
+    const r = await post(`${head}\n${same};Ola;Lie;${A}\n${renamed};Kari;Lie-Berg;${B}|${A}\n${moved};Per;Lie;${B}\n${gained};Liv;Lie;${A}\n${lost};Tor;Lie;\n${added};Siv;Lie;${A}|${B}\n`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ inserted: 1, updated: 4, unchanged: 1, rejected: 0 });
+    const coverage = async (n: string) => (await t.hub.db.many(
+      `SELECT ma.agreement_id AS id, to_char(ma.covered_from, 'YYYY-MM-DD') AS since FROM member_agreements ma JOIN members m ON m.id = ma.member_id
+        WHERE m.member_number = $1 ORDER BY ma.agreement_id`, [n])).map((x) => ({ id: Number(x.id), old: x.since === '2020-01-01' }));
+    const both = [org.agreementId, org.otherAgreementId].sort((x, y) => x - y);
+    expect(await coverage(same)).toEqual([{ id: org.agreementId, old: true }]);
+    // Listed in another order, with the name changed: the same coverage, still from 2020.
+    expect(await coverage(renamed)).toEqual(both.map((id) => ({ id, old: true })));
+    expect(await coverage(moved)).toEqual([{ id: org.otherAgreementId, old: false }]);
+    expect(await coverage(gained)).toEqual([{ id: org.agreementId, old: false }]);
+    expect(await coverage(lost)).toEqual([]);
+    expect(await coverage(added)).toEqual(both.map((id) => ({ id, old: false })));
+  });
+
   test('a national identity number column is dropped with a warning and stored nowhere', async () => {
     const n = num();
     const fnr = '01017012345';
