@@ -10,7 +10,7 @@ import { audit, type AuditAction } from '../../audit';
 import { decodeSource, sniffDelimiter, type Encoding } from './decode';
 import { fieldForHeader, isNationalIdHeader, type ImportField } from './fields';
 import { loadReference, validateRow, type Getter, type MemberTarget, type Reference } from './validate';
-import { BULK_MIN_ROWS, COPY_SQL, CoveragePairs, MEMBER_COPY_SQL, beginFirstLoad, createStage, finishFirstLoad, mergeStage, type FirstLoad, type MergeResult } from './merge';
+import { BULK_MIN_ROWS, COPY_SQL, CoveragePairs, MEMBER_COPY_SQL, beginFirstLoad, createStage, dropStage, finishFirstLoad, mergeStage, type FirstLoad, type MergeResult } from './merge';
 import { redactNationalIds } from '../national-id';
 
 export { HEADER_ALIASES, type ImportField } from './fields';
@@ -217,9 +217,9 @@ export function importDateOf(now: Date): string {
 }
 
 /**
- * The one import: CSV or member objects → validated rows streamed with COPY into a temporary
- * staging table → a set-based merge into the register, all in one transaction with the audit
- * row. A malformed file throws a 400 Problem and nothing is written; bad rows are reported
+ * The one import: CSV or member objects → validated rows streamed with COPY into a staging
+ * table that exists only inside the import's transaction → a set-based merge into the
+ * register, all in one transaction with the audit row. A malformed file throws a 400 Problem and nothing is written; bad rows are reported
  * (row, field, message) and never touch the register.
  */
 export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, source: ImportSource, opts: ImportOptions): Promise<ImportReport> {
@@ -372,6 +372,7 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
     const totalErrorsKnown = rejected;
     if (listed >= maxListed) report.warnings.push(`bare de første ${maxListed} feilene er listet; i alt ble ${totalErrorsKnown} rader avvist`);
 
+    await dropStage(client);
     await audit(client, {
       staff: opts.staff,
       actor: opts.actor,

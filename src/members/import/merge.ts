@@ -5,15 +5,30 @@ export const STAGE = 'member_import_stage';
 /** Below this many new members the ordinary index-maintaining insert is fast enough. */
 export const BULK_MIN_ROWS = 50_000;
 
-/** A temporary staging table, private to the import's transaction and gone at its end. */
+/**
+ * The staging table, created in the import's transaction and dropped before it commits
+ * (`dropStage`); a failed import's rollback removes it. Unlogged rather than temporary: a
+ * temporary table is private to its backend, so no statement that reads it may use parallel
+ * workers, and the merge's comparison of a million staged rows with the register took 5.5 s on
+ * one core where two take 3.4 (bench/RESULTS.md, the twelfth session). Imports hold
+ * IMPORT_LOCK for their transaction, so one name serves; nobody else can see the table, which
+ * exists only inside an uncommitted transaction.
+ */
 export async function createStage(client: pg.PoolClient): Promise<{ empty: boolean }> {
-  await client.query(`CREATE TEMP TABLE ${STAGE} (
+  // Only a committed leftover could be here (a transaction that created it always drops or rolls it back).
+  await client.query(`DROP TABLE IF EXISTS ${STAGE}`);
+  await client.query(`CREATE UNLOGGED TABLE ${STAGE} (
     row_no integer NOT NULL, given integer NOT NULL, member_number text NOT NULL, first_name text NOT NULL, last_name text NOT NULL,
     email text, phone text, street text, postcode text, municipality_number text, county_code text,
     language text, status text, category text, workplace_id bigint, branch_id bigint, club_id bigint,
     joined_at date, resigned_at date, resignation_reason text, dues_outstanding boolean, agreement_ids bigint[]
-  ) ON COMMIT DROP`);
+  ) WITH (autovacuum_enabled = false)`);
   return { empty: (await client.query('SELECT NOT EXISTS (SELECT 1 FROM members) AS empty')).rows[0].empty === true };
+}
+
+/** The staging table's end, before the import commits. */
+export async function dropStage(client: pg.PoolClient): Promise<void> {
+  await client.query(`DROP TABLE ${STAGE}`);
 }
 
 export const COPY_SQL = `COPY ${STAGE} (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
