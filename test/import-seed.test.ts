@@ -74,4 +74,33 @@ describe('bulk load', () => {
       await other.close();
     }
   });
+
+  test('an import that outgrows a register that is not empty adds and updates every member with exactly its coverage', async () => {
+    const other = await createTestHub();
+    try {
+      const db = other.hub.db;
+      const postcodes = await streetPostcodes(db);
+      const organisation = demoOrganisation(postcodes);
+      await db.tx((c) => insertOrganisation(c, organisation));
+      const members = [...generateMembers({ count: 300, seed: 7, postcodes, organisation })];
+      const first = members.slice(0, 40);
+      expect(await importMembers(other.hub, { kind: 'records', records: first }, { staff: null, actor: 'test', via: 'bench', bulkMinRows: 100 }))
+        .toMatchObject({ inserted: 40 });
+      // Ten of the forty come back changed (a name; no agreements at all), with 260 new members: more than the register holds.
+      const file = members.map((m, i) => (i < 10 ? { ...m, last_name: `${m.last_name}-Ny`, agreements: [] } : m));
+      const phases: string[] = [];
+      const report = await importMembers(other.hub, { kind: 'records', records: file },
+        { staff: null, actor: 'test', via: 'bench', bulkMinRows: 100, onPhase: (n) => phases.push(n) });
+      expect(report).toMatchObject({ inserted: 260, updated: 10, unchanged: 30, rejected: 0 });
+      expect(phases).toContain('members_bulk_indexes');
+      const stored = await db.many(`SELECT m.member_number, m.last_name, coalesce(array_agg(a.code ORDER BY a.code) FILTER (WHERE a.code IS NOT NULL), '{}') AS codes
+                                       FROM members m LEFT JOIN member_agreements ma ON ma.member_id = m.id LEFT JOIN agreements a ON a.id = ma.agreement_id
+                                      GROUP BY m.member_number, m.last_name ORDER BY m.member_number`);
+      const expected = file.map((m) => ({ member_number: m.member_number, last_name: m.last_name, codes: [...m.agreements].sort() }))
+        .sort((x, y) => (x.member_number < y.member_number ? -1 : 1));
+      expect(stored).toEqual(expected);
+    } finally {
+      await other.close();
+    }
+  });
 });

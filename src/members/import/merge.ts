@@ -73,7 +73,7 @@ const AGREEMENTS_CHANGED = `(${g(GIVEN.agreements)} AND NOT (s.agreement_ids @> 
 
 /** Members this import updated or inserted, with what their row says of coverage: the only members whose coverage can change. */
 const TOUCHED = 'member_import_touched';
-/** Staged rows (with the member's id) that differ from the stored member. */
+/** Staged rows that are new members (member_id NULL) or differ from their stored member (with its id). */
 const CHANGED = 'member_import_changed';
 
 /**
@@ -137,15 +137,18 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
 
   await client.query(`CREATE TEMP TABLE ${TOUCHED} (member_id bigint NOT NULL, given integer NOT NULL, agreement_ids bigint[]) ON COMMIT DROP`);
   const cols = UPDATE_VALUES.map(([c]) => c);
-  // First the members whose row differs, into a temporary table (its real size then plans the
-  // update: a subquery in the UPDATE was flattened into a join of the whole register with itself
-  // before the test, 1.6 s per million for a re-import that changes nothing).
+  // First the staged rows that are new members or differ from their member, into a temporary
+  // table, in one join of the stage with the register (its real size then plans the update: a
+  // subquery in the UPDATE was flattened into a join of the whole register with itself before the
+  // test, 1.6 s per million for a re-import that changes nothing; and the new members need no
+  // second join to be found).
   await client.query(
     `CREATE TEMP TABLE ${CHANGED} ON COMMIT DROP AS
      SELECT s.*, m.id AS member_id
-       FROM ${STAGE} s JOIN members m ON m.member_number = s.member_number
+       FROM ${STAGE} s LEFT JOIN members m ON m.member_number = s.member_number
        LEFT JOIN (SELECT member_id, array_agg(agreement_id) AS ids FROM member_agreements GROUP BY member_id) a ON a.member_id = m.id
-      WHERE ${AGREEMENTS_CHANGED}
+      WHERE m.id IS NULL
+         OR ${AGREEMENTS_CHANGED}
          OR (${cols.map((c) => `m.${c}`).join(', ')}) IS DISTINCT FROM (${UPDATE_VALUES.map(([, e]) => e).join(', ')})`,
     [importDate]);
   await client.query(`ANALYZE ${CHANGED}`);
@@ -159,13 +162,7 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
   phase('update');
 
   const existing = Number((await client.query('SELECT count(*)::int AS n FROM members')).rows[0].n);
-  const stageRows = Number((await client.query(`SELECT count(*)::int AS n FROM ${STAGE}`)).rows[0].n);
-  // New members, at most the staged rows: counted (an anti-join of the stage with the register)
-  // only when that decides the bulk-load mode below, i.e. when the stage could outgrow the register.
-  const staged = existing > 0 && stageRows >= bulkMinRows && stageRows > existing
-    ? Number((await client.query(`SELECT count(*)::int AS n FROM ${STAGE} s
-       WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)`)).rows[0].n)
-    : stageRows;
+  const staged = Number((await client.query(`SELECT count(*)::int AS n FROM ${CHANGED} WHERE member_id IS NULL`)).rows[0].n);
   const bulk = staged >= bulkMinRows && staged > existing;
   // A first load (the register empty): every staged row is a new member. Their ids are taken from
   // the members sequence as one block (other writers of members wait on the table lock, so no
@@ -194,11 +191,10 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
               CASE WHEN s.status = 'resigned' THEN COALESCE(s.resigned_at, $1::date) END,
               CASE WHEN s.status = 'resigned' THEN s.resignation_reason END,
               COALESCE(s.dues_outstanding, false)
-         FROM ${STAGE} s
-        ${ownIds ? '' : 'WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.member_number = s.member_number)'}
+         FROM ${CHANGED} s WHERE s.member_id IS NULL
        RETURNING id, member_number)
      INSERT INTO ${TOUCHED} (member_id, given, agreement_ids)
-     SELECT i.id, s.given, s.agreement_ids FROM i JOIN ${STAGE} s ON s.member_number = i.member_number`,
+     SELECT i.id, s.given, s.agreement_ids FROM i JOIN ${CHANGED} s ON s.member_number = i.member_number AND s.member_id IS NULL`,
     [importDate]));
   phase('insert');
 
