@@ -46,6 +46,8 @@ export interface ImportOptions {
   onPhase?: (name: string, ms: number) => void;
   /** New members from which an import that outgrows the table rebuilds its indexes afterwards (default 50,000). */
   bulkMinRows?: number;
+  /** Staged rows from which the merge compares coverage through one aggregate of all members' (default 100,000). */
+  aggregateCoverageFrom?: number;
 }
 
 const LISTED_ERRORS = 10_000;
@@ -348,7 +350,7 @@ export async function importMembers(hub: Pick<Hub, 'db' | 'clock' | 'log'>, sour
       const done = await finishFirstLoad(client, firstLoad, lastRow, pairs, pairCopy, importDate, maxListed, phase);
       merged = { inserted: staged - done.duplicateRows, updated: 0, ...done };
     } else {
-      merged = await mergeStage(client, importDate, maxListed, phase, opts.bulkMinRows, stage);
+      merged = await mergeStage(client, importDate, maxListed, phase, opts.bulkMinRows, stage, opts.aggregateCoverageFrom);
     }
     for (const d of merged.duplicates) {
       for (const row of d.rows) {
