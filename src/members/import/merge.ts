@@ -33,7 +33,7 @@ export async function dropStage(client: pg.PoolClient): Promise<void> {
 
 export const COPY_SQL = `COPY ${STAGE} (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
 
-const g = (bit: number) => `(s.given & ${bit}) <> 0`;
+const g = (bit: number, row = 's') => `(${row}.given & ${bit}) <> 0`;
 const keep = (bit: number, col: string) => `CASE WHEN ${g(bit)} THEN s.${col} ELSE m.${col} END`;
 
 const NEW_STATUS = keep(GIVEN.status, 'status');
@@ -179,18 +179,16 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
   phase('update');
 
   const staged = Number((await client.query(`SELECT count(*)::int AS n FROM ${CHANGED} WHERE member_id IS NULL`)).rows[0].n);
-  // The register's size only decides the bulk mode, i.e. only for many new members (a count of a
-  // million members costs ~0.1 s, which a single PUT need not pay); emptiness is a probe.
-  const existing = staged >= bulkMinRows
-    ? Number((await client.query('SELECT count(*)::int AS n FROM members')).rows[0].n)
-    : (await client.query('SELECT EXISTS (SELECT 1 FROM members) AS any')).rows[0].any ? 1 : 0;
-  const bulk = staged >= bulkMinRows && staged > existing;
+  // The register is counted only when the count decides the bulk mode (a count of a million
+  // members costs ~0.1 s, which a single PUT need not pay); its emptiness is a probe.
+  const bulk = staged >= bulkMinRows && staged > Number((await client.query('SELECT count(*)::int AS n FROM members')).rows[0].n);
+  const registerEmpty = async () => (await client.query('SELECT NOT EXISTS (SELECT 1 FROM members) AS empty')).rows[0].empty === true;
   // A first load (the register empty): every staged row is a new member. Their ids are taken from
   // the members sequence as one block (other writers of members wait on the table lock, so no
   // one else draws from it meanwhile), a row's id being the block's start plus its row number;
   // coverage rows are then made from the staged rows without joining a million members again.
   let idBase: number | null = null;
-  if (stage.empty && existing === 0 && staged > 0) {
+  if (stage.empty && staged > 0 && await registerEmpty()) {
     await client.query('LOCK TABLE members IN SHARE ROW EXCLUSIVE MODE');
     if (Number((await client.query('SELECT count(*)::int AS n FROM members')).rows[0].n) === 0) {
       const r = (await client.query(`SELECT min(row_no) AS lo, max(row_no) AS hi, nextval(pg_get_serial_sequence('members', 'id')) AS base FROM ${STAGE}`)).rows[0];
@@ -223,13 +221,13 @@ export async function mergeStage(client: pg.PoolClient, importDate: string, maxL
   // (a first load has none to take away).
   if (!ownIds) await client.query(
     `DELETE FROM member_agreements ma USING ${TOUCHED} t
-      WHERE (t.given & ${GIVEN.agreements}) <> 0 AND ma.member_id = t.member_id AND NOT (ma.agreement_id = ANY (t.agreement_ids))`);
+      WHERE ${g(GIVEN.agreements, 't')} AND ma.member_id = t.member_id AND NOT (ma.agreement_id = ANY (t.agreement_ids))`);
   phase('agreements_delete');
   await bulkLoad('member_agreements', () => client.query(
     `INSERT INTO member_agreements (member_id, agreement_id, covered_from)
      SELECT t.member_id, a.id, $1::date
        FROM ${TOUCHED} t CROSS JOIN LATERAL unnest(t.agreement_ids) AS a(id)
-      WHERE (t.given & ${GIVEN.agreements}) <> 0 AND cardinality(t.agreement_ids) > 0
+      WHERE ${g(GIVEN.agreements, 't')} AND cardinality(t.agreement_ids) > 0
         ${bulk || ownIds ? '' : 'AND NOT EXISTS (SELECT 1 FROM member_agreements x WHERE x.member_id = t.member_id AND x.agreement_id = a.id)'}
      ON CONFLICT DO NOTHING`,
     [importDate]));
